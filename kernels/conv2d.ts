@@ -1,0 +1,233 @@
+/**
+ * 2-D convolution, stride 1, "same" padding P = (K - 1) / 2: the 3×3 (P = 1) and 1×1
+ * (P = 0) convolutions of VGG (Table 1). Any N, Cin, Cout, H, W.
+ *
+ * Shapes (NCHW, row-major, as in PyTorch):
+ *   x  [N, Cin, H, W]      flat ((n*Cin + ci)*H + y)*W + x
+ *   w  [Cout, Cin, K, K]   flat ((co*Cin + ci)*K + ky)*K + kx
+ *   b  [Cout]
+ *   y  [N, Cout, H, W]     y[n,co,y,x] = b[co] + Σ_ci Σ_ky Σ_kx w[co,ci,ky,kx] · x[n,ci,y+ky-P,x+kx-P]
+ *   (x outside the image reads as 0)
+ *
+ * Thread mapping: one thread per output element, `this.thread.x` = the flat index of the
+ * element within the launch. Forward and the input gradient launch per chunk of whole
+ * images (kernels/chunks.ts keeps each launch below 2^24 elements); the weight and bias
+ * gradients launch one thread per weight (bias) element and loop over the chunk's images
+ * and pixels, then the chunks' partial sums are added.
+ */
+import { runKernel } from '../lib/backend.js';
+import { addInto, chunksOf } from './chunks.js';
+
+export interface Conv2dDims {
+  N: number;
+  Cin: number;
+  Cout: number;
+  H: number;
+  W: number;
+  /** kernel size: 3 or 1 (any odd size works) */
+  K: number;
+}
+
+// ---------------------------------------------------------------------------------------
+// gpu.js kernels. Loop bounds are constants (never arguments: GPUJS.md trap 1).
+
+/** forward: thread = output element (n, co, y, x) of the chunk */
+function conv2dForwardKernel(this: any, x: number[], w: number[], b: number[]): number {
+  const HW = this.constants.H * this.constants.W;
+  const t = this.thread.x;
+  const n = Math.floor(t / (this.constants.Cout * HW));
+  const r = t - n * this.constants.Cout * HW;
+  const co = Math.floor(r / HW);
+  const p = r - co * HW;
+  const oy = Math.floor(p / this.constants.W);
+  const ox = p - oy * this.constants.W;
+  let sum = b[co];
+  for (let ci = 0; ci < this.constants.Cin; ci++) {
+    for (let ky = 0; ky < this.constants.K; ky++) {
+      const iy = oy + ky - this.constants.P;
+      if (iy >= 0 && iy < this.constants.H) {
+        for (let kx = 0; kx < this.constants.K; kx++) {
+          const ix = ox + kx - this.constants.P;
+          if (ix >= 0 && ix < this.constants.W) {
+            sum += x[((n * this.constants.Cin + ci) * this.constants.H + iy) * this.constants.W + ix] * w[((co * this.constants.Cin + ci) * this.constants.K + ky) * this.constants.K + kx];
+          }
+        }
+      }
+    }
+  }
+  return sum;
+}
+
+/** gradient to the input: thread = input element (n, ci, y, x); a transposed convolution */
+function conv2dBackwardInputKernel(this: any, dy: number[], w: number[]): number {
+  const HW = this.constants.H * this.constants.W;
+  const t = this.thread.x;
+  const n = Math.floor(t / (this.constants.Cin * HW));
+  const r = t - n * this.constants.Cin * HW;
+  const ci = Math.floor(r / HW);
+  const p = r - ci * HW;
+  const iy = Math.floor(p / this.constants.W);
+  const ix = p - iy * this.constants.W;
+  let sum = 0;
+  for (let co = 0; co < this.constants.Cout; co++) {
+    for (let ky = 0; ky < this.constants.K; ky++) {
+      const oy = iy - ky + this.constants.P; // the output row that read x[iy] through tap ky
+      if (oy >= 0 && oy < this.constants.H) {
+        for (let kx = 0; kx < this.constants.K; kx++) {
+          const ox = ix - kx + this.constants.P;
+          if (ox >= 0 && ox < this.constants.W) {
+            sum += dy[((n * this.constants.Cout + co) * this.constants.H + oy) * this.constants.W + ox] * w[((co * this.constants.Cin + ci) * this.constants.K + ky) * this.constants.K + kx];
+          }
+        }
+      }
+    }
+  }
+  return sum;
+}
+
+/** gradient to the weight: thread = weight element (co, ci, ky, kx); loops over the chunk's N·H·W */
+function conv2dBackwardWeightKernel(this: any, dy: number[], x: number[]): number {
+  const KK = this.constants.K * this.constants.K;
+  const t = this.thread.x;
+  const co = Math.floor(t / (this.constants.Cin * KK));
+  const r = t - co * this.constants.Cin * KK;
+  const ci = Math.floor(r / KK);
+  const q = r - ci * KK;
+  const ky = Math.floor(q / this.constants.K);
+  const kx = q - ky * this.constants.K;
+  let sum = 0;
+  for (let n = 0; n < this.constants.N; n++) {
+    for (let oy = 0; oy < this.constants.H; oy++) {
+      const iy = oy + ky - this.constants.P;
+      if (iy >= 0 && iy < this.constants.H) {
+        for (let ox = 0; ox < this.constants.W; ox++) {
+          const ix = ox + kx - this.constants.P;
+          if (ix >= 0 && ix < this.constants.W) {
+            sum += dy[((n * this.constants.Cout + co) * this.constants.H + oy) * this.constants.W + ox] * x[((n * this.constants.Cin + ci) * this.constants.H + iy) * this.constants.W + ix];
+          }
+        }
+      }
+    }
+  }
+  return sum;
+}
+
+/** gradient to the bias: thread = output channel co; Σ over the chunk's N·H·W */
+function conv2dBackwardBiasKernel(this: any, dy: number[]): number {
+  const co = this.thread.x;
+  let sum = 0;
+  for (let n = 0; n < this.constants.N; n++) {
+    for (let p = 0; p < this.constants.HW; p++) {
+      sum += dy[(n * this.constants.Cout + co) * this.constants.HW + p];
+    }
+  }
+  return sum;
+}
+
+// ---------------------------------------------------------------------------------------
+// Launchers: split the batch into chunks below 2^24 elements and run the kernels.
+
+function constantsFor(d: Conv2dDims, n: number): Record<string, number> {
+  return { N: n, Cin: d.Cin, Cout: d.Cout, H: d.H, W: d.W, K: d.K, P: (d.K - 1) / 2 };
+}
+
+function imageChunks(d: Conv2dDims, where: string) {
+  return chunksOf(d.N, Math.max(d.Cin, d.Cout) * d.H * d.W, where);
+}
+
+export async function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array, d: Conv2dDims): Promise<Float32Array> {
+  const inPer = d.Cin * d.H * d.W;
+  const outPer = d.Cout * d.H * d.W;
+  const y = new Float32Array(d.N * outPer);
+  for (const { start, count } of imageChunks(d, 'conv2d')) {
+    const part = await runKernel('conv2dForward', conv2dForwardKernel, count * outPer, constantsFor(d, count),
+      [x.subarray(start * inPer, (start + count) * inPer), w, b]);
+    y.set(part, start * outPer);
+  }
+  return y;
+}
+
+export async function conv2dBackwardInput(dy: Float32Array, w: Float32Array, d: Conv2dDims): Promise<Float32Array> {
+  const inPer = d.Cin * d.H * d.W;
+  const outPer = d.Cout * d.H * d.W;
+  const dx = new Float32Array(d.N * inPer);
+  for (const { start, count } of imageChunks(d, 'conv2d (backward input)')) {
+    const part = await runKernel('conv2dBackwardInput', conv2dBackwardInputKernel, count * inPer, constantsFor(d, count),
+      [dy.subarray(start * outPer, (start + count) * outPer), w]);
+    dx.set(part, start * inPer);
+  }
+  return dx;
+}
+
+export async function conv2dBackwardWeight(dy: Float32Array, x: Float32Array, d: Conv2dDims): Promise<Float32Array> {
+  const inPer = d.Cin * d.H * d.W;
+  const outPer = d.Cout * d.H * d.W;
+  let dw: Float32Array | null = null;
+  for (const { start, count } of imageChunks(d, 'conv2d (backward weight)')) {
+    const part = await runKernel('conv2dBackwardWeight', conv2dBackwardWeightKernel, d.Cout * d.Cin * d.K * d.K, constantsFor(d, count),
+      [dy.subarray(start * outPer, (start + count) * outPer), x.subarray(start * inPer, (start + count) * inPer)]);
+    dw = dw ? addInto(dw, part) : part;
+  }
+  return dw!;
+}
+
+export async function conv2dBackwardBias(dy: Float32Array, d: Conv2dDims): Promise<Float32Array> {
+  const outPer = d.Cout * d.H * d.W;
+  let db: Float32Array | null = null;
+  for (const { start, count } of chunksOf(d.N, outPer, 'conv2d (backward bias)')) {
+    const part = await runKernel('conv2dBackwardBias', conv2dBackwardBiasKernel, d.Cout, { N: count, Cout: d.Cout, HW: d.H * d.W },
+      [dy.subarray(start * outPer, (start + count) * outPer)]);
+    db = db ? addInto(db, part) : part;
+  }
+  return db!;
+}
+
+// ---------------------------------------------------------------------------------------
+// float64 references: the plain loop nest that reads like the math.
+
+export function conv2dForwardRef(x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>, d: Conv2dDims): Float64Array {
+  const { N, Cin, Cout, H, W, K } = d;
+  const P = (K - 1) / 2;
+  const y = new Float64Array(N * Cout * H * W);
+  for (let n = 0; n < N; n++)
+    for (let co = 0; co < Cout; co++)
+      for (let oy = 0; oy < H; oy++)
+        for (let ox = 0; ox < W; ox++) {
+          let s = b[co];
+          for (let ci = 0; ci < Cin; ci++)
+            for (let ky = 0; ky < K; ky++)
+              for (let kx = 0; kx < K; kx++) {
+                const iy = oy + ky - P, ix = ox + kx - P;
+                if (iy >= 0 && iy < H && ix >= 0 && ix < W) s += x[((n * Cin + ci) * H + iy) * W + ix] * w[((co * Cin + ci) * K + ky) * K + kx];
+              }
+          y[((n * Cout + co) * H + oy) * W + ox] = s;
+        }
+  return y;
+}
+
+/** All three gradients at once, scattering from each output element (the forward, inverted). */
+export function conv2dBackwardRef(dy: ArrayLike<number>, x: ArrayLike<number>, w: ArrayLike<number>, d: Conv2dDims) {
+  const { N, Cin, Cout, H, W, K } = d;
+  const P = (K - 1) / 2;
+  const dx = new Float64Array(N * Cin * H * W);
+  const dw = new Float64Array(Cout * Cin * K * K);
+  const db = new Float64Array(Cout);
+  for (let n = 0; n < N; n++)
+    for (let co = 0; co < Cout; co++)
+      for (let oy = 0; oy < H; oy++)
+        for (let ox = 0; ox < W; ox++) {
+          const g = dy[((n * Cout + co) * H + oy) * W + ox];
+          db[co] += g; // y = b + ...
+          for (let ci = 0; ci < Cin; ci++)
+            for (let ky = 0; ky < K; ky++)
+              for (let kx = 0; kx < K; kx++) {
+                const iy = oy + ky - P, ix = ox + kx - P;
+                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                const xi = ((n * Cin + ci) * H + iy) * W + ix;
+                const wi = ((co * Cin + ci) * K + ky) * K + kx;
+                dx[xi] += g * w[wi]; // y += w · x
+                dw[wi] += g * x[xi];
+              }
+        }
+  return { dx, dw, db };
+}

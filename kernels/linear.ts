@@ -1,0 +1,147 @@
+/**
+ * Fully connected layer (matmul plus bias), PyTorch's layout:
+ *
+ *   x [N, In]   w [Out, In]   b [Out]   y [N, Out]     y[n,o] = b[o] + Σ_i x[n,i]·w[o,i]
+ *   dx[n,i] = Σ_o dy[n,o]·w[o,i]     dw[o,i] = Σ_n dy[n,o]·x[n,i]     db[o] = Σ_n dy[n,o]
+ *
+ * Flat indices are row-major: x n*In + i, w o*In + i, y n*Out + o.
+ * Thread mapping: one thread per output element of the launch; the reduction runs in the
+ * thread. VGG's FC6 weight has 25088 × 4096 = 102,760,448 elements, more than gpu.js can
+ * index (2^24), so every launch takes a block of rows of w (output features) and a block
+ * of rows of x (images), each below 2^24 elements; the input gradient adds the partial
+ * sums of the output-feature blocks.
+ */
+import { runKernel } from '../lib/backend.js';
+import { addInto, chunksOf } from './chunks.js';
+
+export interface LinearDims {
+  N: number;
+  In: number;
+  Out: number;
+}
+
+/** thread = (n, o) of the block: y = x·wᵀ + b */
+function linearForwardKernel(this: any, x: number[], w: number[], b: number[]): number {
+  const n = Math.floor(this.thread.x / this.constants.Out);
+  const o = this.thread.x - n * this.constants.Out;
+  let sum = b[o];
+  for (let i = 0; i < this.constants.In; i++) sum += x[n * this.constants.In + i] * w[o * this.constants.In + i];
+  return sum;
+}
+
+/** thread = (n, i) of the block: dx = dy·w over this block's output features */
+function linearBackwardInputKernel(this: any, dy: number[], w: number[]): number {
+  const n = Math.floor(this.thread.x / this.constants.In);
+  const i = this.thread.x - n * this.constants.In;
+  let sum = 0;
+  for (let o = 0; o < this.constants.Out; o++) sum += dy[n * this.constants.Out + o] * w[o * this.constants.In + i];
+  return sum;
+}
+
+/** thread = (o, i) of the block: dw = dyᵀ·x over this block's images */
+function linearBackwardWeightKernel(this: any, dy: number[], x: number[]): number {
+  const o = Math.floor(this.thread.x / this.constants.In);
+  const i = this.thread.x - o * this.constants.In;
+  let sum = 0;
+  for (let n = 0; n < this.constants.N; n++) sum += dy[n * this.constants.Out + o] * x[n * this.constants.In + i];
+  return sum;
+}
+
+/** thread = o: db = Σ_n dy over this block's images */
+function linearBackwardBiasKernel(this: any, dy: number[]): number {
+  let sum = 0;
+  for (let n = 0; n < this.constants.N; n++) sum += dy[n * this.constants.Out + this.thread.x];
+  return sum;
+}
+
+/** the columns [c0, c0+cn) of a row-major [rows, cols] matrix, as a contiguous copy */
+function columnBlock(a: Float32Array, rows: number, cols: number, c0: number, cn: number): Float32Array {
+  if (c0 === 0 && cn === cols) return a.subarray(0, rows * cols);
+  const out = new Float32Array(rows * cn);
+  for (let r = 0; r < rows; r++) out.set(a.subarray(r * cols + c0, r * cols + c0 + cn), r * cn);
+  return out;
+}
+
+function featureBlocks(d: LinearDims, where: string) {
+  return chunksOf(d.Out, d.In, where);
+}
+
+function imageBlocks(d: LinearDims, outBlock: number, where: string) {
+  return chunksOf(d.N, Math.max(d.In, outBlock), where);
+}
+
+export async function linearForward(x: Float32Array, w: Float32Array, b: Float32Array, d: LinearDims): Promise<Float32Array> {
+  const y = new Float32Array(d.N * d.Out);
+  for (const ob of featureBlocks(d, 'linear')) {
+    const wBlock = w.subarray(ob.start * d.In, (ob.start + ob.count) * d.In);
+    for (const nb of imageBlocks(d, ob.count, 'linear')) {
+      const part = await runKernel('linearForward', linearForwardKernel, nb.count * ob.count, { In: d.In, Out: ob.count },
+        [x.subarray(nb.start * d.In, (nb.start + nb.count) * d.In), wBlock, b.subarray(ob.start, ob.start + ob.count)]);
+      for (let n = 0; n < nb.count; n++) y.set(part.subarray(n * ob.count, (n + 1) * ob.count), (nb.start + n) * d.Out + ob.start);
+    }
+  }
+  return y;
+}
+
+export async function linearBackwardInput(dy: Float32Array, w: Float32Array, d: LinearDims): Promise<Float32Array> {
+  const dx = new Float32Array(d.N * d.In);
+  for (const ob of featureBlocks(d, 'linear (backward input)')) {
+    const wBlock = w.subarray(ob.start * d.In, (ob.start + ob.count) * d.In);
+    const dyBlock = columnBlock(dy, d.N, d.Out, ob.start, ob.count);
+    for (const nb of imageBlocks(d, ob.count, 'linear (backward input)')) {
+      const part = await runKernel('linearBackwardInput', linearBackwardInputKernel, nb.count * d.In, { In: d.In, Out: ob.count },
+        [dyBlock.subarray(nb.start * ob.count, (nb.start + nb.count) * ob.count), wBlock]);
+      addInto(dx.subarray(nb.start * d.In, (nb.start + nb.count) * d.In), part);
+    }
+  }
+  return dx;
+}
+
+export async function linearBackwardWeight(dy: Float32Array, x: Float32Array, d: LinearDims): Promise<Float32Array> {
+  const dw = new Float32Array(d.Out * d.In);
+  for (const ob of featureBlocks(d, 'linear (backward weight)')) {
+    const dyBlock = columnBlock(dy, d.N, d.Out, ob.start, ob.count);
+    for (const nb of imageBlocks(d, ob.count, 'linear (backward weight)')) {
+      const part = await runKernel('linearBackwardWeight', linearBackwardWeightKernel, ob.count * d.In, { N: nb.count, In: d.In, Out: ob.count },
+        [dyBlock.subarray(nb.start * ob.count, (nb.start + nb.count) * ob.count), x.subarray(nb.start * d.In, (nb.start + nb.count) * d.In)]);
+      addInto(dw.subarray(ob.start * d.In, (ob.start + ob.count) * d.In), part);
+    }
+  }
+  return dw;
+}
+
+export async function linearBackwardBias(dy: Float32Array, d: LinearDims): Promise<Float32Array> {
+  let db: Float32Array | null = null;
+  for (const nb of chunksOf(d.N, d.Out, 'linear (backward bias)')) {
+    const part = await runKernel('linearBackwardBias', linearBackwardBiasKernel, d.Out, { N: nb.count, Out: d.Out },
+      [dy.subarray(nb.start * d.Out, (nb.start + nb.count) * d.Out)]);
+    db = db ? addInto(db, part) : part;
+  }
+  return db!;
+}
+
+// float64 references
+export function linearForwardRef(x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>, d: LinearDims): Float64Array {
+  const y = new Float64Array(d.N * d.Out);
+  for (let n = 0; n < d.N; n++)
+    for (let o = 0; o < d.Out; o++) {
+      let s = b[o];
+      for (let i = 0; i < d.In; i++) s += x[n * d.In + i] * w[o * d.In + i];
+      y[n * d.Out + o] = s;
+    }
+  return y;
+}
+
+export function linearBackwardRef(dy: ArrayLike<number>, x: ArrayLike<number>, w: ArrayLike<number>, d: LinearDims) {
+  const dx = new Float64Array(d.N * d.In), dw = new Float64Array(d.Out * d.In), db = new Float64Array(d.Out);
+  for (let n = 0; n < d.N; n++)
+    for (let o = 0; o < d.Out; o++) {
+      const g = dy[n * d.Out + o];
+      db[o] += g;
+      for (let i = 0; i < d.In; i++) {
+        dx[n * d.In + i] += g * w[o * d.In + i];
+        dw[o * d.In + i] += g * x[n * d.In + i];
+      }
+    }
+  return { dx, dw, db };
+}

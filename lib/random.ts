@@ -1,0 +1,60 @@
+/**
+ * Seeded pseudo-random numbers: every random choice in verydeep (init, dropout masks,
+ * shuffles, augmentation) comes from here, so a seed reproduces a run exactly.
+ *
+ * The generator is mulberry32 (32-bit state, period 2^32): small, fast, and its whole
+ * state is one integer, so checkpoints can store it.
+ */
+export class Rng {
+  private s: number;
+
+  constructor(seed = 0) {
+    if (!Number.isFinite(seed)) throw new Error(`Rng: expected a finite seed, got ${seed}`);
+    this.s = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
+  }
+
+  /** uniform in [0, 1) */
+  uniform(): number {
+    this.s = (this.s + 0x6d2b79f5) >>> 0;
+    let t = this.s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /** standard normal, by Box-Muller (one of the pair is used, so the stream stays simple) */
+  normal(): number {
+    const u1 = 1 - this.uniform(); // (0, 1]: log is finite
+    const u2 = this.uniform();
+    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  }
+
+  /** integer in [0, n) */
+  int(n: number): number {
+    return Math.floor(this.uniform() * n);
+  }
+
+  get state(): number {
+    return this.s;
+  }
+
+  set state(value: number) {
+    this.s = value >>> 0;
+  }
+}
+
+/** n normal samples with the given mean and standard deviation. */
+export function normalRandom(n: number, seed: number, mean = 0, std = 1): Float32Array {
+  const rng = new Rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = mean + std * rng.normal();
+  return out;
+}
+
+/** n uniform samples in [0, 1). */
+export function uniformRandom(n: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = rng.uniform();
+  return out;
+}

@@ -1,0 +1,395 @@
+/**
+ * Tensor and the autograd core (micrograd's shape, tinygrad's discipline).
+ *
+ * A Tensor is a shape plus float32 storage. Ops run as data flows: an op validates its
+ * inputs at once (shape errors throw where the op is called), returns its output Tensor at
+ * once, and computes the storage when its inputs' storage is ready. So the same code runs
+ * on synchronous modes (cpu, webasm, headlessgl) and on webgpu, whose readback is always
+ * asynchronous. Reading a value is `await t.data()`, and `await loss.backward()` resolves
+ * when every gradient is computed; on every mode.
+ *
+ * Autograd: an op whose inputs require grad records a node (its inputs and a backward
+ * closure written right beside its forward in lib/ops.ts). `backward()` walks the nodes in
+ * reverse topological order and accumulates into the `.grad` of the leaves.
+ *
+ * Memory: every Tensor owns its storage; `dispose()` frees it, `tidy(fn)` frees what `fn`
+ * made and did not return, `memory()` counts what is live.
+ */
+import ndarray from 'ndarray';
+import type { NdArray } from 'ndarray';
+import { normalRandom } from './random.js';
+
+export type Shape = readonly number[];
+
+export interface GradNode {
+  /** the op that made the tensor, for error messages */
+  op: string;
+  inputs: readonly Tensor[];
+  /** gradient of the loss with respect to each input, or null where none is needed */
+  backward(gradOutput: Tensor): (Tensor | null)[];
+}
+
+const live = { tensors: 0, bytes: 0 };
+let gradEnabled = true;
+const scopes: Set<Tensor>[] = [];
+let nextId = 1;
+
+export function shapeSize(shape: Shape): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export function formatShape(shape: Shape): string {
+  return `[${shape.join(', ')}]`;
+}
+
+function checkShape(where: string, shape: Shape): void {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new Error(`${where}: expected a shape of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+}
+
+export class Tensor {
+  readonly id = nextId++;
+  readonly shape: readonly number[];
+  readonly size: number;
+  /** accumulated gradient of the last `backward()` (leaves only, as in PyTorch) */
+  grad: Tensor | null = null;
+  /** how this tensor was computed; null for leaves and for tensors made without grad */
+  node: GradNode | null = null;
+  private _requiresGrad = false;
+  private _storage: Promise<Float32Array> | null;
+
+  /** Internal: use `Tensor.from`, `zeros`, `randn` or an op. */
+  constructor(shape: Shape, storage: Promise<Float32Array>, requiresGrad = false) {
+    this.shape = Object.freeze([...shape]);
+    this.size = shapeSize(shape);
+    this._storage = storage;
+    this._requiresGrad = requiresGrad;
+    live.tensors++;
+    live.bytes += this.size * 4;
+    const scope = scopes[scopes.length - 1];
+    if (scope) scope.add(this);
+    // A failure is reported by whoever awaits this tensor; never as an unhandled rejection.
+    storage.catch(() => undefined);
+  }
+
+  /** A tensor from numbers, in row-major order. */
+  static from(data: ArrayLike<number>, shape?: Shape, options: { requiresGrad?: boolean } = {}): Tensor {
+    const values = Float32Array.from(data);
+    const s = shape ?? [values.length];
+    checkShape('Tensor.from', s);
+    if (shapeSize(s) !== values.length) {
+      throw new Error(`Tensor.from: shape ${formatShape(s)} holds ${shapeSize(s)} values, but ${values.length} were given`);
+    }
+    return new Tensor(s, Promise.resolve(values), options.requiresGrad ?? false);
+  }
+
+  /** A tensor with the shape and values of an ndarray (any strides; the values are copied). */
+  static fromNdarray(a: NdArray, options: { requiresGrad?: boolean } = {}): Tensor {
+    if (!a || !Array.isArray(a.shape) || typeof a.get !== 'function') {
+      throw new Error(`Tensor.fromNdarray: expected an ndarray, got ${a === null ? 'null' : typeof a}`);
+    }
+    const shape = [...a.shape];
+    const out = new Float32Array(shapeSize(shape));
+    const dest = ndarray(out, shape);
+    // copy element by element through both views: handles any stride or offset
+    const index = new Array(shape.length).fill(0);
+    for (let i = 0; i < out.length; i++) {
+      dest.set(...index, a.get(...index));
+      for (let d = shape.length - 1; d >= 0; d--) {
+        if (++index[d] < shape[d]) break;
+        index[d] = 0;
+      }
+    }
+    return new Tensor(shape, Promise.resolve(out), options.requiresGrad ?? false);
+  }
+
+  get requiresGrad(): boolean {
+    return this._requiresGrad;
+  }
+
+  set requiresGrad(value: boolean) {
+    if (this.node && !value) {
+      throw new Error('Tensor.requiresGrad: only a leaf tensor can be switched off; this one was computed by ' + this.node.op);
+    }
+    this._requiresGrad = value;
+  }
+
+  get isDisposed(): boolean {
+    return this._storage === null;
+  }
+
+  /** Internal: the storage promise, for ops. Throws with the op's name if disposed. */
+  storage(where: string): Promise<Float32Array> {
+    if (!this._storage) {
+      throw new Error(`${where}: tensor #${this.id} of shape ${formatShape(this.shape)} was disposed`);
+    }
+    return this._storage;
+  }
+
+  /** Internal: replaces the values in place (optimisers); the new array must have the same size. */
+  assign(values: Promise<Float32Array>, where: string): void {
+    this.storage(where);
+    this._storage = values.then((v) => {
+      if (v.length !== this.size) throw new Error(`${where}: expected ${this.size} values, got ${v.length}`);
+      return v;
+    });
+    this._storage.catch(() => undefined);
+  }
+
+  /** A copy of the values, as float32 in row-major order. */
+  async data(): Promise<Float32Array> {
+    return new Float32Array(await this.storage('Tensor.data'));
+  }
+
+  /** The single value of a one-element tensor. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new Error(`Tensor.item: expected a tensor with 1 element, got shape ${formatShape(this.shape)}`);
+    return (await this.storage('Tensor.item'))[0];
+  }
+
+  /** The values as an ndarray of the same shape (a copy). */
+  async toNdarray(): Promise<NdArray<Float32Array>> {
+    return ndarray(await this.data(), [...this.shape]);
+  }
+
+  /** Frees the storage. Using the tensor afterwards throws; disposing twice is a no-op. */
+  dispose(): void {
+    if (!this._storage) return;
+    this._storage = null;
+    this.node = null;
+    live.tensors--;
+    live.bytes -= this.size * 4;
+    for (const s of scopes) s.delete(this);
+  }
+
+  /**
+   * Backpropagates from this tensor: accumulates d(this)/d(leaf) into every leaf that
+   * requires grad. A non-scalar tensor needs `gradOutput` of its shape, as in PyTorch.
+   * Resolves when every gradient is computed.
+   */
+  async backward(gradOutput?: Tensor): Promise<void> {
+    if (!this._requiresGrad) {
+      throw new Error(`Tensor.backward: tensor of shape ${formatShape(this.shape)} does not require grad (no input of its graph has requiresGrad)`);
+    }
+    if (!gradOutput && this.size !== 1) {
+      throw new Error(`Tensor.backward: a gradient can only be implied for a 1-element tensor, got shape ${formatShape(this.shape)}; pass gradOutput`);
+    }
+    if (gradOutput && shapeSize(gradOutput.shape) !== this.size) {
+      throw new Error(`Tensor.backward: gradOutput has shape ${formatShape(gradOutput.shape)}, expected ${formatShape(this.shape)}`);
+    }
+    const order = topologicalOrder(this);
+    const leaves: Tensor[] = [];
+    // A gradient tensor can reach two leaves (add passes g to both inputs) or be the
+    // caller's own gradOutput: each leaf's .grad gets a tensor that it alone owns.
+    const handedOut = new Set<Tensor>(gradOutput ? [gradOutput] : []);
+    await tidy(async () => {
+      noGrad(() => {
+        const grads = new Map<Tensor, Tensor>();
+        grads.set(this, gradOutput ?? new Tensor(this.shape, Promise.resolve(new Float32Array(this.size).fill(1))));
+        for (let i = order.length - 1; i >= 0; i--) {
+          const t = order[i];
+          const g = grads.get(t);
+          if (!g) continue;
+          if (!t.node) {
+            leaves.push(t);
+            let total = t.grad ? accumulate(t.grad, g) : g;
+            if (handedOut.has(total)) total = copyOf(total);
+            handedOut.add(total);
+            t.grad?.dispose();
+            t.grad = keep(total);
+            continue;
+          }
+          const inputGrads = t.node.backward(g);
+          t.node.inputs.forEach((input, k) => {
+            const gi = inputGrads[k];
+            if (!gi || !input.requiresGrad) return;
+            if (gi.size !== input.size) {
+              throw new Error(`${t.node!.op} (backward): gradient for input ${k} has shape ${formatShape(gi.shape)}, expected ${formatShape(input.shape)}`);
+            }
+            const prev = grads.get(input);
+            grads.set(input, prev ? accumulate(prev, gi) : gi);
+          });
+        }
+      });
+      await Promise.all(leaves.map((t) => t.grad!.storage('Tensor.backward')));
+    });
+  }
+
+  toString(): string {
+    return `Tensor(shape=${formatShape(this.shape)}${this._requiresGrad ? ', requiresGrad' : ''}${this.isDisposed ? ', disposed' : ''})`;
+  }
+}
+
+/** a + b for gradients of the same size; the shape is a's. */
+function accumulate(a: Tensor, b: Tensor): Tensor {
+  const ready = Promise.all([a.storage('grad accumulation'), b.storage('grad accumulation')]);
+  return new Tensor(a.shape, ready.then(([x, y]) => gradAdd(x, y)));
+}
+
+function copyOf(t: Tensor): Tensor {
+  return new Tensor(t.shape, t.storage('grad copy').then((v) => new Float32Array(v)));
+}
+
+/** Set by lib/ops.ts: the elementwise add kernel, used to accumulate gradients. */
+let gradAdd: (a: Float32Array, b: Float32Array) => Promise<Float32Array> = async (a, b) => a.map((v, i) => v + b[i]);
+export function setGradAccumulator(fn: (a: Float32Array, b: Float32Array) => Promise<Float32Array>): void {
+  gradAdd = fn;
+}
+
+function topologicalOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  // iterative DFS: VGG graphs are deep enough that recursion depth is worth avoiding
+  const stack: [Tensor, boolean][] = [[root, false]];
+  while (stack.length) {
+    const [t, expanded] = stack.pop()!;
+    if (expanded) {
+      order.push(t);
+      continue;
+    }
+    if (seen.has(t)) continue;
+    seen.add(t);
+    stack.push([t, true]);
+    for (const input of t.node?.inputs ?? []) {
+      if (input.requiresGrad && !seen.has(input)) stack.push([input, false]);
+    }
+  }
+  return order;
+}
+
+/**
+ * Internal, for ops: makes the output tensor of an op. `compute` runs once the inputs'
+ * storage is ready; `backward` is recorded when grad is enabled and an input requires it.
+ */
+export function opResult(
+  op: string,
+  shape: Shape,
+  inputs: readonly Tensor[],
+  compute: (values: Float32Array[]) => Promise<Float32Array> | Float32Array,
+  backward?: (gradOutput: Tensor) => (Tensor | null)[],
+): Tensor {
+  const ready = Promise.all(inputs.map((t, i) => {
+    if (t.isDisposed) throw new Error(`${op}: input ${i} (shape ${formatShape(t.shape)}) was disposed`);
+    return t.storage(op);
+  }));
+  const size = shapeSize(shape);
+  const storage = ready.then(compute).then((v) => {
+    if (v.length !== size) throw new Error(`${op}: computed ${v.length} values for shape ${formatShape(shape)}`);
+    return v;
+  });
+  const needsGrad = gradEnabled && !!backward && inputs.some((t) => t.requiresGrad);
+  const out = new Tensor(shape, storage, needsGrad);
+  if (needsGrad) out.node = { op, inputs, backward: backward! };
+  return out;
+}
+
+/** Runs fn without recording the graph (evaluation, optimiser updates). */
+export function noGrad<T>(fn: () => T): T {
+  const previous = gradEnabled;
+  gradEnabled = false;
+  try {
+    const result = fn();
+    if (isPromise(result)) {
+      return result.finally(() => {
+        gradEnabled = previous;
+      }) as T;
+    }
+    gradEnabled = previous;
+    return result;
+  } catch (e) {
+    gradEnabled = previous;
+    throw e;
+  }
+}
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+function isPromise(x: unknown): x is Promise<unknown> {
+  return !!x && typeof (x as { then?: unknown }).then === 'function';
+}
+
+function collectTensors(value: unknown, into: Set<Tensor>, depth = 0): void {
+  if (depth > 4 || value === null || typeof value !== 'object') return;
+  if (value instanceof Tensor) {
+    into.add(value);
+    return;
+  }
+  const items = Array.isArray(value) ? value : value instanceof Map ? [...value.values()] : Object.values(value);
+  for (const v of items) collectTensors(v, into, depth + 1);
+}
+
+function endScope(scope: Set<Tensor>, result: unknown): void {
+  const kept = new Set<Tensor>();
+  collectTensors(result, kept);
+  const i = scopes.lastIndexOf(scope);
+  if (i >= 0) scopes.splice(i, 1);
+  const parent = scopes[scopes.length - 1];
+  for (const t of scope) {
+    if (kept.has(t)) parent?.add(t);
+    else t.dispose();
+  }
+}
+
+/**
+ * Runs fn and disposes every tensor it created that it does not return (a Tensor, or
+ * Tensors inside a returned array or object). fn may be async; then tidy returns a Promise,
+ * and tensors made by other code while fn awaits are counted as fn's (do not interleave).
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope = new Set<Tensor>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    endScope(scope, undefined);
+    throw e;
+  }
+  if (isPromise(result)) {
+    return result.then(
+      (v) => {
+        endScope(scope, v);
+        return v;
+      },
+      (e) => {
+        endScope(scope, undefined);
+        throw e;
+      },
+    ) as T;
+  }
+  endScope(scope, result);
+  return result;
+}
+
+/** Excludes a tensor from every enclosing tidy, so it outlives them. */
+export function keep<T extends Tensor>(t: T): T {
+  for (const s of scopes) s.delete(t);
+  return t;
+}
+
+/** Live tensors and their bytes (every tensor's storage is counted once, by its owner). */
+export function memory(): { tensors: number; bytes: number } {
+  return { ...live };
+}
+
+export function zeros(shape: Shape, options: { requiresGrad?: boolean } = {}): Tensor {
+  checkShape('zeros', shape);
+  return new Tensor(shape, Promise.resolve(new Float32Array(shapeSize(shape))), options.requiresGrad ?? false);
+}
+
+export function ones(shape: Shape, options: { requiresGrad?: boolean } = {}): Tensor {
+  checkShape('ones', shape);
+  return new Tensor(shape, Promise.resolve(new Float32Array(shapeSize(shape)).fill(1)), options.requiresGrad ?? false);
+}
+
+/** Normal samples, mean `mean` (0) and standard deviation `std` (1), from a seeded generator. */
+export function randn(shape: Shape, options: { seed?: number; std?: number; mean?: number; requiresGrad?: boolean } = {}): Tensor {
+  checkShape('randn', shape);
+  const { seed = 0, std = 1, mean = 0 } = options;
+  if (!(std >= 0) || !Number.isFinite(std)) throw new Error(`randn: expected a finite std >= 0, got ${std}`);
+  const values = normalRandom(shapeSize(shape), seed, mean, std);
+  return new Tensor(shape, Promise.resolve(values), options.requiresGrad ?? false);
+}
