@@ -15,13 +15,14 @@ export interface Chunk {
 
 /**
  * Splits `total` items into contiguous chunks whose `perItem` elements (the largest tensor
- * that a chunk's launch touches, per item) stay below 2^24 in total.
+ * that a chunk's launch touches, per item) stay below 2^24 in total, and of at most
+ * `maxCount` items (when a kernel loops over them: LOOP_BUDGET).
  */
-export function chunksOf(total: number, perItem: number, where: string, limit = MAX_KERNEL_ELEMENTS - 1): Chunk[] {
+export function chunksOf(total: number, perItem: number, where: string, limit = MAX_KERNEL_ELEMENTS - 1, maxCount = Infinity): Chunk[] {
   if (perItem > limit) {
     throw new Error(`${where}: one item needs ${perItem} elements in a single kernel launch, more than the 2^24-1 that gpu.js indexes exactly`);
   }
-  const step = Math.max(1, Math.floor(limit / Math.max(1, perItem)));
+  const step = Math.max(1, Math.min(maxCount, Math.floor(limit / Math.max(1, perItem))));
   const chunks: Chunk[] = [];
   for (let start = 0; start < total; start += step) chunks.push({ start, count: Math.min(step, total - start) });
   return chunks;

@@ -12,10 +12,11 @@
  * Thread mapping: one thread per output element, `this.thread.x` = the flat index of the
  * element within the launch. Forward and the input gradient launch per chunk of whole
  * images (kernels/chunks.ts keeps each launch below 2^24 elements); the weight and bias
- * gradients launch one thread per weight (bias) element and loop over the chunk's images
- * and pixels, then the chunks' partial sums are added.
+ * gradients launch one thread per weight (bias) element and loop over a block of images
+ * and rows (at most LOOP_BUDGET iterations, lib/backend.ts), then the blocks' partial
+ * sums are added.
  */
-import { runKernel } from '../lib/backend.js';
+import { runKernel, LOOP_BUDGET } from '../lib/backend.js';
 import { addInto, chunksOf } from './chunks.js';
 
 export interface Conv2dDims {
@@ -85,8 +86,11 @@ function conv2dBackwardInputKernel(this: any, dy: number[], w: number[]): number
   return sum;
 }
 
-/** gradient to the weight: thread = weight element (co, ci, ky, kx); loops over the chunk's N·H·W */
-function conv2dBackwardWeightKernel(this: any, dy: number[], x: number[]): number {
+/**
+ * gradient to the weight: thread = weight element (co, ci, ky, kx); loops over the launch's
+ * N images and its ROWS output rows from y0 (a block of the image, see weightGradBlocks)
+ */
+function conv2dBackwardWeightKernel(this: any, dy: number[], x: number[], y0: number): number {
   const KK = this.constants.K * this.constants.K;
   const t = this.thread.x;
   const co = Math.floor(t / (this.constants.Cin * KK));
@@ -97,9 +101,10 @@ function conv2dBackwardWeightKernel(this: any, dy: number[], x: number[]): numbe
   const kx = q - ky * this.constants.K;
   let sum = 0;
   for (let n = 0; n < this.constants.N; n++) {
-    for (let oy = 0; oy < this.constants.H; oy++) {
+    for (let row = 0; row < this.constants.ROWS; row++) {
+      const oy = y0 + row;
       const iy = oy + ky - this.constants.P;
-      if (iy >= 0 && iy < this.constants.H) {
+      if (oy < this.constants.H && iy >= 0 && iy < this.constants.H) {
         for (let ox = 0; ox < this.constants.W; ox++) {
           const ix = ox + kx - this.constants.P;
           if (ix >= 0 && ix < this.constants.W) {
@@ -112,13 +117,18 @@ function conv2dBackwardWeightKernel(this: any, dy: number[], x: number[]): numbe
   return sum;
 }
 
-/** gradient to the bias: thread = output channel co; Σ over the chunk's N·H·W */
-function conv2dBackwardBiasKernel(this: any, dy: number[]): number {
+/** gradient to the bias: thread = output channel co; Σ over the launch's images and rows */
+function conv2dBackwardBiasKernel(this: any, dy: number[], y0: number): number {
   const co = this.thread.x;
   let sum = 0;
   for (let n = 0; n < this.constants.N; n++) {
-    for (let p = 0; p < this.constants.HW; p++) {
-      sum += dy[(n * this.constants.Cout + co) * this.constants.HW + p];
+    for (let row = 0; row < this.constants.ROWS; row++) {
+      const oy = y0 + row;
+      if (oy < this.constants.H) {
+        for (let ox = 0; ox < this.constants.W; ox++) {
+          sum += dy[((n * this.constants.Cout + co) * this.constants.H + oy) * this.constants.W + ox];
+        }
+      }
     }
   }
   return sum;
@@ -132,6 +142,8 @@ function constantsFor(d: Conv2dDims, n: number): Record<string, number> {
 }
 
 function imageChunks(d: Conv2dDims, where: string) {
+  const loops = Math.max(d.Cin, d.Cout) * (1 + d.K * (1 + d.K)); // iterations of one forward / input-gradient thread
+  if (loops > LOOP_BUDGET) throw new Error(`${where}: ${Math.max(d.Cin, d.Cout)} channels with a ${d.K}×${d.K} kernel exceed one kernel's loop budget (${LOOP_BUDGET} iterations)`);
   return chunksOf(d.N, Math.max(d.Cin, d.Cout) * d.H * d.W, where);
 }
 
@@ -159,27 +171,43 @@ export async function conv2dBackwardInput(dy: Float32Array, w: Float32Array, d: 
   return dx;
 }
 
+/**
+ * The launches of a weight or bias gradient: chunks of images below 2^24 elements, and
+ * within them blocks of images × rows whose loops stay within LOOP_BUDGET iterations.
+ */
+function* weightGradBlocks(d: Conv2dDims, where: string) {
+  const perRow = 1 + d.W; // loop iterations per output row (the row loop and its pixels)
+  if (1 + perRow > LOOP_BUDGET) throw new Error(`${where}: an image row of ${d.W} pixels is longer than one kernel's loop budget (${LOOP_BUDGET})`);
+  const imageCost = 1 + d.H * perRow;
+  const rows = imageCost <= LOOP_BUDGET ? d.H : Math.floor((LOOP_BUDGET - 1) / perRow);
+  const imagesPerLaunch = imageCost <= LOOP_BUDGET ? Math.floor(LOOP_BUDGET / imageCost) : 1;
+  for (const chunk of imageChunks(d, where)) {
+    for (let n0 = chunk.start; n0 < chunk.start + chunk.count; n0 += imagesPerLaunch) {
+      const count = Math.min(imagesPerLaunch, chunk.start + chunk.count - n0);
+      for (let y0 = 0; y0 < d.H; y0 += rows) yield { n0, count, y0, rows };
+    }
+  }
+}
+
 export async function conv2dBackwardWeight(dy: Float32Array, x: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   const inPer = d.Cin * d.H * d.W;
   const outPer = d.Cout * d.H * d.W;
-  let dw: Float32Array | null = null;
-  for (const { start, count } of imageChunks(d, 'conv2d (backward weight)')) {
-    const part = await runKernel('conv2dBackwardWeight', conv2dBackwardWeightKernel, d.Cout * d.Cin * d.K * d.K, constantsFor(d, count),
-      [dy.subarray(start * outPer, (start + count) * outPer), x.subarray(start * inPer, (start + count) * inPer)]);
-    dw = dw ? addInto(dw, part) : part;
+  const dw = new Float32Array(d.Cout * d.Cin * d.K * d.K);
+  for (const b of weightGradBlocks(d, 'conv2d (backward weight)')) {
+    addInto(dw, await runKernel('conv2dBackwardWeight', conv2dBackwardWeightKernel, dw.length, { ...constantsFor(d, b.count), ROWS: b.rows },
+      [dy.subarray(b.n0 * outPer, (b.n0 + b.count) * outPer), x.subarray(b.n0 * inPer, (b.n0 + b.count) * inPer), b.y0]));
   }
-  return dw!;
+  return dw;
 }
 
 export async function conv2dBackwardBias(dy: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   const outPer = d.Cout * d.H * d.W;
-  let db: Float32Array | null = null;
-  for (const { start, count } of chunksOf(d.N, outPer, 'conv2d (backward bias)')) {
-    const part = await runKernel('conv2dBackwardBias', conv2dBackwardBiasKernel, d.Cout, { N: count, Cout: d.Cout, HW: d.H * d.W },
-      [dy.subarray(start * outPer, (start + count) * outPer)]);
-    db = db ? addInto(db, part) : part;
+  const db = new Float32Array(d.Cout);
+  for (const b of weightGradBlocks(d, 'conv2d (backward bias)')) {
+    addInto(db, await runKernel('conv2dBackwardBias', conv2dBackwardBiasKernel, d.Cout, { N: b.count, Cout: d.Cout, H: d.H, W: d.W, ROWS: b.rows },
+      [dy.subarray(b.n0 * outPer, (b.n0 + b.count) * outPer), b.y0]));
   }
-  return db!;
+  return db;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -9,9 +9,11 @@
  * thread. VGG's FC6 weight has 25088 × 4096 = 102,760,448 elements, more than gpu.js can
  * index (2^24), so every launch takes a block of rows of w (output features) and a block
  * of rows of x (images), each below 2^24 elements; the input gradient adds the partial
- * sums of the output-feature blocks.
+ * sums of the output-feature blocks. Every in-thread loop also stays within LOOP_BUDGET
+ * iterations (lib/backend.ts): longer reductions are split into blocks whose partial sums
+ * are added.
  */
-import { runKernel } from '../lib/backend.js';
+import { runKernel, LOOP_BUDGET } from '../lib/backend.js';
 import { addInto, chunksOf } from './chunks.js';
 
 export interface LinearDims {
@@ -62,22 +64,39 @@ function columnBlock(a: Float32Array, rows: number, cols: number, c0: number, cn
   return out;
 }
 
+/** blocks of output features: rows of w below 2^24 elements; the input gradient loops over them */
 function featureBlocks(d: LinearDims, where: string) {
-  return chunksOf(d.Out, d.In, where);
+  return chunksOf(d.Out, d.In, where, undefined, LOOP_BUDGET);
 }
 
+/** blocks of images: rows of x (and of the output block) below 2^24; the weight gradient loops over them */
 function imageBlocks(d: LinearDims, outBlock: number, where: string) {
-  return chunksOf(d.N, Math.max(d.In, outBlock), where);
+  return chunksOf(d.N, Math.max(d.In, outBlock), where, undefined, LOOP_BUDGET);
+}
+
+/** blocks of input features: the forward loops over them (only FC rows longer than LOOP_BUDGET split) */
+function inputBlocks(d: LinearDims) {
+  return chunksOf(d.In, 1, 'linear', undefined, LOOP_BUDGET);
 }
 
 export async function linearForward(x: Float32Array, w: Float32Array, b: Float32Array, d: LinearDims): Promise<Float32Array> {
   const y = new Float32Array(d.N * d.Out);
-  for (const ob of featureBlocks(d, 'linear')) {
-    const wBlock = w.subarray(ob.start * d.In, (ob.start + ob.count) * d.In);
-    for (const nb of imageBlocks(d, ob.count, 'linear')) {
-      const part = await runKernel('linearForward', linearForwardKernel, nb.count * ob.count, { In: d.In, Out: ob.count },
-        [x.subarray(nb.start * d.In, (nb.start + nb.count) * d.In), wBlock, b.subarray(ob.start, ob.start + ob.count)]);
-      for (let n = 0; n < nb.count; n++) y.set(part.subarray(n * ob.count, (n + 1) * ob.count), (nb.start + n) * d.Out + ob.start);
+  const zeroBias = new Float32Array(d.Out);
+  for (const ib of inputBlocks(d)) {
+    // a block of input features is a column block of x and w (no copy when it is all of them)
+    const xIn = columnBlock(x, d.N, d.In, ib.start, ib.count);
+    const wIn = columnBlock(w, d.Out, d.In, ib.start, ib.count);
+    const bias = ib.start === 0 ? b : zeroBias;
+    const dIn = { ...d, In: ib.count };
+    for (const ob of featureBlocks(dIn, 'linear')) {
+      const wBlock = wIn.subarray(ob.start * dIn.In, (ob.start + ob.count) * dIn.In);
+      for (const nb of imageBlocks(dIn, ob.count, 'linear')) {
+        const part = await runKernel('linearForward', linearForwardKernel, nb.count * ob.count, { In: dIn.In, Out: ob.count },
+          [xIn.subarray(nb.start * dIn.In, (nb.start + nb.count) * dIn.In), wBlock, bias.subarray(ob.start, ob.start + ob.count)]);
+        for (let n = 0; n < nb.count; n++) {
+          addInto(y.subarray((nb.start + n) * d.Out + ob.start, (nb.start + n) * d.Out + ob.start + ob.count), part.subarray(n * ob.count, (n + 1) * ob.count));
+        }
+      }
     }
   }
   return y;
@@ -88,7 +107,7 @@ export async function linearBackwardInput(dy: Float32Array, w: Float32Array, d: 
   for (const ob of featureBlocks(d, 'linear (backward input)')) {
     const wBlock = w.subarray(ob.start * d.In, (ob.start + ob.count) * d.In);
     const dyBlock = columnBlock(dy, d.N, d.Out, ob.start, ob.count);
-    for (const nb of imageBlocks(d, ob.count, 'linear (backward input)')) {
+    for (const nb of chunksOf(d.N, Math.max(d.In, ob.count), 'linear (backward input)')) {
       const part = await runKernel('linearBackwardInput', linearBackwardInputKernel, nb.count * d.In, { In: d.In, Out: ob.count },
         [dyBlock.subarray(nb.start * ob.count, (nb.start + nb.count) * ob.count), wBlock]);
       addInto(dx.subarray(nb.start * d.In, (nb.start + nb.count) * d.In), part);
@@ -99,7 +118,7 @@ export async function linearBackwardInput(dy: Float32Array, w: Float32Array, d: 
 
 export async function linearBackwardWeight(dy: Float32Array, x: Float32Array, d: LinearDims): Promise<Float32Array> {
   const dw = new Float32Array(d.Out * d.In);
-  for (const ob of featureBlocks(d, 'linear (backward weight)')) {
+  for (const ob of chunksOf(d.Out, d.In, 'linear (backward weight)')) {
     const dyBlock = columnBlock(dy, d.N, d.Out, ob.start, ob.count);
     for (const nb of imageBlocks(d, ob.count, 'linear (backward weight)')) {
       const part = await runKernel('linearBackwardWeight', linearBackwardWeightKernel, ob.count * d.In, { N: nb.count, In: d.In, Out: ob.count },
@@ -111,13 +130,12 @@ export async function linearBackwardWeight(dy: Float32Array, x: Float32Array, d:
 }
 
 export async function linearBackwardBias(dy: Float32Array, d: LinearDims): Promise<Float32Array> {
-  let db: Float32Array | null = null;
-  for (const nb of chunksOf(d.N, d.Out, 'linear (backward bias)')) {
-    const part = await runKernel('linearBackwardBias', linearBackwardBiasKernel, d.Out, { N: nb.count, Out: d.Out },
-      [dy.subarray(nb.start * d.Out, (nb.start + nb.count) * d.Out)]);
-    db = db ? addInto(db, part) : part;
+  const db = new Float32Array(d.Out);
+  for (const nb of chunksOf(d.N, d.Out, 'linear (backward bias)', undefined, LOOP_BUDGET)) {
+    addInto(db, await runKernel('linearBackwardBias', linearBackwardBiasKernel, d.Out, { N: nb.count, Out: d.Out },
+      [dy.subarray(nb.start * d.Out, (nb.start + nb.count) * d.Out)]));
   }
-  return db!;
+  return db;
 }
 
 // float64 references

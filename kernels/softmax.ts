@@ -14,7 +14,7 @@
  * row and loop over K; the element kernels one thread per element. Launches per block of
  * rows below 2^24 elements.
  */
-import { runKernel } from '../lib/backend.js';
+import { runKernel, LOOP_BUDGET } from '../lib/backend.js';
 import { chunksOf } from './chunks.js';
 
 export interface SoftmaxDims {
@@ -66,6 +66,7 @@ function crossEntropyBackwardKernel(this: any, x: number[], lse: number[], label
 /** Runs `launch(rowStart, rowCount)` per block of rows and concatenates the results. */
 async function perRowBlocks(d: SoftmaxDims, perRowOut: number, where: string,
   launch: (r0: number, rn: number) => Promise<Float32Array>): Promise<Float32Array> {
+  if (2 * d.K > LOOP_BUDGET) throw new Error(`${where}: rows of ${d.K} classes exceed one kernel's loop budget (${LOOP_BUDGET / 2} classes)`);
   const out = new Float32Array(d.N * perRowOut);
   for (const { start, count } of chunksOf(d.N, d.K, where)) out.set(await launch(start, count), start * perRowOut);
   return out;

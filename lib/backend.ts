@@ -29,6 +29,16 @@ export const MODES: readonly Mode[] = ['cpu', 'webasm', 'headlessgl', 'webgl2', 
 /** gpu.js indices are float32: an output or array argument must stay below this many elements. */
 export const MAX_KERNEL_ELEMENTS = 1 << 24;
 
+/**
+ * The most loop iterations, summed over every loop it runs, that one kernel thread may do.
+ * Mesa's llvmpipe (the software GL behind headlessgl in CI) silently stops a shader
+ * invocation's loops after 65,535 iterations in total (measured here: a 250,000-term sum
+ * came back as 65,535). Kernels whose reductions can be longer (the conv and FC weight and
+ * bias gradients, long FC rows) split them into launches of at most this many iterations
+ * and add the partial sums.
+ */
+export const LOOP_BUDGET = 65000;
+
 /** What `getBackendInfo()` reports: the mode that really runs and why it was chosen. */
 export interface BackendInfo {
   mode: Mode;

@@ -1,0 +1,64 @@
+/**
+ * The test runner: finds the modes that run here, registers every suite, prints tape's TAP,
+ * then the largest error of each kernel check per mode, and a final `N passed, N failed`.
+ */
+import test from 'tape';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { modesToTest, checks } from './helpers.js';
+import { registerKernelTests } from './kernels.test.js';
+import { registerLargeTests } from './large.test.js';
+import { registerTensorTests } from './tensor.test.js';
+import { registerReadmeTests } from './readme.test.js';
+import { KERNEL_FAMILIES } from '../kernels/registry.js';
+
+const { modes, skipped } = await modesToTest();
+const only = process.env.VERYDEEP_TEST_ONLY; // e.g. "kernels" to run one suite while working
+
+if (!only || only === 'tensor') registerTensorTests(modes);
+if (!only || only === 'kernels') registerKernelTests(modes);
+if (!only || only === 'large') registerLargeTests(modes);
+if (!only || only === 'readme') registerReadmeTests();
+
+if (!only || only === 'kernels') {
+  test('every kernel family and pass was checked on every mode that ran', (t) => {
+    for (const mode of modes) {
+      for (const f of KERNEL_FAMILIES) {
+        for (const p of f.passes) {
+          const n = checks.filter((c) => c.mode === mode && c.family === f.family && c.pass === p.pass).length;
+          t.ok(n > 0, `${f.family} / ${p.pass} on ${mode}: ${n} checks`);
+        }
+      }
+    }
+    t.end();
+  });
+}
+
+let passed = 0;
+let failed = 0;
+let pending = '';
+const stream = test.createStream();
+stream.on('data', (chunk: string) => {
+  // tape prints the TAP itself; this copy of it is only counted
+  pending += chunk;
+  const lines = pending.split('\n');
+  pending = lines.pop() ?? '';
+  for (const line of lines) {
+    if (/^ok \d+/.test(line)) passed++;
+    else if (/^not ok \d+/.test(line)) failed++;
+  }
+});
+stream.on('end', () => {
+  console.log(`\n# modes that ran the kernel checks: ${modes.join(', ')}`);
+  for (const s of skipped) console.log(`# mode skipped: ${s}`);
+  const worst = new Map<string, (typeof checks)[number]>();
+  for (const c of checks) {
+    const key = `${c.mode} | ${c.family} | ${c.pass.startsWith('gradcheck') ? 'gradcheck' : c.pass}`;
+    if (!worst.has(key) || c.error > worst.get(key)!.error) worst.set(key, c);
+  }
+  console.log('# largest error per mode, family and pass (normalized: max|got−ref| / max(1, max|ref|)):');
+  for (const [key, c] of [...worst].sort()) console.log(`#   ${key}: ${c.error.toExponential(2)} (tolerance ${c.tolerance})`);
+  mkdirSync('test-results', { recursive: true });
+  writeFileSync('test-results/kernel-checks.json', JSON.stringify({ modes, skipped, checks }, null, 1));
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = failed > 0 || passed === 0 ? 1 : 0;
+});

@@ -1,0 +1,164 @@
+/**
+ * The tensor core: constructors, ndarray conversion, autograd, noGrad, tidy, memory(),
+ * backends, and the errors that bad input gets.
+ */
+import test from 'tape';
+import ndarray from 'ndarray';
+import { Tensor, zeros, ones, randn, noGrad, tidy, keep, memory, setBackend, getBackend, getBackendInfo, ops } from '../lib/index.js';
+import type { Mode } from '../lib/backend.js';
+
+/** asserts that fn throws an Error whose message matches every pattern */
+function throwsWith(t: test.Test, fn: () => unknown, patterns: RegExp[], what: string) {
+  try {
+    fn();
+    t.fail(`${what}: expected an error`);
+  } catch (e) {
+    const msg = (e as Error).message;
+    t.ok(e instanceof Error && patterns.every((p) => p.test(msg)), `${what}: ${msg}`);
+  }
+}
+
+async function rejectsWith(t: test.Test, fn: () => Promise<unknown>, patterns: RegExp[], what: string) {
+  try {
+    await fn();
+    t.fail(`${what}: expected an error`);
+  } catch (e) {
+    const msg = (e as Error).message;
+    t.ok(e instanceof Error && patterns.every((p) => p.test(msg)), `${what}: ${msg}`);
+  }
+}
+
+export function registerTensorTests(modes: Mode[]): void {
+  test('Tensor constructors and conversions', async (t) => {
+    await setBackend('cpu');
+    const a = Tensor.from([1, 2, 3, 4, 5, 6], [2, 3], { requiresGrad: true });
+    t.deepEqual(a.shape, [2, 3]);
+    t.ok(a.requiresGrad);
+    a.requiresGrad = false;
+    t.notOk(a.requiresGrad, 'requiresGrad is writable on a leaf');
+    t.deepEqual(Array.from(await a.data()), [1, 2, 3, 4, 5, 6]);
+    t.deepEqual(Array.from(await zeros([2, 2]).data()), [0, 0, 0, 0]);
+    t.deepEqual(Array.from(await ones([3]).data()), [1, 1, 1]);
+    const r = await randn([20000], { seed: 3, std: 0.01 }).data();
+    const mean = r.reduce((s, v) => s + v, 0) / r.length;
+    const std = Math.sqrt(r.reduce((s, v) => s + (v - mean) ** 2, 0) / r.length);
+    t.ok(Math.abs(mean) < 3e-4 && Math.abs(std - 0.01) < 3e-4, `randn std=0.01: mean ${mean.toExponential(2)}, std ${std.toExponential(3)}`);
+    t.deepEqual(Array.from(await randn([5], { seed: 9 }).data()), Array.from(await randn([5], { seed: 9 }).data()), 'randn with a seed repeats');
+    const nd = await a.toNdarray();
+    t.deepEqual(nd.shape, [2, 3]);
+    t.equal(nd.get(1, 2), 6, 'toNdarray keeps row-major order');
+    // a transposed (strided) view converts by its logical order
+    const view = ndarray(Float32Array.of(1, 2, 3, 4, 5, 6), [2, 3]).transpose(1, 0);
+    const back = Tensor.fromNdarray(view);
+    t.deepEqual(back.shape, [3, 2]);
+    t.deepEqual(Array.from(await back.data()), [1, 4, 2, 5, 3, 6], 'fromNdarray follows strides');
+    throwsWith(t, () => Tensor.from([1, 2, 3], [2, 2]), [/Tensor\.from/, /\[2, 2\]/, /3/], 'wrong element count');
+  });
+
+  for (const mode of modes) {
+    test(`[${mode}] autograd: a small graph, accumulation, noGrad`, async (t) => {
+      await setBackend(mode);
+      const a = Tensor.from([1, -2, 3], [3], { requiresGrad: true });
+      const b = Tensor.from([4, 5, -6], [3], { requiresGrad: true });
+      // L = Σ (a + b) · a  →  dL/da = 2a + b, dL/db = a
+      const loss = ops.sum(ops.mul(ops.add(a, b), a));
+      t.equal(await loss.item(), 1 * 5 + -2 * 3 + 3 * -3, 'forward value');
+      await loss.backward();
+      t.deepEqual(Array.from(await a.grad!.data()), [6, 1, 0], 'dL/da = 2a + b');
+      t.deepEqual(Array.from(await b.grad!.data()), [1, -2, 3], 'dL/db = a');
+      await ops.sum(ops.add(a, a)).backward();
+      t.deepEqual(Array.from(await a.grad!.data()), [8, 3, 2], 'a second backward accumulates (add(a, a) gives 2 each)');
+      const c = noGrad(() => ops.mul(a, 3));
+      t.notOk(c.requiresGrad, 'noGrad records nothing');
+      t.equal(c.node, null);
+      await rejectsWith(t, () => c.backward(), [/backward/, /does not require grad/], 'backward without a graph');
+      await rejectsWith(t, () => ops.add(a, b).backward(), [/backward/, /\[3\]/], 'backward of a non-scalar without gradOutput');
+    });
+
+    test(`[${mode}] memory returns to its baseline after forward, backward and dispose`, async (t) => {
+      await setBackend(mode);
+      const base = memory();
+      const x = Tensor.from(new Float32Array(2 * 3 * 6 * 6).fill(0.5), [2, 3, 6, 6]);
+      const w = randn([4, 3, 3, 3], { seed: 1, requiresGrad: true });
+      const b = zeros([4], { requiresGrad: true });
+      const fcw = randn([5, 4 * 3 * 3], { seed: 2, requiresGrad: true });
+      await tidy(async () => {
+        const h = ops.maxPool2d(ops.relu(ops.conv2d(x, w, b)));
+        const loss = ops.softmaxCrossEntropy(ops.linear(ops.flatten(h), fcw), [1, 4]);
+        await loss.backward();
+      });
+      const afterBackward = memory();
+      t.equal(afterBackward.tensors, base.tensors + 4 + 3, 'tidy leaves the 4 inputs and the 3 gradients');
+      for (const p of [w, b, fcw]) p.grad!.dispose();
+      [x, w, b, fcw].forEach((p) => p.dispose());
+      t.deepEqual(memory(), base, `back to ${base.tensors} tensors, ${base.bytes} bytes`);
+    });
+  }
+
+  test('tidy: sync and async, returned and kept tensors survive', async (t) => {
+    await setBackend('cpu');
+    const base = memory().tensors;
+    const kept: Tensor[] = [];
+    const r = tidy(() => {
+      const a = ones([4]);
+      const b = ops.mul(a, 2);
+      kept.push(keep(ops.add(b, b)));
+      ops.relu(b);
+      return { b };
+    });
+    t.equal(memory().tensors, base + 2, 'the returned and the kept tensor live');
+    t.deepEqual(Array.from(await r.b.data()), [2, 2, 2, 2]);
+    const s = await tidy(async () => {
+      const a = ones([2]);
+      await a.data();
+      return ops.mul(a, 5);
+    });
+    t.deepEqual(Array.from(await s.data()), [5, 5], 'async tidy returns its tensor');
+    t.equal(memory().tensors, base + 3);
+    [r.b, kept[0], s].forEach((x) => x.dispose());
+    t.equal(memory().tensors, base, 'all freed');
+    const gone = ones([1]);
+    gone.dispose();
+    await rejectsWith(t, () => gone.data(), [/disposed/], 'reading a disposed tensor');
+    throwsWith(t, () => ops.relu(gone), [/relu/, /disposed/], 'an op on a disposed tensor');
+  });
+
+  test('bad input: clear errors that name the op, the expected and the actual', async (t) => {
+    await setBackend('cpu');
+    const x = zeros([2, 3, 4, 4]);
+    throwsWith(t, () => ops.conv2d(zeros([3, 4, 4]), zeros([8, 3, 3, 3])), [/conv2d/, /rank 4/, /\[3, 4, 4\]/], 'conv2d, wrong rank');
+    throwsWith(t, () => ops.conv2d(x, zeros([8, 5, 3, 3])), [/conv2d/, /3 channels/, /expects 5/], 'conv2d, channel mismatch');
+    throwsWith(t, () => ops.conv2d(x, zeros([8, 3, 3, 3]), zeros([7])), [/conv2d/, /bias/, /\[8\]/, /\[7\]/], 'conv2d, bias shape');
+    throwsWith(t, () => ops.linear(zeros([2, 10]), zeros([4, 9])), [/linear/, /10 features/, /9/], 'linear, feature mismatch');
+    throwsWith(t, () => ops.maxPool2d(zeros([1, 1, 1, 4])), [/maxPool2d/, /at least 2/], 'maxPool2d, too small');
+    throwsWith(t, () => ops.add(zeros([2]), zeros([3])), [/add/, /\[2\]/, /\[3\]/], 'add, shape mismatch');
+    const logits = zeros([2, 5]);
+    throwsWith(t, () => ops.softmaxCrossEntropy(logits, [1.5, 2]), [/softmaxCrossEntropy/, /integer labels in \[0, 4\]/, /1\.5/], 'non-integer label');
+    throwsWith(t, () => ops.softmaxCrossEntropy(logits, [1, 5]), [/softmaxCrossEntropy/, /\[0, 4\]/, /got 5/], 'label out of range');
+    throwsWith(t, () => ops.softmaxCrossEntropy(logits, [1]), [/softmaxCrossEntropy/, /expected 2 labels/, /got 1/], 'label count');
+    throwsWith(t, () => ops.softmaxCrossEntropy(logits, 'ab' as never), [/softmaxCrossEntropy/, /number\[\] or an Int32Array/], 'labels of the wrong type');
+    throwsWith(t, () => ops.dropout(x, 1, 1), [/dropout/, /\[0, 1\)/, /got 1/], 'dropout p out of range');
+    throwsWith(t, () => ops.lrn(x, { k: 0 }), [/lrn/, /k > 0/], 'lrn with k = 0');
+    await rejectsWith(t, () => setBackend('metal' as never), [/setBackend/, /unknown mode 'metal'/, /cpu, webasm/], 'unknown backend mode');
+    await rejectsWith(t, () => setBackend('webgl2'), [/setBackend\('webgl2'\)/, /browser/], 'webgl2 in Node');
+  });
+
+  test('backends: getBackend tells the mode that runs; auto says why', async (t) => {
+    for (const mode of modes) {
+      await setBackend(mode);
+      t.equal(getBackend(), mode, `setBackend('${mode}') runs ${mode}`);
+    }
+    const info = await setBackend('auto');
+    t.ok(info.mode && info.reason.startsWith('auto:'), `auto picked ${info.mode}: ${info.reason}`);
+    t.deepEqual(getBackendInfo(), info);
+    // results do not depend on the mode beyond the kernel tolerance
+    const outs: Float32Array[] = [];
+    for (const mode of modes) {
+      await setBackend(mode);
+      const x = randn([2, 3, 5, 5], { seed: 4 });
+      outs.push(await ops.relu(ops.conv2d(x, randn([2, 3, 3, 3], { seed: 5 }), zeros([2]))).data());
+    }
+    const worst = Math.max(...outs.map((o) => Math.max(...o.map((v, i) => Math.abs(v - outs[0][i])))));
+    t.ok(worst < 1e-4, `${modes.join(', ')} agree within ${worst.toExponential(2)}`);
+  });
+}
