@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// One-time set-up on a fresh machine, run before the tests and the demo (npm's pretest and
+// predemo). Idempotent and quick once done. Needs only Node and npm:
+//  1. Debian packages that headless-gl needs to build and run (../shared/GPUJS.md), when
+//     we are root on Debian and they are missing; otherwise it says that headlessgl will
+//     be skipped;
+//  2. the npm dependencies, when node_modules is missing or older than package-lock.json;
+//  3. the `gl` native module (gpu.js's optional headless-gl), built from source when its
+//     build is missing and the packages above are there.
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+
+const GL_PACKAGES = ['build-essential', 'python3', 'pkg-config', 'libx11-dev', 'libxext-dev', 'libxi-dev',
+  'mesa-common-dev', 'libgl1-mesa-dri', 'xvfb', 'xauth'];
+
+const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { stdio: 'inherit', ...opts }).status === 0;
+const quiet = (cmd, args) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+const log = (msg) => console.log(`[setup] ${msg}`);
+
+function aptPackages() {
+  if (!quiet('sh', ['-c', 'command -v apt-get && command -v dpkg-query'])) {
+    log('not a Debian system: install the headless-gl build packages yourself to test the headlessgl mode');
+    return false;
+  }
+  const missing = GL_PACKAGES.filter((p) => {
+    const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' });
+    return !(r.status === 0 && r.stdout.includes('install ok installed'));
+  });
+  if (missing.length === 0) return true;
+  if (process.getuid?.() !== 0) {
+    log(`missing Debian packages ${missing.join(' ')} (not root, so not installed): the headlessgl mode will be skipped`);
+    return false;
+  }
+  log(`installing Debian packages for headless-gl: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  return run('apt-get', ['update', '-qq'], { env }) && run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
+}
+
+function npmInstalled() {
+  const marker = 'node_modules/.package-lock.json';
+  return existsSync(marker) && statSync(marker).mtimeMs >= statSync('package-lock.json').mtimeMs;
+}
+
+const glReady = aptPackages();
+if (!npmInstalled()) {
+  log('installing npm dependencies');
+  if (!run('npm', ['install', '--no-audit', '--no-fund'])) process.exit(1);
+}
+if (glReady && !existsSync('node_modules/gl/build/Release/webgl.node')) {
+  log('building headless-gl (gl) from source: about 3-4 minutes, once');
+  if (!run('npm', ['rebuild', 'gl'])) log('the gl build failed: the headlessgl mode will be skipped');
+}
