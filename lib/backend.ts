@@ -17,6 +17,7 @@
  * work (the README says so).
  */
 import gpujs from 'gpu.js';
+import { createRequire } from 'node:module';
 
 // gpu.js is CommonJS: take what we need from its default export.
 const { GPU, CPUKernel, WebAssemblyKernel, HeadlessGLKernel, WebGL2Kernel, WebGPUKernel } =
@@ -122,25 +123,39 @@ async function webgpuAvailable(): Promise<boolean> {
   }
 }
 
-/** The GL renderer string of a headless-gl context, or null when none can be made. */
-function headlessGLRenderer(): string | null {
+/**
+ * Whether headless-gl can make a context here, and whether a GPU device backs it. The gl
+ * package's ANGLE reports only "ANGLE" as its renderer, so a GPU is recognised by its
+ * device node (/dev/dri/renderD*, /dev/nvidia*); without one, GL runs in software (Mesa's
+ * llvmpipe), which is no faster than webasm.
+ */
+function headlessGL(): { context: boolean; gpuDevice: string | null } {
+  if (!isNode) return { context: false, gpuDevice: null };
+  const require = createRequire(import.meta.url);
+  let context = false;
   try {
-    const state = new GPU({ mode: 'headlessgl' });
-    const ctx = state.context;
-    if (!ctx) return null;
-    const ext = ctx.getExtension('WEBGL_debug_renderer_info');
-    const renderer = String(ctx.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : ctx.RENDERER));
-    state.destroy?.();
-    return renderer;
+    const ctx = (require('gl') as (w: number, h: number) => any)(1, 1);
+    context = !!ctx;
+    ctx?.getExtension('STACKGL_destroy_context')?.destroy();
   } catch {
-    return null;
+    context = false;
   }
+  let gpuDevice: string | null = null;
+  try {
+    const fs = require('node:fs') as typeof import('node:fs');
+    const dri = fs.existsSync('/dev/dri') ? fs.readdirSync('/dev/dri').filter((f) => f.startsWith('renderD')) : [];
+    const nvidia = fs.readdirSync('/dev').filter((f) => /^nvidia\d+$/.test(f));
+    gpuDevice = [...dri.map((f) => `/dev/dri/${f}`), ...nvidia.map((f) => `/dev/${f}`)][0] ?? null;
+  } catch {
+    gpuDevice = null;
+  }
+  return { context, gpuDevice };
 }
 
 /**
- * `auto`: in a browser, webgpu, then webgl2, then webasm; in Node, headlessgl when it has a
- * real (hardware) GL driver, else webasm. A software GL (Mesa llvmpipe, SwiftShader) is no
- * faster than webasm, so auto does not pick it; ask for 'headlessgl' explicitly to use it.
+ * `auto`: in a browser, webgpu, then webgl2, then webasm; in Node, headlessgl when a GPU
+ * backs it, else webasm. A software GL (Mesa llvmpipe) is no faster than webasm, so auto
+ * does not pick it; ask for 'headlessgl' explicitly to use it.
  */
 async function openAuto(): Promise<BackendState> {
   const tried: string[] = [];
@@ -158,12 +173,12 @@ async function openAuto(): Promise<BackendState> {
       if (s) return s;
     }
   } else {
-    const renderer = headlessGLRenderer();
-    if (renderer && !/llvmpipe|softpipe|swiftshader|software/i.test(renderer)) {
-      const s = await attempt('headlessgl', `auto: headless-gl found a hardware GL driver (${renderer})`);
+    const gl = headlessGL();
+    if (gl.context && gl.gpuDevice) {
+      const s = await attempt('headlessgl', `auto: headless-gl has a GL context and a GPU device (${gl.gpuDevice})`);
       if (s) return s;
     } else {
-      tried.push(renderer ? `headlessgl: software GL (${renderer}) is no faster than webasm` : 'headlessgl: no GL context (gl not built, or no display)');
+      tried.push(gl.context ? 'headlessgl: GL runs in software here (no GPU device node), no faster than webasm' : 'headlessgl: no GL context (gl not built, or no display)');
     }
   }
   const s = await attempt('webasm', `auto: picked webasm (${tried.join('; ') || 'no GPU mode'})`);

@@ -47,7 +47,13 @@ export class Rng {
 export function normalRandom(n: number, seed: number, mean = 0, std = 1): Float32Array {
   const rng = new Rng(seed);
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = mean + std * rng.normal();
+  // Box-Muller, both values of each pair (bulk draws: twice as fast as rng.normal())
+  for (let i = 0; i < n; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - rng.uniform()));
+    const theta = 2 * Math.PI * rng.uniform();
+    out[i] = mean + std * r * Math.cos(theta);
+    if (i + 1 < n) out[i + 1] = mean + std * r * Math.sin(theta);
+  }
   return out;
 }
 

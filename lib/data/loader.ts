@@ -1,0 +1,78 @@
+/**
+ * DataLoader: shuffles (seeded) and batches a Dataset into [B, C, H, W] Tensors.
+ *
+ * The order and the augmentation of epoch e are functions of (seed, e) alone, so a run
+ * resumed at an epoch boundary sees exactly the batches that an uninterrupted run sees.
+ */
+import { Tensor } from '../tensor.js';
+import { Rng } from '../random.js';
+import { permutation, type Dataset } from './datasets.js';
+import type { Image } from './transforms.js';
+
+export interface LoaderOptions {
+  batchSize: number;
+  shuffle?: boolean;
+  seed?: number;
+  /** applied to each image with the epoch's generator (augmentation, padding, ...) */
+  transform?: (image: Image, rng: Rng) => Image;
+  /** drop a last, smaller batch (false) */
+  dropLast?: boolean;
+}
+
+export interface Batch {
+  x: Tensor;
+  labels: Int32Array;
+  indices: Int32Array;
+}
+
+export class DataLoader {
+  readonly batchSize: number;
+  readonly shuffle: boolean;
+  readonly seed: number;
+  readonly dropLast: boolean;
+  readonly transform?: (image: Image, rng: Rng) => Image;
+
+  constructor(readonly dataset: Dataset, options: LoaderOptions) {
+    const { batchSize, shuffle = false, seed = 0, transform, dropLast = false } = options;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`DataLoader: expected a positive integer batchSize, got ${batchSize}`);
+    this.batchSize = batchSize;
+    this.shuffle = shuffle;
+    this.seed = seed;
+    this.transform = transform;
+    this.dropLast = dropLast;
+  }
+
+  /** batches per epoch */
+  get length(): number {
+    const n = this.dataset.length / this.batchSize;
+    return this.dropLast ? Math.floor(n) : Math.ceil(n);
+  }
+
+  /** The batches of epoch `epoch` (0-based), from batch `from` on. */
+  *batches(epoch = 0, from = 0): Generator<Batch> {
+    const rng = new Rng(this.seed * 1_000_003 + epoch);
+    const order = this.shuffle ? permutation(this.dataset.length, rng) : Int32Array.from({ length: this.dataset.length }, (_, i) => i);
+    for (let b = 0; b < this.length; b++) {
+      const indices = order.subarray(b * this.batchSize, Math.min((b + 1) * this.batchSize, order.length));
+      // the augmentation of a batch depends on (seed, epoch, batch) only, so skipping batches keeps it exact
+      const augment = new Rng((this.seed * 1_000_003 + epoch) * 65_537 + b);
+      if (b < from) continue;
+      const images = Array.from(indices, (i) => {
+        const { image } = this.dataset.get(i);
+        return this.transform ? this.transform(image, augment) : image;
+      });
+      const [C, H, W] = images[0].shape;
+      const per = C * H * W;
+      const data = new Float32Array(indices.length * per);
+      images.forEach((img, k) => {
+        if (img.shape[0] !== C || img.shape[1] !== H || img.shape[2] !== W) {
+          throw new Error(`DataLoader: image ${indices[k]} has shape [${img.shape.join(', ')}] after the transform, expected [${C}, ${H}, ${W}] like the first of its batch`);
+        }
+        let o = k * per;
+        for (let c = 0; c < C; c++) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) data[o++] = img.get(c, y, x);
+      });
+      const labels = Int32Array.from(indices, (i) => this.dataset.get(i).label);
+      yield { x: Tensor.from(data, [indices.length, C, H, W]), labels, indices: Int32Array.from(indices) };
+    }
+  }
+}

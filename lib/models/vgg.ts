@@ -1,0 +1,170 @@
+/**
+ * The VGG configurations of the paper's Table 1, built from one table.
+ *
+ * Table 1 (§2.2): the conv stack, then FC-4096, FC-4096, FC-1000 and soft-max. Every conv
+ * is 3×3 (stride 1, pad 1) and followed by ReLU, except configuration C's three 1×1
+ * convolutions ('conv1-256', 'conv1-512'); 'M' is a 2×2 max-pool with stride 2; A-LRN has
+ * one LRN after its first conv (§2.2: k=2, n=5, α=1e-4, β=0.75). FC6 and FC7 are followed
+ * by ReLU and dropout 0.5 (§3.1).
+ *
+ * The layers are laid out and named as torchvision's vgg.py does (`features.N`,
+ * `classifier.N`), so its state_dict names map one to one (issue 4).
+ */
+import { Tensor, type Shape, formatShape } from '../tensor.js';
+import { Module } from '../nn/module.js';
+import { Conv2d, MaxPool2d, ReLU, LocalResponseNorm, Linear, Dropout, Flatten, Sequential } from '../nn/layers.js';
+import type { InitScheme } from '../nn/init.js';
+import { PAPER_INIT_STD } from '../nn/init.js';
+import { Rng } from '../random.js';
+
+/** a 3×3 conv of n channels; `{ conv1: n }` is a 1×1 conv; 'M' max-pool; 'LRN' */
+export type LayerSpec = number | { conv1: number } | 'M' | 'LRN';
+
+export type ConfigName = 'A' | 'A-LRN' | 'B' | 'C' | 'D' | 'E';
+
+/** Table 1, column by column. */
+export const VGG_CONFIGS: Record<ConfigName, { layers: LayerSpec[]; weightLayers: number }> = {
+  A: { weightLayers: 11, layers: [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'] },
+  'A-LRN': { weightLayers: 11, layers: [64, 'LRN', 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'] },
+  B: { weightLayers: 13, layers: [64, 64, 'M', 128, 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'] },
+  C: {
+    weightLayers: 16,
+    layers: [64, 64, 'M', 128, 128, 'M', 256, 256, { conv1: 256 }, 'M', 512, 512, { conv1: 512 }, 'M', 512, 512, { conv1: 512 }, 'M'],
+  },
+  D: { weightLayers: 16, layers: [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'] },
+  E: {
+    weightLayers: 19,
+    layers: [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512, 512, 512, 'M', 512, 512, 512, 512, 'M'],
+  },
+};
+
+export interface VggOptions {
+  /** classes of the last FC layer (1000, ImageNet) */
+  numClasses?: number;
+  /** side of the square training input (224); the first FC layer takes what the last pool gives */
+  inputSize?: number;
+  /** input channels (3, RGB; 1 for MNIST) */
+  inputChannels?: number;
+  /** scales every conv width (64·w, 128·w, ...), at least 1 channel (1) */
+  widthMultiplier?: number;
+  /** width of FC6 and FC7 (4096) */
+  fcWidth?: number;
+  /** dropout after FC6 and FC7 (0.5) */
+  dropout?: number;
+  /** 'paper': N(0, 0.01²); 'glorot': Glorot & Bengio (see lib/nn/init.ts) */
+  init?: InitScheme;
+  /** std of the 'paper' init (0.01) */
+  initStd?: number;
+  /** seed of every random draw of the model: init and dropout masks (0) */
+  seed?: number;
+}
+
+export class Vgg extends Module {
+  readonly features: Sequential;
+  readonly classifier: Sequential;
+  readonly flatten: Flatten;
+  readonly config: ConfigName;
+  readonly options: Required<VggOptions>;
+
+  constructor(config: ConfigName, options: VggOptions = {}) {
+    super();
+    if (!(config in VGG_CONFIGS)) throw new Error(`Vgg: unknown configuration '${config}'; expected one of ${Object.keys(VGG_CONFIGS).join(', ')}`);
+    const o: Required<VggOptions> = {
+      numClasses: 1000, inputSize: 224, inputChannels: 3, widthMultiplier: 1, fcWidth: 4096, dropout: 0.5,
+      init: 'paper', initStd: PAPER_INIT_STD, seed: 0, ...options,
+    };
+    for (const key of ['numClasses', 'inputSize', 'inputChannels', 'fcWidth'] as const) {
+      if (!Number.isInteger(o[key]) || o[key] < 1) throw new Error(`Vgg: expected ${key} to be a positive integer, got ${o[key]}`);
+    }
+    if (!(o.widthMultiplier > 0)) throw new Error(`Vgg: expected widthMultiplier > 0, got ${o.widthMultiplier}`);
+    this.config = config;
+    this.options = o;
+    const seeds = new Rng(o.seed);
+    const init = () => ({ init: o.init, std: o.initStd, seed: seeds.int(2 ** 31) });
+    const width = (c: number) => Math.max(1, Math.round(c * o.widthMultiplier));
+
+    const layers: Module[] = [];
+    let channels = o.inputChannels;
+    let side = o.inputSize;
+    for (const spec of VGG_CONFIGS[config].layers) {
+      if (spec === 'M') {
+        if (side < 2) throw new Error(`Vgg: inputSize ${o.inputSize} is too small for configuration ${config}: a max-pool would get a ${side}×${side} map`);
+        layers.push(new MaxPool2d());
+        side = Math.floor(side / 2);
+      } else if (spec === 'LRN') {
+        layers.push(new LocalResponseNorm({ size: 5, alpha: 1e-4, beta: 0.75, k: 2 }));
+      } else {
+        const [out, k] = typeof spec === 'number' ? [width(spec), 3] : [width(spec.conv1), 1];
+        layers.push(new Conv2d(channels, out, k, init()), new ReLU());
+        channels = out;
+      }
+    }
+    this.features = this.registerModule('features', new Sequential(...layers));
+    this.flatten = this.registerModule('flatten', new Flatten());
+    const flat = channels * side * side;
+    this.classifier = this.registerModule('classifier', new Sequential(
+      new Linear(flat, o.fcWidth, init()), new ReLU(), new Dropout(o.dropout, seeds.int(2 ** 31)),
+      new Linear(o.fcWidth, o.fcWidth, init()), new ReLU(), new Dropout(o.dropout, seeds.int(2 ** 31)),
+      new Linear(o.fcWidth, o.numClasses, init()),
+    ));
+  }
+
+  static configA(options?: VggOptions): Vgg { return new Vgg('A', options); }
+  static configALRN(options?: VggOptions): Vgg { return new Vgg('A-LRN', options); }
+  static configB(options?: VggOptions): Vgg { return new Vgg('B', options); }
+  static configC(options?: VggOptions): Vgg { return new Vgg('C', options); }
+  static configD(options?: VggOptions): Vgg { return new Vgg('D', options); }
+  static configE(options?: VggOptions): Vgg { return new Vgg('E', options); }
+
+  /** A config by its letter: 'A', 'A-LRN' (or 'ALRN'), 'B', 'C', 'D', 'E'. */
+  static config(name: string, options?: VggOptions): Vgg {
+    const key = (name.toUpperCase() === 'ALRN' ? 'A-LRN' : name.toUpperCase()) as ConfigName;
+    return new Vgg(key, options);
+  }
+
+  /**
+   * §3.1: "we initialised the first four convolutional layers and the last three
+   * fully-connected layers with the layers of net A", the other layers staying random.
+   * Copies those weights from `trainedA` (configuration A or A-LRN, same widths) into
+   * `deeper`; throws, changing nothing, if a shape differs.
+   */
+  static async initFromA(deeper: Vgg, trainedA: Vgg): Promise<Vgg> {
+    if (trainedA.config !== 'A' && trainedA.config !== 'A-LRN') throw new Error(`Vgg.initFromA: expected a configuration A net as the source, got ${trainedA.config}`);
+    const convs = (m: Vgg) => m.features.layers.filter((l): l is Conv2d => l instanceof Conv2d);
+    const fcs = (m: Vgg) => m.classifier.layers.filter((l): l is Linear => l instanceof Linear);
+    const pairs: [Conv2d | Linear, Conv2d | Linear][] = [
+      ...convs(deeper).slice(0, 4).map((l, i) => [l, convs(trainedA)[i]] as [Conv2d, Conv2d]),
+      ...fcs(deeper).map((l, i) => [l, fcs(trainedA)[i]] as [Linear, Linear]),
+    ];
+    for (const [to, from] of pairs) {
+      for (const key of ['weight', 'bias'] as const) {
+        const a = to[key].shape, b = from[key].shape;
+        if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
+          throw new Error(`Vgg.initFromA: ${to.describe()}.${key} has shape ${formatShape(a)} but A's ${from.describe()}.${key} has ${formatShape(b)}`);
+        }
+      }
+    }
+    for (const [to, from] of pairs) {
+      for (const key of ['weight', 'bias'] as const) to[key].assign(from[key].data(), 'Vgg.initFromA');
+    }
+    return deeper;
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.classifier.forward(this.flatten.forward(this.features.forward(x)));
+  }
+
+  outputShape(s: Shape): number[] {
+    return this.classifier.outputShape(this.flatten.outputShape(this.features.outputShape(s)));
+  }
+
+  override defaultInputShape(): Shape {
+    return [1, this.options.inputChannels, this.options.inputSize, this.options.inputSize];
+  }
+
+  override describe(): string {
+    const o = this.options;
+    return `VGG-${this.config} (${VGG_CONFIGS[this.config].weightLayers} weight layers` +
+      `${o.widthMultiplier !== 1 ? `, width ×${o.widthMultiplier}` : ''}${o.fcWidth !== 4096 ? `, FC ${o.fcWidth}` : ''}, ${o.numClasses} classes)`;
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * The layers: thin classes over the functional ops in lib/ops.ts, with PyTorch's
+ * constructor shapes. A layer's parameters are `layer.weight` and `layer.bias`.
+ */
+import { Tensor, formatShape, type Shape } from '../tensor.js';
+import * as ops from '../ops.js';
+import { Rng } from '../random.js';
+import { Module } from './module.js';
+import { initWeight, initBias, type InitOptions } from './init.js';
+
+function expectInput(layer: string, shape: Shape, rank: number, layout: string): void {
+  if (shape.length !== rank) throw new Error(`${layer}: expected input of rank ${rank} ${layout}, got shape ${formatShape(shape)}`);
+}
+
+/**
+ * 2-D convolution, stride 1, same-size padding (k−1)/2: VGG's 3×3 (pad 1) and 1×1 (pad 0).
+ * x [N, inChannels, H, W] → [N, outChannels, H, W]; weight [out, in, k, k], bias [out].
+ */
+export class Conv2d extends Module {
+  weight: Tensor;
+  bias: Tensor;
+
+  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: 1 | 3 | number = 3, init: InitOptions = {}) {
+    super();
+    for (const [name, v] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new Error(`Conv2d: expected ${name} to be a positive integer, got ${v}`);
+    }
+    if (!Number.isInteger(kernelSize) || kernelSize % 2 !== 1) throw new Error(`Conv2d: expected an odd kernelSize (3 or 1), got ${kernelSize}`);
+    const k = kernelSize;
+    this.weight = this.registerParameter('weight', initWeight([outChannels, inChannels, k, k], inChannels * k * k, outChannels * k * k, init));
+    this.bias = this.registerParameter('bias', initBias(outChannels));
+  }
+
+  /** Re-draws the parameters (the model's init policy calls this). */
+  resetParameters(init: InitOptions): void {
+    const k = this.kernelSize;
+    this.replaceParameter('weight', (this.weight = initWeight(this.weight.shape, this.inChannels * k * k, this.outChannels * k * k, init)));
+    this.replaceParameter('bias', (this.bias = initBias(this.outChannels)));
+  }
+
+  forward(x: Tensor): Tensor {
+    return ops.conv2d(x, this.weight, this.bias);
+  }
+
+  outputShape(s: Shape): number[] {
+    expectInput('Conv2d', s, 4, '[N, C, H, W]');
+    if (s[1] !== this.inChannels) throw new Error(`Conv2d: expected ${this.inChannels} input channels, got shape ${formatShape(s)}`);
+    return [s[0], this.outChannels, s[2], s[3]];
+  }
+
+  override describe(): string {
+    return `Conv2d(${this.inChannels}, ${this.outChannels}, ${this.kernelSize}×${this.kernelSize})`;
+  }
+}
+
+/** 2×2 max-pooling, stride 2 (odd sizes drop the last row/column). */
+export class MaxPool2d extends Module {
+  forward(x: Tensor): Tensor {
+    return ops.maxPool2d(x);
+  }
+
+  outputShape(s: Shape): number[] {
+    expectInput('MaxPool2d', s, 4, '[N, C, H, W]');
+    if (s[2] < 2 || s[3] < 2) throw new Error(`MaxPool2d: expected H and W of at least 2, got shape ${formatShape(s)}`);
+    return [s[0], s[1], Math.floor(s[2] / 2), Math.floor(s[3] / 2)];
+  }
+
+  override describe(): string {
+    return 'MaxPool2d(2×2, stride 2)';
+  }
+}
+
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor {
+    return ops.relu(x);
+  }
+
+  outputShape(s: Shape): number[] {
+    return [...s];
+  }
+}
+
+/** Local response normalisation across channels; see kernels/lrn.ts for the α conventions. */
+export class LocalResponseNorm extends Module {
+  readonly options: Required<ops.LrnOptions>;
+
+  constructor(options: ops.LrnOptions = {}) {
+    super();
+    this.options = { ...ops.LRN_PAPER_DEFAULTS, ...options };
+  }
+
+  forward(x: Tensor): Tensor {
+    return ops.lrn(x, this.options);
+  }
+
+  outputShape(s: Shape): number[] {
+    expectInput('LocalResponseNorm', s, 4, '[N, C, H, W]');
+    return [...s];
+  }
+
+  override describe(): string {
+    const o = this.options;
+    return `LocalResponseNorm(size ${o.size}, α ${o.alpha}, β ${o.beta}, k ${o.k}, α ${o.alphaMode})`;
+  }
+}
+
+/** y = x·weightᵀ + bias; x [N, inFeatures] → [N, outFeatures]. */
+export class Linear extends Module {
+  weight: Tensor;
+  bias: Tensor;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, init: InitOptions = {}) {
+    super();
+    for (const [name, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new Error(`Linear: expected ${name} to be a positive integer, got ${v}`);
+    }
+    this.weight = this.registerParameter('weight', initWeight([outFeatures, inFeatures], inFeatures, outFeatures, init));
+    this.bias = this.registerParameter('bias', initBias(outFeatures));
+  }
+
+  resetParameters(init: InitOptions): void {
+    this.replaceParameter('weight', (this.weight = initWeight(this.weight.shape, this.inFeatures, this.outFeatures, init)));
+    this.replaceParameter('bias', (this.bias = initBias(this.outFeatures)));
+  }
+
+  forward(x: Tensor): Tensor {
+    return ops.linear(x, this.weight, this.bias);
+  }
+
+  outputShape(s: Shape): number[] {
+    expectInput('Linear', s, 2, '[N, in]');
+    if (s[1] !== this.inFeatures) throw new Error(`Linear: expected ${this.inFeatures} input features, got shape ${formatShape(s)}`);
+    return [s[0], this.outFeatures];
+  }
+
+  override describe(): string {
+    return `Linear(${this.inFeatures}, ${this.outFeatures})`;
+  }
+}
+
+/**
+ * Inverted dropout, active in training mode only. Each forward draws a fresh mask seed
+ * from the layer's generator, whose state checkpoints save (`rng.state`).
+ */
+export class Dropout extends Module {
+  readonly rng: Rng;
+
+  constructor(readonly p = 0.5, seed = 0) {
+    super();
+    if (!(p >= 0 && p < 1)) throw new Error(`Dropout: expected p in [0, 1), got ${p}`);
+    this.rng = new Rng(seed);
+  }
+
+  forward(x: Tensor): Tensor {
+    if (!this.training || this.p === 0) return ops.mul(x, 1);
+    return ops.dropout(x, this.p, this.rng.int(2 ** 31));
+  }
+
+  outputShape(s: Shape): number[] {
+    return [...s];
+  }
+
+  override describe(): string {
+    return `Dropout(p=${this.p})`;
+  }
+}
+
+/** [N, ...] → [N, product of the rest] */
+export class Flatten extends Module {
+  forward(x: Tensor): Tensor {
+    return ops.flatten(x);
+  }
+
+  outputShape(s: Shape): number[] {
+    return [s[0], s.slice(1).reduce((a, b) => a * b, 1)];
+  }
+}
+
+/** Runs its layers in order; they are named '0', '1', ... as in PyTorch. */
+export class Sequential extends Module {
+  readonly layers: Module[];
+
+  constructor(...layers: Module[]) {
+    super();
+    layers.forEach((l, i) => {
+      if (!(l instanceof Module)) throw new Error(`Sequential: expected layer ${i} to be a Module, got ${l === null ? 'null' : typeof l}`);
+      this.registerModule(String(i), l);
+    });
+    this.layers = layers;
+  }
+
+  forward(x: Tensor): Tensor {
+    let h = x;
+    for (const layer of this.layers) h = layer.forward(h);
+    return h;
+  }
+
+  outputShape(s: Shape): number[] {
+    return this.layers.reduce<number[]>((shape, l) => l.outputShape(shape), [...s]);
+  }
+}
+
+/** Mean softmax cross-entropy of logits [N, K] against integer labels. */
+export function crossEntropy(logits: Tensor, labels: number[] | Int32Array): Tensor {
+  return ops.softmaxCrossEntropy(logits, labels);
+}
