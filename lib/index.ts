@@ -9,4 +9,9 @@ export { setBackend, getBackend, getBackendInfo, MODES, MAX_KERNEL_ELEMENTS } fr
 export type { Mode, BackendRequest, BackendInfo } from './backend.js';
 export { Rng } from './random.js';
 export * as ops from './ops.js';
+export * as nn from "./nn/index.js";
+export * as optim from "./optim/index.js";
+export * as data from "./data/index.js";
+export { Vgg, VGG_CONFIGS } from "./models/vgg.js";
+export type { VggOptions, ConfigName, LayerSpec } from "./models/vgg.js";
 export { KERNEL_FAMILIES, MODE_CHECKS } from '../kernels/registry.js';
