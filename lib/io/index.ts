@@ -1,0 +1,3 @@
+export { writeSafetensors, readSafetensors, parseSafetensors } from './safetensors.js';
+export type { NamedArray, SafetensorsFile } from './safetensors.js';
+export { writeFileAtomic } from './atomic.js';

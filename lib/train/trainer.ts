@@ -1,0 +1,239 @@
+/**
+ * The training procedure of §3.1: mini-batch SGD with momentum, weight decay and dropout,
+ * the learning rate divided by 10 when validation accuracy stops improving (at most 3
+ * times), and batches of 256 built from micro-batches by gradient accumulation (§3.3
+ * averages the gradients of its GPUs' batches the same way).
+ *
+ * Each epoch ends with the validation top-1 / top-5, an atomic checkpoint (weights,
+ * optimiser state, RNG states, schedule, history) and the curves. `resume` continues from
+ * the last checkpoint; the batch order and augmentation of an epoch depend only on (seed,
+ * epoch), and every other random state is in the checkpoint, so a resumed run ends with
+ * the same weights as an uninterrupted one.
+ */
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { Tensor, tidy, noGrad } from '../tensor.js';
+import * as ops from '../ops.js';
+import { Module } from '../nn/module.js';
+import { Dropout } from '../nn/layers.js';
+import { SGD, type SgdState } from '../optim/sgd.js';
+import { ReduceLROnPlateau, type PlateauState } from '../optim/schedule.js';
+import { DataLoader } from '../data/loader.js';
+import type { Dataset } from '../data/datasets.js';
+import type { Image } from '../data/transforms.js';
+import { Rng } from '../random.js';
+import { readSafetensors, writeSafetensors, type NamedArray } from '../io/safetensors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { Progress } from './progress.js';
+import { writeCurves, type EpochRecord, type StepRecord } from './curves.js';
+
+export interface FitOptions {
+  model: Module;
+  trainSet: Dataset;
+  validationSet: Dataset;
+  epochs: number;
+  /** images per SGD step (§3.1: 256) */
+  batchSize: number;
+  /** images per forward/backward; gradients accumulate up to batchSize (default: batchSize) */
+  microBatchSize?: number;
+  lr?: number;
+  momentum?: number;
+  weightDecay?: number;
+  /** epochs without a better validation accuracy before the lr is divided by 10 */
+  patience?: number;
+  seed?: number;
+  /** folder for checkpoint.safetensors, curves.svg and history.json; none: nothing is written */
+  outDir?: string;
+  resume?: boolean;
+  trainTransform?: (img: Image, rng: Rng) => Image;
+  evalTransform?: (img: Image, rng: Rng) => Image;
+  /** log lines (default: console.log) */
+  log?: (line: string) => void;
+  /** show a live bar (default: when stdout is a terminal) */
+  interactive?: boolean;
+  /** stop after this many epochs of this call (tests interrupt runs with it) */
+  stopAfterEpochs?: number;
+  /** saved with the checkpoint, e.g. the CLI's options */
+  config?: Record<string, unknown>;
+}
+
+export interface Metrics {
+  top1: number;
+  top5: number;
+  loss: number;
+}
+
+export interface FitResult {
+  history: EpochRecord[];
+  final: Metrics;
+  epochsRun: number;
+  seconds: number;
+}
+
+/** top-1 / top-5 accuracy and mean loss of `model` on `dataset`, in eval mode. */
+export async function evaluate(model: Module, dataset: Dataset, options: { batchSize?: number; transform?: (img: Image, rng: Rng) => Image } = {}): Promise<Metrics> {
+  const wasTraining = model.training;
+  model.eval();
+  const loader = new DataLoader(dataset, { batchSize: options.batchSize ?? 256, transform: options.transform });
+  let top1 = 0, top5 = 0, lossSum = 0;
+  try {
+    for (const batch of loader.batches(0)) {
+      const [scores, loss] = await tidy(async () => noGrad(async () => {
+        const logits = model.forward(batch.x);
+        return [await logits.data(), await ops.softmaxCrossEntropy(logits, batch.labels).item()] as const;
+      }));
+      batch.x.dispose();
+      const K = scores.length / batch.labels.length;
+      const ranks = topK(scores, K, Math.min(5, K));
+      batch.labels.forEach((label, n) => {
+        if (ranks[n][0] === label) top1++;
+        if (ranks[n].includes(label)) top5++;
+      });
+      lossSum += loss * batch.labels.length;
+    }
+  } finally {
+    model.train(wasTraining);
+  }
+  return { top1: top1 / dataset.length, top5: top5 / dataset.length, loss: lossSum / dataset.length };
+}
+
+/** the indices of the k largest scores of each row of a [N, K] array, best first */
+export function topK(scores: Float32Array, K: number, k: number): number[][] {
+  const rows: number[][] = [];
+  for (let n = 0; n < scores.length / K; n++) {
+    const row = scores.subarray(n * K, (n + 1) * K);
+    rows.push(Array.from(row.keys()).sort((a, b) => row[b] - row[a] || a - b).slice(0, k));
+  }
+  return rows;
+}
+
+interface CheckpointMeta {
+  epoch: number;
+  optimizer: Omit<SgdState, 'velocities'>;
+  scheduler: PlateauState;
+  dropoutRng: Record<string, number>;
+  history: EpochRecord[];
+  steps: StepRecord[];
+  config?: Record<string, unknown>;
+}
+
+const CHECKPOINT = 'checkpoint.safetensors';
+
+async function saveCheckpoint(path: string, model: Module, opt: SGD, sched: ReduceLROnPlateau, meta: Omit<CheckpointMeta, 'optimizer' | 'scheduler' | 'dropoutRng'>): Promise<void> {
+  const tensors: Record<string, NamedArray> = {};
+  for (const [name, p] of model.namedParameters()) tensors[name] = { shape: [...p.shape], data: await p.data() };
+  const state = await opt.stateDict();
+  state.velocities.forEach((v, i) => {
+    if (v) tensors[`optimizer.velocity.${i}`] = { shape: [...opt.params[i].shape], data: v };
+  });
+  const dropoutRng = Object.fromEntries(model.namedModules().filter(([, m]) => m instanceof Dropout).map(([n, m]) => [n, (m as Dropout).rng.state]));
+  const full: CheckpointMeta = {
+    ...meta, dropoutRng,
+    optimizer: { lr: state.lr, momentum: state.momentum, weightDecay: state.weightDecay },
+    scheduler: { ...sched.stateDict(), best: Number.isFinite(sched.best) ? sched.best : -1 },
+  };
+  await writeSafetensors(path, tensors, { format: 'verydeep-checkpoint-1', state: JSON.stringify(full) });
+}
+
+/** Loads a checkpoint into model, optimiser and schedule; checks everything before changing anything. */
+async function loadCheckpoint(path: string, model: Module, opt: SGD, sched: ReduceLROnPlateau): Promise<CheckpointMeta> {
+  const file = await readSafetensors(path);
+  if (file.metadata.format !== 'verydeep-checkpoint-1') throw new Error(`resume: ${path} is not a verydeep checkpoint (format '${file.metadata.format}')`);
+  const meta = JSON.parse(file.metadata.state) as CheckpointMeta;
+  const params = model.namedParameters();
+  const problems: string[] = [];
+  for (const [name, p] of params) {
+    const t = file.tensors.get(name);
+    if (!t) problems.push(`${name}: missing`);
+    else if (t.data.length !== p.size) problems.push(`${name}: [${t.shape.join(', ')}] in the file, [${p.shape.join(', ')}] in the model`);
+  }
+  if (problems.length) throw new Error(`resume: ${path} does not fit the model: ${problems.join('; ')}`);
+  for (const [name, p] of params) p.assign(Promise.resolve(file.tensors.get(name)!.data), 'resume');
+  opt.loadStateDict({ ...meta.optimizer, velocities: opt.params.map((_, i) => file.tensors.get(`optimizer.velocity.${i}`)?.data ?? null) });
+  sched.loadStateDict({ ...meta.scheduler, best: meta.scheduler.best < 0 ? -Infinity : meta.scheduler.best });
+  for (const [name, m] of model.namedModules()) if (m instanceof Dropout && name in meta.dropoutRng) m.rng.state = meta.dropoutRng[name];
+  return meta;
+}
+
+/** Splits a batch tensor [B, ...] into micro-batch tensors of at most `size` images. */
+async function microBatches(x: Tensor, labels: Int32Array, size: number): Promise<{ x: Tensor; labels: Int32Array }[]> {
+  if (labels.length <= size) return [{ x, labels }];
+  const values = await x.data();
+  const per = x.size / labels.length;
+  const out = [];
+  for (let s = 0; s < labels.length; s += size) {
+    const e = Math.min(s + size, labels.length);
+    out.push({ x: Tensor.from(values.subarray(s * per, e * per), [e - s, ...x.shape.slice(1)]), labels: labels.subarray(s, e) });
+  }
+  x.dispose();
+  return out;
+}
+
+/** Trains `model` by §3.1; see FitOptions. */
+export async function fit(o: FitOptions): Promise<FitResult> {
+  const log = o.log ?? ((line: string) => console.log(line));
+  const seed = o.seed ?? 0;
+  const micro = o.microBatchSize ?? o.batchSize;
+  if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new Error(`train.fit: expected a positive integer epochs, got ${o.epochs}`);
+  if (!Number.isInteger(micro) || micro < 1 || micro > o.batchSize) throw new Error(`train.fit: expected microBatchSize in [1, batchSize=${o.batchSize}], got ${micro}`);
+  const opt = new SGD(o.model.parameters(), { lr: o.lr ?? 1e-2, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay ?? 5e-4 });
+  const sched = new ReduceLROnPlateau(opt, { patience: o.patience ?? 1 });
+  const loader = new DataLoader(o.trainSet, { batchSize: o.batchSize, shuffle: true, seed, transform: o.trainTransform });
+  const ckpt = o.outDir ? join(o.outDir, CHECKPOINT) : null;
+  let history: EpochRecord[] = [];
+  let steps: StepRecord[] = [];
+  let startEpoch = 0;
+  if (o.resume) {
+    if (!ckpt || !existsSync(ckpt)) throw new Error(`train.fit: --resume needs a checkpoint, and ${ckpt ?? '(no output folder)'} does not exist`);
+    const meta = await loadCheckpoint(ckpt, o.model, opt, sched);
+    ({ history, steps } = meta);
+    startEpoch = meta.epoch + 1;
+    log(`resumed from ${ckpt}: epoch ${startEpoch} of ${o.epochs}, lr ${opt.lr}`);
+  }
+  const started = Date.now();
+  let epochsRun = 0;
+  o.model.train();
+  for (let epoch = startEpoch; epoch < o.epochs; epoch++) {
+    if (o.stopAfterEpochs !== undefined && epochsRun >= o.stopAfterEpochs) break;
+    const epochStart = Date.now();
+    const progress = new Progress(`epoch ${epoch + 1}/${o.epochs}`, loader.length, log, o.interactive);
+    let lossSum = 0, seen = 0, step = 0;
+    for (const batch of loader.batches(epoch)) {
+      const B = batch.labels.length;
+      let batchLoss = 0;
+      for (const mb of await microBatches(batch.x, batch.labels, micro)) {
+        // the mean over the whole batch: each micro-batch's mean loss weighted by its share
+        batchLoss += await tidy(async () => {
+          const loss = ops.mul(ops.softmaxCrossEntropy(o.model.forward(mb.x), mb.labels), mb.labels.length / B);
+          await loss.backward();
+          return loss.item();
+        });
+        mb.x.dispose();
+      }
+      await opt.step();
+      opt.zeroGrad();
+      step++;
+      lossSum += batchLoss * B;
+      seen += B;
+      steps.push({ epoch: epoch + step / loader.length, loss: batchLoss });
+      progress.update({ step, loss: batchLoss, lr: opt.lr, imagesPerSecond: seen / ((Date.now() - epochStart) / 1000) });
+    }
+    progress.stop();
+    const val = await evaluate(o.model, o.validationSet, { batchSize: Math.max(o.batchSize, 128), transform: o.evalTransform });
+    const record: EpochRecord = { epoch: epoch + 1, trainLoss: lossSum / seen, validationLoss: val.loss, top1: val.top1, top5: val.top5, lr: opt.lr, seconds: (Date.now() - epochStart) / 1000 };
+    history.push(record);
+    log(`epoch ${epoch + 1}/${o.epochs}: train loss ${record.trainLoss.toFixed(4)}, validation loss ${val.loss.toFixed(4)}, top-1 ${(val.top1 * 100).toFixed(2)}%, top-5 ${(val.top5 * 100).toFixed(2)}%, lr ${opt.lr.toExponential(1)}, ${record.seconds.toFixed(1)} s (${(seen / record.seconds).toFixed(1)} img/s)`);
+    if (sched.step(val.top1)) log(`validation accuracy stopped improving: lr divided by 10 to ${opt.lr.toExponential(1)} (${sched.reductions} of ${sched.maxReductions})`);
+    if (o.outDir) {
+      await saveCheckpoint(ckpt!, o.model, opt, sched, { epoch, history, steps, config: o.config });
+      await writeFileAtomic(join(o.outDir, 'history.json'), JSON.stringify(history, null, 2));
+      await writeCurves(join(o.outDir, 'curves.svg'), history, steps, `VGG training: ${o.trainSet.name}`);
+    }
+    epochsRun++;
+  }
+  const last = history[history.length - 1];
+  return {
+    history, epochsRun, seconds: (Date.now() - started) / 1000,
+    final: last ? { top1: last.top1, top5: last.top5, loss: last.validationLoss } : await evaluate(o.model, o.validationSet, { transform: o.evalTransform }),
+  };
+}
