@@ -237,6 +237,20 @@ export function disposeBackend(): void {
   current = null;
 }
 
+let profile: Record<string, { calls: number; ms: number; elements: number }> | null = null;
+
+/**
+ * Starts (or with `false` stops) timing every kernel launch by kernel name; `kernelProfile()`
+ * returns the totals since. For finding where a training step spends its time.
+ */
+export function setKernelProfiling(on: boolean): void {
+  profile = on ? {} : null;
+}
+
+export function kernelProfile(): Record<string, { calls: number; ms: number; elements: number }> {
+  return { ...(profile ?? {}) };
+}
+
 /** A gpu.js kernel function: `this.thread.x` is the flat output index of the launch. */
 export type KernelSource = (this: any, ...args: any[]) => number;
 
@@ -283,7 +297,14 @@ export async function runKernel(
     });
   }
   backend.kernels.set(key, kernel);
+  const t0 = profile ? performance.now() : 0;
   const result = await kernel(...args);
+  if (profile) {
+    const entry = (profile[name] ??= { calls: 0, ms: 0, elements: 0 });
+    entry.calls++;
+    entry.ms += performance.now() - t0;
+    entry.elements += outputSize;
+  }
   const array = (result && typeof result.toArray === 'function') ? await result.toArray() : result;
   if (!(array instanceof Float32Array) || array.length !== outputSize) {
     throw new Error(`${name}: kernel on ${backend.info.mode} returned ${array?.constructor?.name} of length ${array?.length}, expected Float32Array(${outputSize})`);

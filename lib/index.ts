@@ -5,7 +5,7 @@
  */
 export { Tensor, zeros, ones, randn, noGrad, isGradEnabled, tidy, keep, memory, formatShape, shapeSize } from './tensor.js';
 export type { Shape, GradNode } from './tensor.js';
-export { setBackend, getBackend, getBackendInfo, MODES, MAX_KERNEL_ELEMENTS } from './backend.js';
+export { setBackend, getBackend, getBackendInfo, setKernelProfiling, kernelProfile, MODES, MAX_KERNEL_ELEMENTS, LOOP_BUDGET } from './backend.js';
 export type { Mode, BackendRequest, BackendInfo } from './backend.js';
 export { Rng } from './random.js';
 export * as ops from './ops.js';

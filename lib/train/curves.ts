@@ -37,7 +37,7 @@ export async function curvesSvg(epochs: EpochRecord[], steps: StepRecord[], titl
     encoding: {
       x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
       y: { field: 'value', type: 'quantitative', title: y, scale: { zero: false } },
-      color: { field: 'series', type: 'nominal', title: null },
+      color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', labelLimit: 400 } },
     },
   });
   const spec = compile({
