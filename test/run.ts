@@ -9,6 +9,7 @@ import { registerKernelTests } from './kernels.test.js';
 import { registerLargeTests } from './large.test.js';
 import { registerTensorTests } from './tensor.test.js';
 import { registerReadmeTests } from './readme.test.js';
+import { registerTrainingTests } from './training.test.js';
 import { KERNEL_FAMILIES } from '../kernels/registry.js';
 
 const { modes, skipped } = await modesToTest();
@@ -17,6 +18,7 @@ const only = process.env.VERYDEEP_TEST_ONLY; // e.g. "kernels" to run one suite 
 if (!only || only === 'tensor') registerTensorTests(modes);
 if (!only || only === 'kernels') registerKernelTests(modes);
 if (!only || only === 'large') registerLargeTests(modes);
+if (!only || only === 'training') registerTrainingTests();
 if (!only || only === 'readme') registerReadmeTests();
 
 if (!only || only === 'kernels') {

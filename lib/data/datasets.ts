@@ -102,10 +102,18 @@ export function mnist(): { train: ArrayDataset; validation: ArrayDataset } {
  * the number of dimensions, each dimension as a big-endian uint32, then the data.
  */
 export function readIdx(bytes: Uint8Array, name = 'IDX data'): { shape: number[]; data: ArrayLike<number> } {
-  const buf = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+  let buf = bytes;
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      buf = gunzipSync(bytes);
+    } catch (e) {
+      throw new Error(`readIdx: ${name} is a damaged gzip file: ${(e as Error).message}`);
+    }
+  }
   if (buf.length < 4 || buf[0] !== 0 || buf[1] !== 0) throw new Error(`readIdx: ${name} is not an IDX file (magic ${Array.from(buf.subarray(0, 4)).join(' ')})`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const type = buf[2], ndims = buf[3];
+  if (buf.length < 4 + 4 * ndims) throw new Error(`readIdx: ${name} is truncated: ${ndims} dimensions need a ${4 + 4 * ndims}-byte header, got ${buf.length} bytes`);
   const shape = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i, false));
   const offset = 4 + 4 * ndims;
   const count = shape.reduce((a, b) => a * b, 1);
@@ -131,7 +139,8 @@ function idxImages(path: string, labelsPath: string, name: string): ArrayDataset
   if (img.shape.length !== 3 || lab.shape.length !== 1 || img.shape[0] !== lab.shape[0]) {
     throw new Error(`fashionMnist: ${path} [${img.shape.join(', ')}] and ${labelsPath} [${lab.shape.join(', ')}] do not match`);
   }
-  const images = Float32Array.from(img.data, (v) => v / 255);
+  const images = new Float32Array(img.data.length);
+  for (let i = 0; i < images.length; i++) images[i] = img.data[i] / 255;
   return new ArrayDataset(name, images, Int32Array.from(lab.data), [1, img.shape[1], img.shape[2]], 10);
 }
 

@@ -124,18 +124,36 @@ export class Vgg extends Module {
 
   /**
    * §3.1: "we initialised the first four convolutional layers and the last three
-   * fully-connected layers with the layers of net A", the other layers staying random.
-   * Copies those weights from `trainedA` (configuration A or A-LRN, same widths) into
-   * `deeper`; throws, changing nothing, if a shape differs.
+   * fully-connected layers with the layers of net A (the intermediate layers were
+   * initialised randomly)". A's first four convs are conv1_1, conv2_1, conv3_1 and
+   * conv3_2; in a deeper net the layers of those names (the j-th conv of the s-th stage,
+   * stages being split by the max-pools) are the only ones whose shapes fit, so they are
+   * the ones copied, as Caffe's copy-by-layer-name does. Copies from `trainedA`
+   * (configuration A or A-LRN, same widths) into `deeper`; checks every shape first and
+   * throws, changing nothing, if one differs.
    */
   static async initFromA(deeper: Vgg, trainedA: Vgg): Promise<Vgg> {
     if (trainedA.config !== 'A' && trainedA.config !== 'A-LRN') throw new Error(`Vgg.initFromA: expected a configuration A net as the source, got ${trainedA.config}`);
-    const convs = (m: Vgg) => m.features.layers.filter((l): l is Conv2d => l instanceof Conv2d);
+    /** convs by stage: stages[s][j] is conv{s+1}_{j+1} */
+    const stages = (m: Vgg) => {
+      const out: Conv2d[][] = [[]];
+      for (const l of m.features.layers) {
+        if (l instanceof MaxPool2d) out.push([]);
+        else if (l instanceof Conv2d) out[out.length - 1].push(l);
+      }
+      return out;
+    };
     const fcs = (m: Vgg) => m.classifier.layers.filter((l): l is Linear => l instanceof Linear);
-    const pairs: [Conv2d | Linear, Conv2d | Linear][] = [
-      ...convs(deeper).slice(0, 4).map((l, i) => [l, convs(trainedA)[i]] as [Conv2d, Conv2d]),
-      ...fcs(deeper).map((l, i) => [l, fcs(trainedA)[i]] as [Linear, Linear]),
-    ];
+    const fromStages = stages(trainedA), toStages = stages(deeper);
+    const pairs: [Conv2d | Linear, Conv2d | Linear][] = [];
+    for (let s = 0; s < fromStages.length && pairs.length < 4; s++) {
+      for (let j = 0; j < fromStages[s].length && pairs.length < 4; j++) {
+        const to = toStages[s]?.[j];
+        if (!to) throw new Error(`Vgg.initFromA: ${deeper.describe()} has no conv${s + 1}_${j + 1} for A's`);
+        pairs.push([to, fromStages[s][j]]);
+      }
+    }
+    fcs(deeper).forEach((l, i) => pairs.push([l, fcs(trainedA)[i]]));
     for (const [to, from] of pairs) {
       for (const key of ['weight', 'bias'] as const) {
         const a = to[key].shape, b = from[key].shape;
