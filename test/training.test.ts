@@ -904,6 +904,27 @@ export function registerTrainingTests(): void {
     }
   });
 
+  test('train.fit: micro-batches of 8 accumulate to the gradient of a batch of 32 (the same weights after an epoch)', async (t) => {
+    await setBackend('cpu');
+    const { train: allTrain, validation: allVal } = mnistOnce();
+    const transform = (img: data.Image) => data.pad(img, 32);
+    const common = {
+      trainSet: allTrain.subset('mnist (64)', range(64)), validationSet: allVal.subset('mnist validation (32)', range(32)),
+      epochs: 1, batchSize: 32, lr: 0.05, seed: 6, trainTransform: transform, evalTransform: transform, interactive: false, log: () => {},
+    };
+    const noDropout = { ...TINY, dropout: 0 };
+    const whole = Vgg.configA(noDropout), micro = Vgg.configA(noDropout);
+    await train.fit({ ...common, model: whole });
+    await train.fit({ ...common, model: micro, microBatchSize: 8 });
+    const [a, b] = [await parameterValues(whole), await parameterValues(micro)];
+    const initial = await parameterValues(Vgg.configA(noDropout));
+    const worst = Math.max(...[...a].map(([name, v]) => maxAbsDiff(v, b.get(name)!)));
+    const moved = Math.max(...[...a].map(([name, v]) => maxAbsDiff(v, initial.get(name)!)));
+    t.ok(worst < 1e-6 && moved > 1e-4, `largest difference ${worst.toExponential(2)} (the weights moved by up to ${moved.toExponential(2)})`);
+    whole.dispose();
+    micro.dispose();
+  });
+
   // 12. smoke -----------------------------------------------------------------------------
 
   test('training smoke test: 24 SGD steps on a fixed batch of 32 digits lower its loss', async (t) => {
