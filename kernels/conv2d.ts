@@ -15,8 +15,11 @@
  * gradients launch one thread per weight (bias) element and loop over a block of images
  * and rows (at most LOOP_BUDGET iterations, lib/backend.ts), then the blocks' partial
  * sums are added.
+ *
+ * In the 'wasm' mode the launchers hand the work to the WebAssembly SIMD fast path
+ * (kernels/wasm/fastpath.ts: im2col + GEMM), with the same layouts and results.
  */
-import { runKernel, LOOP_BUDGET } from '../lib/backend.js';
+import { runKernel, fastPath, LOOP_BUDGET } from '../lib/backend.js';
 import { addInto, chunksOf } from './chunks.js';
 
 export interface Conv2dDims {
@@ -148,6 +151,8 @@ function imageChunks(d: Conv2dDims, where: string) {
 }
 
 export async function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array, d: Conv2dDims): Promise<Float32Array> {
+  const fast = await fastPath();
+  if (fast) return fast.conv2dForward(x, w, b, d);
   const inPer = d.Cin * d.H * d.W;
   const outPer = d.Cout * d.H * d.W;
   const y = new Float32Array(d.N * outPer);
@@ -160,6 +165,8 @@ export async function conv2dForward(x: Float32Array, w: Float32Array, b: Float32
 }
 
 export async function conv2dBackwardInput(dy: Float32Array, w: Float32Array, d: Conv2dDims): Promise<Float32Array> {
+  const fast = await fastPath();
+  if (fast) return fast.conv2dBackwardInput(dy, w, d);
   const inPer = d.Cin * d.H * d.W;
   const outPer = d.Cout * d.H * d.W;
   const dx = new Float32Array(d.N * inPer);
@@ -190,6 +197,8 @@ function* weightGradBlocks(d: Conv2dDims, where: string) {
 }
 
 export async function conv2dBackwardWeight(dy: Float32Array, x: Float32Array, d: Conv2dDims): Promise<Float32Array> {
+  const fast = await fastPath();
+  if (fast) return fast.conv2dBackwardWeight(dy, x, d);
   const inPer = d.Cin * d.H * d.W;
   const outPer = d.Cout * d.H * d.W;
   const dw = new Float32Array(d.Cout * d.Cin * d.K * d.K);
@@ -201,6 +210,8 @@ export async function conv2dBackwardWeight(dy: Float32Array, x: Float32Array, d:
 }
 
 export async function conv2dBackwardBias(dy: Float32Array, d: Conv2dDims): Promise<Float32Array> {
+  const fast = await fastPath();
+  if (fast) return fast.conv2dBackwardBias(dy, d);
   const outPer = d.Cout * d.H * d.W;
   const db = new Float32Array(d.Cout);
   for (const b of weightGradBlocks(d, 'conv2d (backward bias)')) {

@@ -12,8 +12,11 @@
  * sums of the output-feature blocks. Every in-thread loop also stays within LOOP_BUDGET
  * iterations (lib/backend.ts): longer reductions are split into blocks whose partial sums
  * are added.
+ *
+ * In the 'wasm' mode the launchers hand the work to the WebAssembly SIMD fast path
+ * (kernels/wasm/fastpath.ts), with the same layouts and results.
  */
-import { runKernel, LOOP_BUDGET } from '../lib/backend.js';
+import { runKernel, fastPath, LOOP_BUDGET } from '../lib/backend.js';
 import { addInto, chunksOf } from './chunks.js';
 
 export interface LinearDims {
@@ -80,6 +83,8 @@ function inputBlocks(d: LinearDims) {
 }
 
 export async function linearForward(x: Float32Array, w: Float32Array, b: Float32Array, d: LinearDims): Promise<Float32Array> {
+  const fast = await fastPath();
+  if (fast) return fast.linearForward(x, w, b, d);
   const y = new Float32Array(d.N * d.Out);
   const zeroBias = new Float32Array(d.Out);
   for (const ib of inputBlocks(d)) {
@@ -103,6 +108,8 @@ export async function linearForward(x: Float32Array, w: Float32Array, b: Float32
 }
 
 export async function linearBackwardInput(dy: Float32Array, w: Float32Array, d: LinearDims): Promise<Float32Array> {
+  const fast = await fastPath();
+  if (fast) return fast.linearBackwardInput(dy, w, d);
   const dx = new Float32Array(d.N * d.In);
   for (const ob of featureBlocks(d, 'linear (backward input)')) {
     const wBlock = w.subarray(ob.start * d.In, (ob.start + ob.count) * d.In);
@@ -117,6 +124,8 @@ export async function linearBackwardInput(dy: Float32Array, w: Float32Array, d: 
 }
 
 export async function linearBackwardWeight(dy: Float32Array, x: Float32Array, d: LinearDims): Promise<Float32Array> {
+  const fast = await fastPath();
+  if (fast) return fast.linearBackwardWeight(dy, x, d);
   const dw = new Float32Array(d.Out * d.In);
   for (const ob of chunksOf(d.Out, d.In, 'linear (backward weight)')) {
     const dyBlock = columnBlock(dy, d.N, d.Out, ob.start, ob.count);
@@ -130,6 +139,8 @@ export async function linearBackwardWeight(dy: Float32Array, x: Float32Array, d:
 }
 
 export async function linearBackwardBias(dy: Float32Array, d: LinearDims): Promise<Float32Array> {
+  const fast = await fastPath();
+  if (fast) return fast.linearBackwardBias(dy, d);
   const db = new Float32Array(d.Out);
   for (const nb of chunksOf(d.N, d.Out, 'linear (backward bias)', undefined, LOOP_BUDGET)) {
     addInto(db, await runKernel('linearBackwardBias', linearBackwardBiasKernel, d.Out, { N: nb.count, Out: d.Out },

@@ -98,9 +98,10 @@ export const KERNEL_FAMILIES: readonly KernelFamily[] = [
 export const MODE_CHECKS: Record<Mode, string> = {
   cpu: 'npm test (CI)',
   webasm: 'npm test (CI)',
+  wasm: 'npm test (CI); conv and FC on the hand-written WebAssembly SIMD kernels, the rest on gpu.js webasm',
   headlessgl: 'npm test under xvfb-run, Mesa llvmpipe (CI)',
   webgl2: 'not checked yet: needs the browser test (issue #6)',
   webgpu: 'not checked yet: needs the browser test (issue #6)',
 };
 
-export const CI_MODES: readonly Mode[] = ['cpu', 'webasm', 'headlessgl'];
+export const CI_MODES: readonly Mode[] = ['cpu', 'webasm', 'wasm', 'headlessgl'];

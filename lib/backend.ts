@@ -23,9 +23,17 @@ import { createRequire } from 'node:module';
 const { GPU, CPUKernel, WebAssemblyKernel, HeadlessGLKernel, WebGL2Kernel, WebGPUKernel } =
   gpujs as unknown as Record<string, any>;
 
-export type Mode = 'cpu' | 'webasm' | 'headlessgl' | 'webgl2' | 'webgpu';
+/**
+ * The modes: gpu.js's cpu, webasm, headlessgl, webgl2 and webgpu, and 'wasm', the CPU fast
+ * path (Node): hand-written WebAssembly SIMD kernels on worker threads for the convolutions
+ * and fully connected layers (kernels/wasm/), gpu.js's webasm for every other kernel.
+ */
+export type Mode = 'cpu' | 'webasm' | 'wasm' | 'headlessgl' | 'webgl2' | 'webgpu';
 export type BackendRequest = Mode | 'auto';
-export const MODES: readonly Mode[] = ['cpu', 'webasm', 'headlessgl', 'webgl2', 'webgpu'];
+export const MODES: readonly Mode[] = ['cpu', 'webasm', 'wasm', 'headlessgl', 'webgl2', 'webgpu'];
+
+/** The hand-written kernels of the 'wasm' mode (kernels/wasm/fastpath.ts). */
+export type FastPathKernels = typeof import('../kernels/wasm/fastpath.js');
 
 /** gpu.js indices are float32: an output or array argument must stay below this many elements. */
 export const MAX_KERNEL_ELEMENTS = 1 << 24;
@@ -47,9 +55,13 @@ export interface BackendInfo {
   reason: string;
 }
 
+/** the gpu.js mode that runs a mode's gpu.js kernels */
+const GPUJS_MODE: Record<Mode, string> = { cpu: 'cpu', webasm: 'webasm', wasm: 'cpu', headlessgl: 'headlessgl', webgl2: 'webgl2', webgpu: 'webgpu' };
+
 const KERNEL_CLASS: Record<Mode, () => unknown> = {
   cpu: () => CPUKernel,
   webasm: () => WebAssemblyKernel,
+  wasm: () => CPUKernel,
   headlessgl: () => HeadlessGLKernel,
   webgl2: () => WebGL2Kernel,
   webgpu: () => WebGPUKernel,
@@ -62,6 +74,8 @@ interface BackendState {
   info: BackendInfo;
   gpu: any;
   kernels: Map<string, any>;
+  /** the hand-written kernels, in the 'wasm' mode only */
+  fast: FastPathKernels | null;
 }
 
 let current: BackendState | null = null;
@@ -84,13 +98,24 @@ async function openBackend(mode: Mode, requested: BackendRequest, reason: string
   if ((mode === 'webgl2') && isNode) {
     throw new Error(`setBackend('webgl2'): WebGL2 needs a browser; in Node use 'headlessgl' (the gl package, under a display) instead`);
   }
+  let fast: FastPathKernels | null = null;
+  if (mode === 'wasm') {
+    if (!isNode) throw new Error(`setBackend('wasm'): the WebAssembly fast path runs in Node only; in a browser use 'webgpu', 'webgl2' or 'webasm'`);
+    try {
+      fast = await import('../kernels/wasm/fastpath.js');
+      const info = await fast.initFastPath();
+      reason += ` (${info.simd} SIMD, ${info.threads} thread${info.threads === 1 ? '' : 's'})`;
+    } catch (e) {
+      throw new Error(`setBackend('wasm'): the WebAssembly fast path cannot start: ${(e as Error).message}`);
+    }
+  }
   let gpu: any;
   try {
-    gpu = new GPU({ mode });
+    gpu = new GPU({ mode: GPUJS_MODE[mode] });
   } catch (e) {
     throw new Error(`setBackend('${mode}'): gpu.js cannot start this mode here: ${(e as Error).message}`);
   }
-  const state: BackendState = { info: { mode, requested, reason }, gpu, kernels: new Map() };
+  const state: BackendState = { info: { mode, requested, reason }, gpu, kernels: new Map(), fast };
   let probe: any;
   try {
     probe = gpu.createKernel(probeKernelSource, { output: [3], immutable: true, asyncMode: ASYNC_MODES.has(mode) });
@@ -154,7 +179,7 @@ function headlessGL(): { context: boolean; gpuDevice: string | null } {
 
 /**
  * `auto`: in a browser, webgpu, then webgl2, then webasm; in Node, headlessgl when a GPU
- * backs it, else webasm. A software GL (Mesa llvmpipe) is no faster than webasm, so auto
+ * backs it, else the WebAssembly fast path ('wasm'), else webasm. A software GL (Mesa llvmpipe) is no faster than webasm, so auto
  * does not pick it; ask for 'headlessgl' explicitly to use it.
  */
 async function openAuto(): Promise<BackendState> {
@@ -180,6 +205,10 @@ async function openAuto(): Promise<BackendState> {
     } else {
       tried.push(gl.context ? 'headlessgl: GL runs in software here (no GPU device node), no faster than webasm' : 'headlessgl: no GL context (gl not built, or no display)');
     }
+  }
+  if (isNode) {
+    const s = await attempt('wasm', `auto: picked the WebAssembly fast path (${tried.join('; ') || 'no GPU mode'})`);
+    if (s) return s;
   }
   const s = await attempt('webasm', `auto: picked webasm (${tried.join('; ') || 'no GPU mode'})`);
   if (s) return s;
@@ -226,6 +255,11 @@ async function activeBackend(): Promise<BackendState> {
     });
   }
   return starting;
+}
+
+/** The hand-written kernels when the 'wasm' mode runs, else null (the gpu.js kernels run). */
+export async function fastPath(): Promise<FastPathKernels | null> {
+  return (await activeBackend()).fast;
 }
 
 /** Frees the compiled kernels of the current backend (tests call it between modes). */

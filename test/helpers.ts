@@ -22,8 +22,8 @@ export const REF_TOL = 1e-6;
 
 /** The modes to check: from VERYDEEP_TEST_MODES, else every mode that starts here. */
 export async function modesToTest(): Promise<{ modes: Mode[]; skipped: string[] }> {
-  const wanted = (process.env.VERYDEEP_TEST_MODES ?? 'cpu,webasm,headlessgl').split(',').map((s) => s.trim()) as Mode[];
-  const required = new Set((process.env.VERYDEEP_REQUIRE_MODES ?? 'cpu,webasm').split(',').map((s) => s.trim()));
+  const wanted = (process.env.VERYDEEP_TEST_MODES ?? 'cpu,webasm,wasm,headlessgl').split(',').map((s) => s.trim()) as Mode[];
+  const required = new Set((process.env.VERYDEEP_REQUIRE_MODES ?? 'cpu,webasm,wasm').split(',').map((s) => s.trim()));
   const modes: Mode[] = [];
   const skipped: string[] = [];
   for (const mode of wanted) {

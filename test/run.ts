@@ -10,6 +10,7 @@ import { registerLargeTests } from './large.test.js';
 import { registerTensorTests } from './tensor.test.js';
 import { registerReadmeTests } from './readme.test.js';
 import { registerTrainingTests } from './training.test.js';
+import { registerFastPathTests } from './fastpath.test.js';
 import { KERNEL_FAMILIES } from '../kernels/registry.js';
 
 const { modes, skipped } = await modesToTest();
@@ -18,6 +19,7 @@ const only = process.env.VERYDEEP_TEST_ONLY; // e.g. "kernels" to run one suite 
 if (!only || only === 'tensor') registerTensorTests(modes);
 if (!only || only === 'kernels') registerKernelTests(modes);
 if (!only || only === 'large') registerLargeTests(modes);
+if (!only || only === 'fastpath') registerFastPathTests();
 if (!only || only === 'training') registerTrainingTests();
 if (!only || only === 'readme') registerReadmeTests();
 

@@ -145,6 +145,14 @@ export function subtractMean(img: Image, mean: number[]): Image {
   return out;
 }
 
+/** A dense copy with every pixel multiplied by s (e.g. [0, 1] → [0, 255]). */
+export function scale(img: Image, s: number): Image {
+  expectImage('scale', img);
+  const out = materialize(img);
+  ops.mulseq(out, s);
+  return out;
+}
+
 /** Zero padding to [C, size, size], the image centred (MNIST's 28×28 → 32×32). */
 export function pad(img: Image, size: number): Image {
   expectImage('pad', img);

@@ -1,0 +1,535 @@
+/**
+ * The CPU fast path: convolutions and fully connected layers as im2col + GEMM on the
+ * WebAssembly SIMD kernels of gemm.as (built by scripts/build-wasm.mjs into
+ * dist/kernels/wasm/), on one or more threads. Node only (it reads the .wasm from disk and
+ * runs worker_threads). The launchers take and return the same float32 layouts as the
+ * gpu.js launchers of kernels/conv2d.ts and kernels/linear.ts:
+ *
+ *   conv  x [N, Cin, H, W]   w [Cout, Cin, K, K] = W[Cout × Cin·K·K]   y, dy [N, Cout, H, W]
+ *     forward          y_n = W · col(x_n) + b          (col: im2col, [Cin·K·K × H·W])
+ *     backward input   dx_n = col2im(Wᵀ · dy_n)
+ *     backward weight  dW = Σ_n dy_n · col(x_n)ᵀ
+ *     a 1×1 convolution uses x_n itself as col (no copy).
+ *   linear  x [N, In]   w [Out, In]   y, dy [N, Out]
+ *     y = x·wᵀ + b     dx = dy·w     dw = dyᵀ·x
+ * Transposes are never made: the GEMM reads Wᵀ, col(x)ᵀ, wᵀ and dyᵀ through strides.
+ *
+ * Memory: one shared WebAssembly.Memory, grown as needed, never shrunk. From the module's
+ * heap base: one GEMM scratch area per thread (packed panels), then the buffers of the
+ * call that runs (weights, one image's input and output, a col buffer per thread), placed
+ * anew by each call. Inputs are copied in per image, outputs copied out. Work that would
+ * need a big col buffer runs in bands of output rows (BAND_FLOATS), a big linear weight in
+ * blocks of output features (WEIGHT_BLOCK_FLOATS), so memory stays near the size of one
+ * image's activations.
+ *
+ * Threads: with T threads, the work of each image (each weight block) is cut into T parts
+ * that write disjoint outputs: the forward by rows of the output image, the input and
+ * weight gradients by input channels, linear layers by columns of the result. Part 0 runs
+ * on the calling thread, the others on worker threads that share the memory; each part
+ * is a list of calls of the module's exports.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import v8 from 'node:v8';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import type { Conv2dDims } from '../conv2d.js';
+import type { LinearDims } from '../linear.js';
+
+/** The exports of gemm.as (addresses in bytes, sizes and strides in floats; see its header). */
+interface GemmModule {
+  gemm(M: number, N: number, K: number, a: number, rsA: number, csA: number, b: number, rsB: number, csB: number,
+    c: number, ldc: number, accumulate: number, scratch: number): void;
+  im2col(x: number, C: number, H: number, W: number, k: number, y0: number, rows: number, col: number): void;
+  col2imAdd(col: number, C: number, H: number, W: number, k: number, y0: number, rows: number, dx: number): void;
+  gemmScratchBytes(): number;
+  heapBase(): number;
+}
+
+/** One call of an export of the module; a thread's part of a job is a list of them. */
+type Call = ['gemm' | 'im2col' | 'col2imAdd', ...number[]];
+
+export type SimdBuild = 'relaxed' | 'mul+add';
+
+export interface FastPathOptions {
+  /** threads that run the kernels, the calling one included; default min(4, available cores) */
+  threads?: number;
+  /** 'auto' (default): relaxed SIMD (FMA) where the engine accepts it, else mul + add */
+  simd?: SimdBuild | 'auto';
+}
+
+export interface FastPathInfo {
+  /** which build runs: f32x4.relaxed_madd, or f32x4 mul + add */
+  simd: SimdBuild;
+  threads: number;
+}
+
+/** The memory's limit in 64 KiB pages (2 GiB): at most the maximum that scripts/build-wasm.mjs builds in. */
+const MAXIMUM_PAGES = 32768;
+/** The most floats of one thread's col buffer: a band of output rows fills it (4 MiB, in L3). */
+const BAND_FLOATS = 1 << 20;
+/** The most floats of a linear layer's weight held in the memory at once (16 MiB). */
+const WEIGHT_BLOCK_FLOATS = 1 << 22;
+/** Below this many multiply-adds a job runs on one thread (2 threads break even near 2 M here, ~0.2 ms). */
+const MIN_PARALLEL_MACS = 1 << 21;
+
+const PAGE = 65536;
+const align64 = (bytes: number) => Math.ceil(bytes / 64) * 64;
+
+function runCall(m: GemmModule, [name, ...args]: Call): void {
+  (m[name] as (...a: number[]) => void)(...args);
+}
+
+// ---------------------------------------------------------------------------------------
+// Worker side: the same file, started with workerData.verydeepFastPath.
+
+interface WorkerSetup {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+}
+
+if (!isMainThread && workerData?.verydeepFastPath) {
+  const { module, memory } = workerData.verydeepFastPath as WorkerSetup;
+  const m = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmModule;
+  parentPort!.on('message', ({ id, calls }: { id: number; calls: Call[] }) => {
+    try {
+      for (const call of calls) runCall(m, call);
+      parentPort!.postMessage({ id });
+    } catch (e) {
+      parentPort!.postMessage({ id, error: (e as Error).message });
+    }
+  });
+}
+
+/** A worker thread that runs lists of calls on the shared memory. */
+class Helper {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private nextId = 0;
+  /** set when the worker died: every later job fails with it */
+  private failure: Error | null = null;
+
+  constructor(setup: WorkerSetup) {
+    // execArgv: [] — the worker needs none of the parent's Node options, and some break it (--input-type)
+    this.worker = new Worker(new URL(import.meta.url), { workerData: { verydeepFastPath: setup }, execArgv: [] });
+    this.worker.unref(); // an idle helper does not keep the process alive
+    this.worker.on('message', ({ id, error }: { id: number; error?: string }) => {
+      const p = this.pending.get(id)!;
+      this.pending.delete(id);
+      if (this.pending.size === 0) this.worker.unref();
+      if (error) p.reject(new Error(`wasm fast path worker: ${error}`));
+      else p.resolve();
+    });
+    const fail = (e: Error) => {
+      this.failure ??= e;
+      for (const p of this.pending.values()) p.reject(this.failure);
+      this.pending.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`wasm fast path worker exited (code ${code})`)));
+  }
+
+  run(calls: Call[]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    if (this.pending.size === 0) this.worker.ref();
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, calls });
+    });
+  }
+
+  terminate(): void {
+    void this.worker.terminate();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Main side: the module, the memory and the threads.
+
+interface FastPath {
+  simd: SimdBuild;
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  m: GemmModule;
+  helpers: Helper[];
+  /** byte address of each thread's GEMM scratch */
+  scratch: number[];
+  /** where the buffers of a call start */
+  heap: number;
+}
+
+let state: FastPath | null = null;
+
+const WASM_FILES: Record<SimdBuild, string> = { relaxed: './gemm-relaxed.wasm', 'mul+add': './gemm.wasm' };
+const readWasm = (simd: SimdBuild) => readFileSync(new URL(WASM_FILES[simd], import.meta.url));
+
+let relaxedAccepted: boolean | undefined;
+
+/** The build to run: relaxed SIMD where the engine takes it (Node 20 after V8's flag is turned on), else mul + add. */
+function pickBuild(simd: SimdBuild | 'auto'): SimdBuild {
+  if (simd === 'mul+add') return simd;
+  if (relaxedAccepted === undefined) {
+    const bytes = readWasm('relaxed');
+    if (!WebAssembly.validate(bytes)) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    relaxedAccepted = WebAssembly.validate(bytes);
+  }
+  if (relaxedAccepted) return 'relaxed';
+  if (simd === 'relaxed') throw new Error('wasm fast path: this engine does not accept relaxed SIMD, even with --experimental-wasm-relaxed-simd');
+  return 'mul+add';
+}
+
+function open(simd: SimdBuild, threads: number): FastPath {
+  const bytes = readWasm(simd);
+  if (!WebAssembly.validate(bytes)) throw new Error('wasm fast path: this engine does not accept WebAssembly SIMD with shared memory');
+  const module = new WebAssembly.Module(bytes);
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: MAXIMUM_PAGES, shared: true });
+  const m = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmModule;
+  const fp: FastPath = { simd, module, memory, m, helpers: [], scratch: [], heap: 0 };
+  setThreads(fp, threads);
+  warmUp(fp);
+  return fp;
+}
+
+/**
+ * Calls every export a few hundred times on small inputs (~10 ms), so that V8 tiers them
+ * up from its baseline compiler (Liftoff, ~3× slower here) before the first real call:
+ * a running call cannot switch tiers. Workers share the module's compiled code.
+ */
+function warmUp(fp: FastPath): void {
+  const [a, b, c, col] = place(fp, 64 * 64, 64 * 64, 64 * 64, 4 * 9 * 8 * 8);
+  for (let i = 0; i < 200; i++) {
+    fp.m.gemm(64, 64, 64, a, 64, 1, b, 64, 1, c, 64, 0, fp.scratch[0]);
+    fp.m.im2col(a, 4, 8, 8, 3, 0, 8, col);
+    fp.m.col2imAdd(col, 4, 8, 8, 3, 0, 8, c);
+  }
+}
+
+/** Starts or stops helpers so that `threads` threads run, and places their scratch areas. */
+function setThreads(fp: FastPath, threads: number): void {
+  while (fp.helpers.length > threads - 1) fp.helpers.pop()!.terminate();
+  while (fp.helpers.length < threads - 1) fp.helpers.push(new Helper({ module: fp.module, memory: fp.memory }));
+  const bytes = align64(fp.m.gemmScratchBytes());
+  fp.scratch = Array.from({ length: threads }, (_, t) => align64(fp.m.heapBase()) + t * bytes);
+  fp.heap = align64(fp.m.heapBase()) + threads * bytes;
+  ensureBytes(fp, fp.heap);
+}
+
+function ensureBytes(fp: FastPath, bytes: number): void {
+  const have = fp.memory.buffer.byteLength;
+  if (bytes <= have) return;
+  const pages = Math.ceil((bytes - have) / PAGE);
+  if (have / PAGE + pages > MAXIMUM_PAGES) {
+    throw new Error(`wasm fast path: needs ${(bytes / 2 ** 20).toFixed(0)} MiB of memory, more than its ${MAXIMUM_PAGES / 16} MiB limit`);
+  }
+  fp.memory.grow(pages);
+}
+
+/** Jobs run one after another: every launcher places its buffers at the same addresses. */
+let queue: Promise<unknown> = Promise.resolve();
+
+function serialized<T>(job: () => T | Promise<T>): Promise<T> {
+  const run = queue.then(job);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+function configure(options: FastPathOptions): FastPathInfo {
+  const threads = Math.floor(options.threads ?? Math.min(4, availableParallelism()));
+  if (!(threads >= 1)) throw new Error(`initFastPath: threads must be a number ≥ 1, got ${options.threads}`);
+  const simd = pickBuild(options.simd ?? 'auto');
+  if (state && state.simd !== simd) {
+    state.helpers.forEach((h) => h.terminate());
+    state = null;
+  }
+  if (state) setThreads(state, threads);
+  else state = open(simd, threads);
+  return getFastPathInfo()!;
+}
+
+/** The build and the thread count that run, or null before the fast path has started. */
+export function getFastPathInfo(): FastPathInfo | null {
+  return state && { simd: state.simd, threads: state.helpers.length + 1 };
+}
+
+/**
+ * Loads the module (relaxed SIMD where possible) and starts the worker threads. The
+ * launchers call it on first use with the defaults; calling it again applies new options
+ * (those left out take their defaults): another thread count, or another build. It waits
+ * for the launchers already started.
+ */
+export function initFastPath(options: FastPathOptions = {}): Promise<FastPathInfo> {
+  return serialized(() => configure(options));
+}
+
+/** Runs a launcher's body alone, on the fast path (started with the defaults if need be). */
+function withFastPath<T>(job: (fp: FastPath) => Promise<T>): Promise<T> {
+  return serialized(() => {
+    if (!state) configure({});
+    return job(state!);
+  });
+}
+
+/** Places buffers of the given sizes (floats) after the scratch areas, grows the memory to hold them, returns their byte addresses. */
+function place(fp: FastPath, ...floats: number[]): number[] {
+  let at = fp.heap;
+  const addresses = floats.map((n) => {
+    const address = at;
+    at = align64(at + n * 4);
+    return address;
+  });
+  ensureBytes(fp, at);
+  return addresses;
+}
+
+function view(fp: FastPath, address: number, floats: number): Float32Array {
+  return new Float32Array(fp.memory.buffer, address, floats);
+}
+
+/** a copy of floats in the memory (TypedArray.slice of a view is ~50× slower than set) */
+function copyOut(fp: FastPath, address: number, floats: number): Float32Array {
+  const out = new Float32Array(floats);
+  out.set(view(fp, address, floats));
+  return out;
+}
+
+/** Runs each part on its own thread (part 0 on this one) and waits for all. */
+async function runParts(fp: FastPath, parts: Call[][]): Promise<void> {
+  const others = parts.slice(1).map((calls, t) => fp.helpers[t].run(calls));
+  try {
+    for (const call of parts[0] ?? []) runCall(fp.m, call);
+  } finally {
+    await Promise.all(others);
+  }
+}
+
+interface Range {
+  start: number;
+  count: number;
+}
+
+/** [0, total) cut into at most `parts` contiguous ranges of near-equal size, starts multiples of `align` */
+function split(total: number, parts: number, align = 1): Range[] {
+  const units = Math.ceil(total / align);
+  const ranges: Range[] = [];
+  for (let t = 0; t < parts; t++) {
+    const start = Math.floor((units * t) / parts) * align;
+    const end = Math.min(total, Math.floor((units * (t + 1)) / parts) * align);
+    if (end > start) ranges.push({ start, count: end - start });
+  }
+  return ranges;
+}
+
+/** `r` cut into consecutive ranges of at most `size` */
+function bands(r: Range, size: number): Range[] {
+  const out: Range[] = [];
+  for (let s = r.start; s < r.start + r.count; s += size) out.push({ start: s, count: Math.min(size, r.start + r.count - s) });
+  return out;
+}
+
+/** how many threads a job of `macs` multiply-adds uses */
+function threadsFor(fp: FastPath, macs: number): number {
+  return macs < MIN_PARALLEL_MACS ? 1 : fp.helpers.length + 1;
+}
+
+/** A GEMM operand: byte address, row stride and column stride (floats). */
+interface Operand {
+  at: number;
+  rs: number;
+  cs: number;
+}
+
+/** C[M×N] = A·B (+ C when accumulate), C at byte address c with row stride ldc */
+function gemm(M: number, N: number, K: number, a: Operand, b: Operand, c: number, ldc: number, accumulate: boolean, scratch: number): Call {
+  return ['gemm', M, N, K, a.at, a.rs, a.cs, b.at, b.rs, b.cs, c, ldc, accumulate ? 1 : 0, scratch];
+}
+
+// ---------------------------------------------------------------------------------------
+// Convolution (stride 1, same padding).
+
+/** output rows per band, so that a band's col of `channels` input channels fits BAND_FLOATS (a 1×1 conv needs no col) */
+function bandRows(d: Conv2dDims, channels: number): number {
+  return d.K === 1 ? d.H : Math.max(1, Math.min(d.H, Math.floor(BAND_FLOATS / (channels * d.K * d.K * d.W))));
+}
+
+/** floats of the col buffer of `channels` input channels and `rows` output rows (none for a 1×1 conv) */
+function colFloats(d: Conv2dDims, channels: number, rows: number): number {
+  return d.K === 1 ? 0 : channels * d.K * d.K * rows * d.W;
+}
+
+/**
+ * col(x) of channels [c0, c0+count) and output rows `rows`, as a GEMM operand [count·K·K × rows·W]:
+ * the im2col buffer `col` (and the call that fills it), or x itself for a 1×1 conv.
+ */
+function colOf(d: Conv2dDims, x: number, c0: number, count: number, rows: Range, col: number): { calls: Call[]; op: Operand } {
+  const HW = d.H * d.W;
+  if (d.K === 1) return { calls: [], op: { at: x + (c0 * HW + rows.start * d.W) * 4, rs: HW, cs: 1 } };
+  return {
+    calls: [['im2col', x + c0 * HW * 4, count, d.H, d.W, d.K, rows.start, rows.count, col]],
+    op: { at: col, rs: rows.count * d.W, cs: 1 },
+  };
+}
+
+function convMacs(d: Conv2dDims): number {
+  return d.Cout * d.Cin * d.K * d.K * d.H * d.W;
+}
+
+/** y_n = W·col(x_n) + b; threads take bands of output rows */
+export function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array, d: Conv2dDims): Promise<Float32Array> {
+  return withFastPath(async (fp) => {
+    const HW = d.H * d.W, KK = d.K * d.K, inPer = d.Cin * HW, outPer = d.Cout * HW;
+    const parts = split(d.H, threadsFor(fp, convMacs(d)));
+    const band = bandRows(d, d.Cin);
+    const [wAt, xAt, yAt, ...cols] = place(fp, w.length, inPer, outPer, ...parts.map((p) => colFloats(d, d.Cin, Math.min(band, p.count))));
+    view(fp, wAt, w.length).set(w);
+    const A: Operand = { at: wAt, rs: d.Cin * KK, cs: 1 };
+    const y = new Float32Array(d.N * outPer);
+    for (let n = 0; n < d.N; n++) {
+      view(fp, xAt, inPer).set(x.subarray(n * inPer, (n + 1) * inPer));
+      const yv = view(fp, yAt, outPer);
+      for (let co = 0; co < d.Cout; co++) yv.fill(b[co], co * HW, (co + 1) * HW);
+      await runParts(fp, parts.map((p, t) => bands(p, band).flatMap((rows) => {
+        const col = colOf(d, xAt, 0, d.Cin, rows, cols[t]);
+        return [...col.calls, gemm(d.Cout, rows.count * d.W, d.Cin * KK, A, col.op, yAt + rows.start * d.W * 4, HW, true, fp.scratch[t])];
+      })));
+      y.set(view(fp, yAt, outPer), n * outPer);
+    }
+    return y;
+  });
+}
+
+/** dx_n = col2im(Wᵀ·dy_n); threads take input channels */
+export function conv2dBackwardInput(dy: Float32Array, w: Float32Array, d: Conv2dDims): Promise<Float32Array> {
+  return withFastPath(async (fp) => {
+    const HW = d.H * d.W, KK = d.K * d.K, inPer = d.Cin * HW, outPer = d.Cout * HW;
+    const parts = split(d.Cin, threadsFor(fp, convMacs(d)));
+    const bandOf = parts.map((p) => bandRows(d, p.count));
+    const [wAt, dyAt, dxAt, ...cols] = place(fp, w.length, outPer, inPer, ...parts.map((p, t) => colFloats(d, p.count, bandOf[t])));
+    view(fp, wAt, w.length).set(w);
+    const dx = new Float32Array(d.N * inPer);
+    for (let n = 0; n < d.N; n++) {
+      view(fp, dyAt, outPer).set(dy.subarray(n * outPer, (n + 1) * outPer));
+      view(fp, dxAt, inPer).fill(0);
+      await runParts(fp, parts.map((p, t) => {
+        const WT: Operand = { at: wAt + p.start * KK * 4, rs: 1, cs: d.Cin * KK }; // rows of Wᵀ for these channels
+        const dxPart = dxAt + p.start * HW * 4;
+        if (d.K === 1) return [gemm(p.count, HW, d.Cout, WT, { at: dyAt, rs: HW, cs: 1 }, dxPart, HW, false, fp.scratch[t])];
+        return bands({ start: 0, count: d.H }, bandOf[t]).flatMap((rows): Call[] => [
+          gemm(p.count * KK, rows.count * d.W, d.Cout, WT, { at: dyAt + rows.start * d.W * 4, rs: HW, cs: 1 }, cols[t], rows.count * d.W, false, fp.scratch[t]),
+          ['col2imAdd', cols[t], p.count, d.H, d.W, d.K, rows.start, rows.count, dxPart],
+        ]);
+      }));
+      dx.set(view(fp, dxAt, inPer), n * inPer);
+    }
+    return dx;
+  });
+}
+
+/** dW = Σ_n dy_n·col(x_n)ᵀ; threads take input channels (columns of dW) */
+export function conv2dBackwardWeight(dy: Float32Array, x: Float32Array, d: Conv2dDims): Promise<Float32Array> {
+  return withFastPath(async (fp) => {
+    const HW = d.H * d.W, KK = d.K * d.K, inPer = d.Cin * HW, outPer = d.Cout * HW;
+    const parts = split(d.Cin, threadsFor(fp, convMacs(d)));
+    const bandOf = parts.map((p) => bandRows(d, p.count));
+    const dwLength = d.Cout * d.Cin * KK;
+    const [dwAt, dyAt, xAt, ...cols] = place(fp, dwLength, outPer, inPer, ...parts.map((p, t) => colFloats(d, p.count, bandOf[t])));
+    view(fp, dwAt, dwLength).fill(0);
+    for (let n = 0; n < d.N; n++) {
+      view(fp, dyAt, outPer).set(dy.subarray(n * outPer, (n + 1) * outPer));
+      view(fp, xAt, inPer).set(x.subarray(n * inPer, (n + 1) * inPer));
+      await runParts(fp, parts.map((p, t) => bands({ start: 0, count: d.H }, bandOf[t]).flatMap((rows) => {
+        const col = colOf(d, xAt, p.start, p.count, rows, cols[t]);
+        const colT: Operand = { at: col.op.at, rs: col.op.cs, cs: col.op.rs }; // colᵀ [rows·W × count·K·K]
+        return [...col.calls, gemm(d.Cout, p.count * KK, rows.count * d.W, { at: dyAt + rows.start * d.W * 4, rs: HW, cs: 1 }, colT,
+          dwAt + p.start * KK * 4, d.Cin * KK, true, fp.scratch[t])];
+      })));
+    }
+    return copyOut(fp, dwAt, dwLength);
+  });
+}
+
+/** db[co] = Σ_n Σ_pixels dy[n, co] */
+export async function conv2dBackwardBias(dy: Float32Array, d: Conv2dDims): Promise<Float32Array> {
+  const HW = d.H * d.W;
+  const db = new Float32Array(d.Cout);
+  for (let co = 0; co < d.Cout; co++) {
+    let s = 0;
+    for (let n = 0; n < d.N; n++) {
+      const base = (n * d.Cout + co) * HW;
+      for (let p = 0; p < HW; p++) s += dy[base + p];
+    }
+    db[co] = s;
+  }
+  return db;
+}
+
+// ---------------------------------------------------------------------------------------
+// Fully connected. The weight moves through the memory in blocks of output features.
+
+/** blocks of rows of w [Out, In] of at most WEIGHT_BLOCK_FLOATS */
+function weightBlocks(d: LinearDims): Range[] {
+  return bands({ start: 0, count: d.Out }, Math.max(1, Math.floor(WEIGHT_BLOCK_FLOATS / Math.max(1, d.In))));
+}
+
+/** y = x·wᵀ + b; threads take columns of y (output features) */
+export function linearForward(x: Float32Array, w: Float32Array, b: Float32Array, d: LinearDims): Promise<Float32Array> {
+  return withFastPath(async (fp) => {
+    const blocks = weightBlocks(d);
+    const [xAt, yAt, wAt] = place(fp, d.N * d.In, d.N * d.Out, (blocks[0]?.count ?? 0) * d.In);
+    view(fp, xAt, d.N * d.In).set(x);
+    const yv = view(fp, yAt, d.N * d.Out);
+    for (let n = 0; n < d.N; n++) yv.set(b, n * d.Out);
+    for (const ob of blocks) {
+      view(fp, wAt, ob.count * d.In).set(w.subarray(ob.start * d.In, (ob.start + ob.count) * d.In));
+      const parts = split(ob.count, threadsFor(fp, d.N * ob.count * d.In), 8);
+      await runParts(fp, parts.map((p, t) => [gemm(d.N, p.count, d.In, { at: xAt, rs: d.In, cs: 1 },
+        { at: wAt + p.start * d.In * 4, rs: 1, cs: d.In }, yAt + (ob.start + p.start) * 4, d.Out, true, fp.scratch[t])]));
+    }
+    return copyOut(fp, yAt, d.N * d.Out);
+  });
+}
+
+/** dx = dy·w, summed over the weight blocks; threads take columns of dx (input features) */
+export function linearBackwardInput(dy: Float32Array, w: Float32Array, d: LinearDims): Promise<Float32Array> {
+  return withFastPath(async (fp) => {
+    const blocks = weightBlocks(d);
+    const [dyAt, dxAt, wAt] = place(fp, d.N * d.Out, d.N * d.In, (blocks[0]?.count ?? 0) * d.In);
+    view(fp, dyAt, d.N * d.Out).set(dy);
+    view(fp, dxAt, d.N * d.In).fill(0);
+    for (const ob of blocks) {
+      view(fp, wAt, ob.count * d.In).set(w.subarray(ob.start * d.In, (ob.start + ob.count) * d.In));
+      const parts = split(d.In, threadsFor(fp, d.N * ob.count * d.In), 8);
+      await runParts(fp, parts.map((p, t) => [gemm(d.N, p.count, ob.count, { at: dyAt + ob.start * 4, rs: d.Out, cs: 1 },
+        { at: wAt + p.start * 4, rs: d.In, cs: 1 }, dxAt + p.start * 4, d.In, true, fp.scratch[t])]));
+    }
+    return copyOut(fp, dxAt, d.N * d.In);
+  });
+}
+
+/** dw = dyᵀ·x, one weight block at a time; threads take columns of dw (input features) */
+export function linearBackwardWeight(dy: Float32Array, x: Float32Array, d: LinearDims): Promise<Float32Array> {
+  return withFastPath(async (fp) => {
+    const blocks = weightBlocks(d);
+    const [dyAt, xAt, dwAt] = place(fp, d.N * d.Out, d.N * d.In, (blocks[0]?.count ?? 0) * d.In);
+    view(fp, dyAt, d.N * d.Out).set(dy);
+    view(fp, xAt, d.N * d.In).set(x);
+    const dw = new Float32Array(d.Out * d.In);
+    for (const ob of blocks) {
+      const parts = split(d.In, threadsFor(fp, d.N * ob.count * d.In), 8);
+      await runParts(fp, parts.map((p, t) => [gemm(ob.count, p.count, d.N, { at: dyAt + ob.start * 4, rs: 1, cs: d.Out },
+        { at: xAt + p.start * 4, rs: d.In, cs: 1 }, dwAt + p.start * 4, d.In, false, fp.scratch[t])]));
+      dw.set(view(fp, dwAt, ob.count * d.In), ob.start * d.In);
+    }
+    return dw;
+  });
+}
+
+/** db[o] = Σ_n dy[n, o] */
+export async function linearBackwardBias(dy: Float32Array, d: LinearDims): Promise<Float32Array> {
+  const db = new Float32Array(d.Out);
+  for (let o = 0; o < d.Out; o++) {
+    let s = 0;
+    for (let n = 0; n < d.N; n++) s += dy[n * d.Out + o];
+    db[o] = s;
+  }
+  return db;
+}
