@@ -15,5 +15,6 @@ export * as data from "./data/index.js";
 export { Vgg, VGG_CONFIGS } from "./models/vgg.js";
 export type { VggOptions, ConfigName, LayerSpec } from "./models/vgg.js";
 export * as train from "./train/index.js";
+export * as evaluate from "./eval/index.js";
 export * as io from "./io/index.js";
 export { KERNEL_FAMILIES, MODE_CHECKS } from '../kernels/registry.js';

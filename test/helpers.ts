@@ -62,6 +62,29 @@ export interface CheckRecord {
 
 export const checks: CheckRecord[] = [];
 
+/** asserts that fn throws an Error whose message matches every pattern */
+export function throwsWith(t: Test, fn: () => unknown, patterns: RegExp[], what: string): void {
+  try {
+    fn();
+    t.fail(`${what}: expected an error`);
+  } catch (e) {
+    const msg = (e as Error).message;
+    t.ok(e instanceof Error && patterns.every((p) => p.test(msg)), `${what}: ${msg}`);
+  }
+}
+
+/** asserts that fn rejects with an Error whose message matches every pattern */
+export async function rejectsWith(t: Test, fn: () => Promise<unknown>, patterns: RegExp[], what: string): Promise<void> {
+  try {
+    await fn();
+    t.fail(`${what}: expected an error`);
+  } catch (e) {
+    const msg = (e as Error).message;
+    t.ok(e instanceof Error && patterns.every((p) => p.test(msg)), `${what}: ${msg}`);
+  }
+}
+
+
 /** Asserts got ≈ ref and records the error for the coverage summary. */
 export function expectClose(t: Test, got: ArrayLike<number>, ref: ArrayLike<number>, r: Omit<CheckRecord, 'error' | 'tolerance'>, tolerance = KERNEL_TOL): void {
   const error = normalizedError(got, ref);

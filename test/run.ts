@@ -11,6 +11,7 @@ import { registerTensorTests } from './tensor.test.js';
 import { registerReadmeTests } from './readme.test.js';
 import { registerTrainingTests } from './training.test.js';
 import { registerFastPathTests } from './fastpath.test.js';
+import { registerEvalTests } from './eval.test.js';
 import { KERNEL_FAMILIES } from '../kernels/registry.js';
 
 const { modes, skipped } = await modesToTest();
@@ -21,6 +22,7 @@ if (!only || only === 'kernels') registerKernelTests(modes);
 if (!only || only === 'large') registerLargeTests(modes);
 if (!only || only === 'fastpath') registerFastPathTests();
 if (!only || only === 'training') registerTrainingTests();
+if (!only || only === 'eval') registerEvalTests();
 if (!only || only === 'readme') registerReadmeTests();
 
 if (!only || only === 'kernels') {

@@ -6,27 +6,7 @@ import test from 'tape';
 import ndarray from 'ndarray';
 import { Tensor, zeros, ones, randn, noGrad, tidy, keep, memory, setBackend, getBackend, getBackendInfo, ops } from '../lib/index.js';
 import type { Mode } from '../lib/backend.js';
-
-/** asserts that fn throws an Error whose message matches every pattern */
-function throwsWith(t: test.Test, fn: () => unknown, patterns: RegExp[], what: string) {
-  try {
-    fn();
-    t.fail(`${what}: expected an error`);
-  } catch (e) {
-    const msg = (e as Error).message;
-    t.ok(e instanceof Error && patterns.every((p) => p.test(msg)), `${what}: ${msg}`);
-  }
-}
-
-async function rejectsWith(t: test.Test, fn: () => Promise<unknown>, patterns: RegExp[], what: string) {
-  try {
-    await fn();
-    t.fail(`${what}: expected an error`);
-  } catch (e) {
-    const msg = (e as Error).message;
-    t.ok(e instanceof Error && patterns.every((p) => p.test(msg)), `${what}: ${msg}`);
-  }
-}
+import { throwsWith, rejectsWith } from './helpers.js';
 
 export function registerTensorTests(modes: Mode[]): void {
   test('Tensor constructors and conversions', async (t) => {

@@ -32,30 +32,10 @@ import * as data from '../lib/data/index.js';
 import * as io from '../lib/io/index.js';
 import * as train from '../lib/train/index.js';
 import { Vgg, VGG_CONFIGS, type ConfigName, type VggOptions } from '../lib/models/vgg.js';
+import { throwsWith, rejectsWith } from './helpers.js';
 
 // ---------------------------------------------------------------------------------------
 // helpers
-
-/** asserts that fn throws an Error whose message matches every pattern */
-function throwsWith(t: Test, fn: () => unknown, patterns: RegExp[], what: string): void {
-  try {
-    fn();
-    t.fail(`${what}: expected an error`);
-  } catch (e) {
-    const msg = (e as Error).message;
-    t.ok(e instanceof Error && patterns.every((p) => p.test(msg)), `${what}: ${msg}`);
-  }
-}
-
-async function rejectsWith(t: Test, fn: () => Promise<unknown>, patterns: RegExp[], what: string): Promise<void> {
-  try {
-    await fn();
-    t.fail(`${what}: expected an error`);
-  } catch (e) {
-    const msg = (e as Error).message;
-    t.ok(e instanceof Error && patterns.every((p) => p.test(msg)), `${what}: ${msg}`);
-  }
-}
 
 /** bit-for-bit equality of two float32 arrays (NaN payloads and signed zeros included) */
 function sameBits(a: Float32Array, b: Float32Array): boolean {

@@ -1,0 +1,84 @@
+/**
+ * Top-1 and top-5 error over a set of images (§4): the fraction of images whose label is
+ * not the first class, or not among the first five classes, of the posteriors. Reported
+ * for dense evaluation, multi-crop, and both combined (Table 5: the average of the dense
+ * and multi-crop posteriors), of one net or of several fused (Table 6: the average of
+ * their posteriors).
+ */
+import type { Vgg } from '../models/vgg.js';
+import type { Dataset, Sample } from '../data/datasets.js';
+import { dense } from './dense.js';
+import { multiCrop } from './multicrop.js';
+import { fuse, topK } from './posteriors.js';
+
+export type Protocol = 'dense' | 'multicrop' | 'both';
+
+export interface ErrorOptions {
+  /** 'dense', 'multicrop' or 'both' (dense, multi-crop and combined); default 'dense' */
+  protocol?: Protocol;
+  /** the smallest image sides Q (default [inputSize]; see scalesFor) */
+  scales?: readonly number[];
+  /** average with horizontal flips (default true) */
+  flip?: boolean;
+  /** multi-crop grid per side (default 5) */
+  grid?: number;
+  /** multi-crop views per forward pass (default 10) */
+  batchSize?: number;
+  /** called after each image, e.g. to show progress */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** error rates in [0, 1] */
+export interface TopErrors {
+  top1: number;
+  top5: number;
+}
+
+export interface ErrorReport {
+  images: number;
+  dense?: TopErrors;
+  multicrop?: TopErrors;
+  /** Table 5's "dense + multi-crop": the mean of the two posteriors */
+  combined?: TopErrors;
+}
+
+/**
+ * Top-1 / top-5 error of `models` (one net, or several whose posteriors are averaged) on
+ * `samples` (a Dataset, or an array of { image [C, H, W], label }).
+ */
+export async function errors(models: Vgg | readonly Vgg[], samples: Dataset | readonly Sample[], options: ErrorOptions = {}): Promise<ErrorReport> {
+  const nets = Array.isArray(models) ? models : [models as Vgg];
+  if (nets.length === 0) throw new Error('evaluate.errors: expected at least one model');
+  const { protocol = 'dense', onProgress, ...rest } = options;
+  if (!['dense', 'multicrop', 'both'].includes(protocol)) throw new Error(`evaluate.errors: expected protocol 'dense', 'multicrop' or 'both', got '${String(protocol)}'`);
+  const sample = (i: number): Sample => (Array.isArray(samples) ? (samples as readonly Sample[])[i] : (samples as Dataset).get(i));
+  const total = samples.length;
+  if (total === 0) throw new Error('evaluate.errors: expected at least one sample');
+  const wrong = { dense: [0, 0], multicrop: [0, 0], combined: [0, 0] };
+  const count = (which: keyof typeof wrong, posteriors: Float32Array, label: number) => {
+    const ranked = topK(posteriors, 5);
+    if (ranked[0] !== label) wrong[which][0]++;
+    if (!ranked.includes(label)) wrong[which][1]++;
+  };
+  for (let i = 0; i < total; i++) {
+    const { image, label } = sample(i);
+    const perNet = async (protocolOf: typeof dense | typeof multiCrop) => {
+      const out: Float32Array[] = [];
+      for (const net of nets) out.push(await protocolOf(net, image, rest));
+      return fuse(out);
+    };
+    const d = protocol !== 'multicrop' ? await perNet(dense) : null;
+    const m = protocol !== 'dense' ? await perNet(multiCrop) : null;
+    if (d) count('dense', d, label);
+    if (m) count('multicrop', m, label);
+    if (d && m) count('combined', fuse([d, m]), label);
+    onProgress?.(i + 1, total);
+  }
+  const rates = (which: keyof typeof wrong): TopErrors => ({ top1: wrong[which][0] / total, top5: wrong[which][1] / total });
+  return {
+    images: total,
+    ...(protocol !== 'multicrop' && { dense: rates('dense') }),
+    ...(protocol !== 'dense' && { multicrop: rates('multicrop') }),
+    ...(protocol === 'both' && { combined: rates('combined') }),
+  };
+}

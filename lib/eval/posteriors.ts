@@ -1,0 +1,105 @@
+/**
+ * What the test protocols of §3.2 share: the image they take, the network run in eval
+ * mode, the class posteriors (softmax of the scores) and their averages, the scales Q of
+ * §4.2, and the top-k ranking.
+ *
+ * Posteriors are Float32Arrays of numClasses values. Every average in the paper is an
+ * average of posteriors, never of scores: over an image and its flip and over the crops
+ * (§3.2), over the scales Q (§4.2), over dense and multi-crop (§4.3), over nets (§4.4).
+ */
+import ndarray from 'ndarray';
+import ndops from 'ndarray-ops';
+import { Tensor, formatShape, noGrad, tidy } from '../tensor.js';
+import * as ops from '../ops.js';
+import type { Vgg } from '../models/vgg.js';
+import { rescale, type Image } from '../data/transforms.js';
+import { topK as topKRows } from '../train/trainer.js';
+
+/** An image to classify: an ndarray [C, H, W], or a Tensor [1, C, H, W] (or [C, H, W]). */
+export type EvalImage = Image | Tensor;
+
+/** The image as an ndarray [C, H, W] with the model's channel count. */
+export async function asImage(where: string, model: Vgg, image: EvalImage): Promise<Image> {
+  let img: Image;
+  if (image instanceof Tensor) {
+    const s = image.shape;
+    if (!(s.length === 3 || (s.length === 4 && s[0] === 1))) {
+      throw new Error(`${where}: expected an image Tensor of shape [1, C, H, W] or [C, H, W], got ${formatShape(s)}`);
+    }
+    img = ndarray(await image.data(), [...s.slice(-3)]);
+  } else if (image && Array.isArray(image.shape) && image.shape.length === 3) {
+    img = image;
+  } else {
+    throw new Error(`${where}: expected an image ndarray [C, H, W] or a Tensor [1, C, H, W], got ${image?.shape ? formatShape(image.shape) : typeof image}`);
+  }
+  const C = model.options.inputChannels;
+  if (img.shape[0] !== C) throw new Error(`${where}: the model takes ${C} channels, but the image has shape ${formatShape(img.shape)} ([C, H, W])`);
+  return img;
+}
+
+/** §3.2: "the test image is isotropically rescaled to a pre-defined smallest image side Q" */
+export function rescaleTo(where: string, img: Image, Q: number, least: number): Image {
+  if (!Number.isInteger(Q) || Q < least) throw new Error(`${where}: expected every scale Q to be an integer of at least ${least} (the model's inputSize), got ${Q}`);
+  return rescale(img, Q);
+}
+
+/** The images (any views, all [C, H, W] of one size) as one batch Tensor [B, C, H, W]. */
+export function batchOf(images: Image[]): Tensor {
+  const [C, H, W] = images[0].shape;
+  const per = C * H * W;
+  const values = new Float32Array(images.length * per);
+  images.forEach((img, i) => ndops.assign(ndarray(values.subarray(i * per, (i + 1) * per), [C, H, W]), img));
+  return Tensor.from(values, [images.length, C, H, W]);
+}
+
+/**
+ * Runs `scores(model)` in eval mode (dropout off, as at test time) without recording the
+ * graph, and returns the softmax of each row of the scores [B, K] it gives, as B posteriors.
+ */
+export async function posteriorsOf(model: Vgg, scores: () => Tensor): Promise<Float32Array[]> {
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    const values = await tidy(() => noGrad(() => ops.softmax(scores()).data()));
+    const K = model.options.numClasses;
+    return Array.from({ length: values.length / K }, (_, b) => values.subarray(b * K, (b + 1) * K));
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+/**
+ * Fusion: the mean of several posteriors, class by class. The paper averages posteriors
+ * over flips and crops (§3.2), scales (§4.2), dense and multi-crop (§4.3) and nets (§4.4).
+ */
+export function fuse(posteriors: readonly Float32Array[]): Float32Array {
+  if (posteriors.length === 0) throw new Error('fuse: expected at least one posterior');
+  const K = posteriors[0].length;
+  const sum = new Float64Array(K);
+  for (const p of posteriors) {
+    if (p.length !== K) throw new Error(`fuse: expected posteriors of one length, got ${K} and ${p.length}`);
+    for (let k = 0; k < K; k++) sum[k] += p[k];
+  }
+  return Float32Array.from(sum, (s) => s / posteriors.length);
+}
+
+/** The classes of the k largest posteriors, best first (ties: the lower class first). */
+export function topK(posteriors: Float32Array, k: number): number[] {
+  if (!Number.isInteger(k) || k < 1) throw new Error(`topK: expected a positive integer k, got ${k}`);
+  return topKRows(posteriors, posteriors.length, Math.min(k, posteriors.length))[0];
+}
+
+/**
+ * §4.2's test scales Q: {S−32, S, S+32} for a net trained at a fixed S, and
+ * {Smin, (Smin+Smax)/2, Smax} for one trained with scale jittering S ∈ [Smin, Smax].
+ */
+export function scalesFor(training: { S: number } | { Smin: number; Smax: number }): number[] {
+  const isInt = (v: number) => Number.isInteger(v) && v > 0;
+  if ('S' in training) {
+    if (!isInt(training.S) || training.S <= 32) throw new Error(`scalesFor: expected an integer S > 32, got ${training.S}`);
+    return [training.S - 32, training.S, training.S + 32];
+  }
+  const { Smin, Smax } = training;
+  if (!isInt(Smin) || !isInt(Smax) || Smin >= Smax) throw new Error(`scalesFor: expected integers Smin < Smax, got Smin=${Smin}, Smax=${Smax}`);
+  return [Smin, Math.round((Smin + Smax) / 2), Smax];
+}
