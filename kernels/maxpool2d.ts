@@ -11,8 +11,11 @@
  * Thread mapping: forward, one thread per output element; backward, one thread per input
  * element, which recomputes its window's argmax (no index tensor is stored). Both launch
  * per chunk of whole images below 2^24 elements.
+ *
+ * In the 'wasm' mode the launchers hand the work to the WebAssembly SIMD fast path
+ * (kernels/wasm/fastpath.ts, pointwise.as), with the same layouts and results.
  */
-import { runKernel } from '../lib/backend.js';
+import { runKernel, fastPath } from '../lib/backend.js';
 import { chunksOf } from './chunks.js';
 
 export interface PoolDims {
@@ -58,6 +61,8 @@ function dimsConstants(d: PoolDims) {
 }
 
 export async function maxPool2dForward(x: Float32Array, d: PoolDims): Promise<Float32Array> {
+  const fast = await fastPath();
+  if (fast) return fast.maxPool2dForward(x, d);
   const { Ho, Wo } = dimsConstants(d);
   const inPer = d.C * d.H * d.W, outPer = d.C * Ho * Wo;
   const y = new Float32Array(d.N * outPer);
@@ -69,6 +74,8 @@ export async function maxPool2dForward(x: Float32Array, d: PoolDims): Promise<Fl
 }
 
 export async function maxPool2dBackward(dy: Float32Array, x: Float32Array, d: PoolDims): Promise<Float32Array> {
+  const fast = await fastPath();
+  if (fast) return fast.maxPool2dBackward(dy, x, d);
   const { Ho, Wo } = dimsConstants(d);
   const inPer = d.C * d.H * d.W, outPer = d.C * Ho * Wo;
   const dx = new Float32Array(d.N * inPer);

@@ -98,7 +98,7 @@ export const KERNEL_FAMILIES: readonly KernelFamily[] = [
 export const MODE_CHECKS: Record<Mode, string> = {
   cpu: 'npm test (CI)',
   webasm: 'npm test (CI)',
-  wasm: 'npm test (CI); conv and FC on the hand-written WebAssembly SIMD kernels, the rest on gpu.js webasm',
+  wasm: 'npm test (CI); conv, FC, ReLU, max-pool, add/mul/scale/sum, SGD and dropout on the hand-written WebAssembly SIMD kernels, softmax and LRN on gpu.js cpu',
   headlessgl: 'npm test under xvfb-run, Mesa llvmpipe (CI)',
   webgl2: 'not checked yet: needs the browser test (issue #6)',
   webgpu: 'not checked yet: needs the browser test (issue #6)',

@@ -1,19 +1,20 @@
 #!/usr/bin/env node
-// Builds the WebAssembly fast path: compiles kernels/wasm/gemm.as (AssemblyScript) with the
+// Builds the WebAssembly fast path: compiles kernels/wasm/gemm.as and kernels/wasm/pointwise.as
+// (AssemblyScript; both are entry files of one module, so both export) with the
 // AssemblyScript compiler from npm, twice, into dist/kernels/wasm/:
 //   gemm.wasm          -O3, SIMD (f32x4 mul + add), runs on every engine with WASM SIMD;
 //   gemm-relaxed.wasm  the same with relaxed SIMD (f32x4.relaxed_madd, a fused multiply-add),
 //                      which Node 20 accepts only behind a V8 flag (kernels/wasm/fastpath.ts
 //                      detects it and falls back to gemm.wasm).
 // Both import one shared memory (env.memory), so that worker threads can run on it.
-// The source is named .as, not .ts, so that tsc does not compile it; asc gets it as a string.
+// The sources are named .as, not .ts, so that tsc does not compile them; asc gets them as strings.
 import asc from 'assemblyscript/asc';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const source = readFileSync(join(root, 'kernels/wasm/gemm.as'), 'utf8');
+const sources = Object.fromEntries(['gemm', 'pointwise'].map((name) => [`${name}.ts`, readFileSync(join(root, `kernels/wasm/${name}.as`), 'utf8')]));
 const outDir = join(root, 'dist/kernels/wasm');
 mkdirSync(outDir, { recursive: true });
 
@@ -22,7 +23,7 @@ const MAXIMUM_PAGES = 32768;
 
 for (const [file, features] of [['gemm.wasm', ['simd', 'threads']], ['gemm-relaxed.wasm', ['simd', 'threads', 'relaxed-simd']]]) {
   const started = Date.now();
-  const { error, stderr, binary } = await asc.compileString({ 'gemm.ts': source }, {
+  const { error, stderr, binary } = await asc.compileString(sources, {
     optimizeLevel: 3,
     shrinkLevel: 0,
     noAssert: true,

@@ -2,6 +2,12 @@
  * The WebAssembly fast path (kernels/wasm/fastpath.ts) against the float64 references of
  * kernels/conv2d.ts and kernels/linear.ts, every launcher, on both SIMD builds (relaxed
  * FMA and mul + add) and on 1 and 2 threads; tolerance KERNEL_TOL (test/helpers.ts).
+ * Its memory-bound kernels (pointwise.as: ReLU, max-pool, add / mul / scale / sum, SGD,
+ * dropout) against the references of kernels/relu.ts, maxpool2d.ts, elementwise.ts and
+ * dropout.ts, on both builds; those that are exact in float32 must also equal the
+ * reference rounded to float32, bit for bit. Lengths cross the SIMD width and several
+ * blocks (FLAT_BLOCK, 2^15 floats); pooling shapes have odd sizes, ties, and planes bigger
+ * than a block.
  * Shapes cover odd sizes, batch > 1, a single channel, 1×1 and 3×3, M/N/K that are not
  * multiples of the 4×8 tile or the cache blocks, fewer channels than threads, jobs big
  * enough to run on 2 threads (above fastpath's 2^21 multiply-adds), several im2col bands
@@ -11,13 +17,18 @@ import test from 'tape';
 import type { Mode } from '../lib/backend.js';
 import * as conv from '../kernels/conv2d.js';
 import * as fc from '../kernels/linear.js';
+import * as relu from '../kernels/relu.js';
+import * as pool from '../kernels/maxpool2d.js';
+import * as ew from '../kernels/elementwise.js';
+import * as drop from '../kernels/dropout.js';
 import * as fast from '../kernels/wasm/fastpath.js';
-import { expectClose, randomArray } from './helpers.js';
+import { expectClose, randomArray, type CheckRecord } from './helpers.js';
 
 /** the fast path is not a gpu.js mode; its checks are recorded under 'wasm' */
 const mode = 'wasm' as unknown as Mode;
 const CONV = 'conv2d 3×3 and 1×1';
 const FC = 'fully connected';
+const RELU = 'ReLU', POOL = 'max-pool 2×2', EW = 'add, mul, scale, sum', SGD = 'SGD momentum + weight decay', DROPOUT = 'dropout';
 
 const CONV_SHAPES: conv.Conv2dDims[] = [
   { N: 2, Cin: 3, Cout: 4, H: 5, W: 7, K: 3 }, // odd sizes, batch > 1
@@ -35,6 +46,16 @@ const LINEAR_SHAPES: fc.LinearDims[] = [
   { N: 5, In: 333, Out: 101 },
   { N: 64, In: 1000, Out: 517 }, // on 2 threads
   { N: 3, In: 70001, Out: 67 }, // 4.7 M weights: two weight blocks
+];
+
+/** lengths of the element-wise kernels: less than one f32x4, odd, and several blocks of 2^15 plus a tail */
+const FLAT_LENGTHS = [1, 7, 1001, 3 * 32768 + 5];
+
+const POOL_SHAPES: pool.PoolDims[] = [
+  { N: 2, C: 3, H: 5, W: 7 }, // odd H and W: the last row and column get no gradient
+  { N: 1, C: 1, H: 2, W: 2 },
+  { N: 4, C: 8, H: 32, W: 32 }, // VGG-A at 32 px: many planes per block, Wo a multiple of 4
+  { N: 1, C: 3, H: 201, W: 203 }, // planes bigger than a block, Wo = 101 leaves a scalar tail
 ];
 
 const dimsText = (d: object) => Object.entries(d).map(([k, v]) => `${k}=${v}`).join(' ');
@@ -62,6 +83,15 @@ const linearCase = memo((d: fc.LinearDims) => {
   return { x, w, b, dy, y: fc.linearForwardRef(x, w, b, d), ...fc.linearBackwardRef(dy, x, w, d) };
 });
 
+/** a check of a kernel that is exact in float32: within tolerance, and the float64 reference rounded to float32 */
+function expectExact(t: test.Test, got: Float32Array, ref: ArrayLike<number>, r: Omit<CheckRecord, 'error' | 'tolerance'>): void {
+  expectClose(t, got, ref, r);
+  const want = Float32Array.from(ref);
+  let differ = got.length === want.length ? 0 : Infinity;
+  for (let i = 0; i < want.length && differ < Infinity; i++) if (got[i] !== want[i]) differ++;
+  t.equal(differ, 0, `${r.family} ${r.pass} on ${r.mode} (${r.what}): equals the reference rounded to float32`);
+}
+
 export function registerFastPathTests(): void {
   test('[wasm] the fast path loads, with relaxed SIMD where V8 takes it', async (t) => {
     const info = await fast.initFastPath({ threads: 1 });
@@ -75,9 +105,13 @@ export function registerFastPathTests(): void {
     await fast.initFastPath({ threads: 2 });
     const [a, b] = [CONV_SHAPES[3], CONV_SHAPES[5]];
     const [ca, cb] = [convCase(a), convCase(b)];
-    const [ya, dxb, yb] = await Promise.all([fast.conv2dForward(ca.x, ca.w, ca.b, a), fast.conv2dBackwardInput(cb.dy, cb.w, b), fast.conv2dForward(cb.x, cb.w, cb.b, b)]);
+    const p = POOL_SHAPES[3], px = randomArray(p.N * p.C * p.H * p.W, 30), r = randomArray(FLAT_LENGTHS[3], 31);
+    const [ya, py, dxb, ry, yb] = await Promise.all([fast.conv2dForward(ca.x, ca.w, ca.b, a), fast.maxPool2dForward(px, p),
+      fast.conv2dBackwardInput(cb.dy, cb.w, b), fast.reluForward(r), fast.conv2dForward(cb.x, cb.w, cb.b, b)]);
     expectClose(t, ya, ca.y, { family: CONV, pass: 'forward', mode, what: `${dimsText(a)}; concurrent` });
+    expectExact(t, py, pool.maxPool2dForwardRef(px, p).y, { family: POOL, pass: 'forward', mode, what: `${dimsText(p)}; concurrent` });
     expectClose(t, dxb, cb.dx, { family: CONV, pass: 'backward input', mode, what: `${dimsText(b)}; concurrent` });
+    expectExact(t, ry, relu.reluForwardRef(r), { family: RELU, pass: 'forward', mode, what: `${r.length} elements; concurrent` });
     expectClose(t, yb, cb.y, { family: CONV, pass: 'forward', mode, what: `${dimsText(b)}; concurrent` });
   });
 
@@ -110,5 +144,36 @@ export function registerFastPathTests(): void {
         }
       });
     }
+  }
+
+  for (const simd of ['relaxed', 'mul+add'] as const) {
+    test(`[wasm ${simd}] ReLU, max-pool, add / mul / scale / sum, SGD and dropout against the float64 references`, async (t) => {
+      await fast.initFastPath({ simd, threads: 1 });
+      for (const L of FLAT_LENGTHS) {
+        const a = randomArray(L, 40), b = randomArray(L, 41, 3), v = randomArray(L, 42);
+        a[0] = 0; // ReLU's gradient at exactly 0 is 0
+        const what = `${L} elements; ${simd}`;
+        expectExact(t, await fast.reluForward(a), relu.reluForwardRef(a), { family: RELU, pass: 'forward', mode, what });
+        expectExact(t, await fast.reluBackward(b, a), relu.reluBackwardRef(b, a), { family: RELU, pass: 'backward input', mode, what });
+        expectExact(t, await fast.add(a, b), ew.addRef(a, b), { family: EW, pass: 'forward', mode, what: `add, ${what}` });
+        expectExact(t, await fast.mul(a, b), ew.mulRef(a, b), { family: EW, pass: 'forward', mode, what: `mul, ${what}` });
+        expectExact(t, await fast.scale(a, 0.1), ew.scaleRef(a, 0.1), { family: EW, pass: 'forward', mode, what: `scale by 0.1, ${what}` });
+        expectClose(t, await fast.sum(b), ew.sumRef(b), { family: EW, pass: 'forward', mode, what: `sum, ${what}` });
+        const o = { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 };
+        const got = await fast.sgdUpdate(a, b, v, o), ref = ew.sgdUpdateRef(a, b, v, o);
+        expectClose(t, got.param, ref.param, { family: SGD, pass: 'update', mode, what: `parameter, ${what}` });
+        expectClose(t, got.velocity, ref.velocity, { family: SGD, pass: 'update', mode, what: `velocity, ${what}` });
+        expectClose(t, await fast.dropoutApply(a, drop.dropoutMask(L, 0.3, 5), 0.3), drop.dropoutRef(a, 0.3, 5), { family: DROPOUT, pass: 'forward', mode, what: `p=0.3, ${what}` });
+      }
+      for (const d of POOL_SHAPES) {
+        const dy = randomArray(d.N * d.C * Math.floor(d.H / 2) * Math.floor(d.W / 2), 44);
+        const random = randomArray(d.N * d.C * d.H * d.W, 43);
+        for (const [x, kind] of [[random, ''], [random.map((e) => Math.round(e)), ', ties']] as const) {
+          const what = `${dimsText(d)}${kind}; ${simd}`;
+          expectExact(t, await fast.maxPool2dForward(x, d), pool.maxPool2dForwardRef(x, d).y, { family: POOL, pass: 'forward', mode, what });
+          expectExact(t, await fast.maxPool2dBackward(dy, x, d), pool.maxPool2dBackwardRef(dy, x, d), { family: POOL, pass: 'backward input', mode, what });
+        }
+      }
+    });
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The CPU fast path: convolutions and fully connected layers as im2col + GEMM on the
- * WebAssembly SIMD kernels of gemm.as (built by scripts/build-wasm.mjs into
+ * WebAssembly SIMD kernels of gemm.as (built with pointwise.as by scripts/build-wasm.mjs into
  * dist/kernels/wasm/), on one or more threads. Node only (it reads the .wasm from disk and
  * runs worker_threads). The launchers take and return the same float32 layouts as the
  * gpu.js launchers of kernels/conv2d.ts and kernels/linear.ts:
@@ -13,6 +13,11 @@
  *   linear  x [N, In]   w [Out, In]   y, dy [N, Out]
  *     y = x·wᵀ + b     dx = dy·w     dw = dyᵀ·x
  * Transposes are never made: the GEMM reads Wᵀ, col(x)ᵀ, wᵀ and dyᵀ through strides.
+ * It also runs the memory-bound kernels of pointwise.as (ReLU, max-pool 2×2, add / mul /
+ * scale / sum, the SGD update, dropout) with the same signatures and results as the
+ * launchers of kernels/relu.ts, maxpool2d.ts, elementwise.ts and dropout.ts, on the
+ * calling thread only (they are limited by memory bandwidth, not arithmetic), block by
+ * block (FLAT_BLOCK).
  *
  * Memory: one shared WebAssembly.Memory, grown as needed, never shrunk. From the module's
  * heap base: one GEMM scratch area per thread (packed panels), then the buffers of the
@@ -34,8 +39,9 @@ import v8 from 'node:v8';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Conv2dDims } from '../conv2d.js';
 import type { LinearDims } from '../linear.js';
+import type { PoolDims } from '../maxpool2d.js';
 
-/** The exports of gemm.as (addresses in bytes, sizes and strides in floats; see its header). */
+/** The exports of gemm.as and pointwise.as (addresses in bytes, sizes and strides in floats; see their headers). */
 interface GemmModule {
   gemm(M: number, N: number, K: number, a: number, rsA: number, csA: number, b: number, rsB: number, csB: number,
     c: number, ldc: number, accumulate: number, scratch: number): void;
@@ -43,6 +49,16 @@ interface GemmModule {
   col2imAdd(col: number, C: number, H: number, W: number, k: number, y0: number, rows: number, dx: number): void;
   gemmScratchBytes(): number;
   heapBase(): number;
+  reluForward(x: number, y: number, n: number): void;
+  reluBackward(dy: number, x: number, dx: number, n: number): void;
+  maxPool2dForward(x: number, planes: number, H: number, W: number, y: number): void;
+  maxPool2dBackward(dy: number, x: number, planes: number, H: number, W: number, dx: number): void;
+  add(a: number, b: number, out: number, n: number): void;
+  mul(a: number, b: number, out: number, n: number): void;
+  scale(a: number, s: number, out: number, n: number): void;
+  sum(a: number, n: number): number;
+  sgdUpdate(p: number, g: number, v: number, param: number, velocity: number, n: number, lr: number, momentum: number, weightDecay: number): void;
+  dropoutApply(a: number, keep: number, scale: number, out: number, n: number): void;
 }
 
 /** One call of an export of the module; a thread's part of a job is a list of them. */
@@ -111,7 +127,6 @@ class Helper {
   constructor(setup: WorkerSetup) {
     // execArgv: [] — the worker needs none of the parent's Node options, and some break it (--input-type)
     this.worker = new Worker(new URL(import.meta.url), { workerData: { verydeepFastPath: setup }, execArgv: [] });
-    this.worker.unref(); // an idle helper does not keep the process alive
     this.worker.on('message', ({ id, error }: { id: number; error?: string }) => {
       const p = this.pending.get(id)!;
       this.pending.delete(id);
@@ -126,6 +141,8 @@ class Helper {
     };
     this.worker.on('error', fail);
     this.worker.on('exit', (code) => fail(new Error(`wasm fast path worker exited (code ${code})`)));
+    // an idle helper does not keep the process alive; unref after the listeners, which would ref it again
+    this.worker.unref();
   }
 
   run(calls: Call[]): Promise<void> {
@@ -197,10 +214,21 @@ function open(simd: SimdBuild, threads: number): FastPath {
  */
 function warmUp(fp: FastPath): void {
   const [a, b, c, col] = place(fp, 64 * 64, 64 * 64, 64 * 64, 4 * 9 * 8 * 8);
+  const m = fp.m;
   for (let i = 0; i < 200; i++) {
-    fp.m.gemm(64, 64, 64, a, 64, 1, b, 64, 1, c, 64, 0, fp.scratch[0]);
-    fp.m.im2col(a, 4, 8, 8, 3, 0, 8, col);
-    fp.m.col2imAdd(col, 4, 8, 8, 3, 0, 8, c);
+    m.gemm(64, 64, 64, a, 64, 1, b, 64, 1, c, 64, 0, fp.scratch[0]);
+    m.im2col(a, 4, 8, 8, 3, 0, 8, col);
+    m.col2imAdd(col, 4, 8, 8, 3, 0, 8, c);
+    m.reluForward(a, c, 1023);
+    m.reluBackward(a, b, c, 1023);
+    m.maxPool2dForward(a, 4, 31, 33, c);
+    m.maxPool2dBackward(b, a, 4, 31, 33, c);
+    m.add(a, b, c, 1023);
+    m.mul(a, b, c, 1023);
+    m.scale(a, 0.5, c, 1023);
+    m.sum(a, 1023);
+    m.sgdUpdate(a, b, c, col, c, 1023, 0.01, 0.9, 5e-4);
+    m.dropoutApply(a, b, 2, c, 1023);
   }
 }
 
@@ -532,4 +560,104 @@ export async function linearBackwardBias(dy: Float32Array, d: LinearDims): Promi
     db[o] = s;
   }
   return db;
+}
+
+// ---------------------------------------------------------------------------------------
+// Memory-bound kernels (pointwise.as), on the calling thread, block by block.
+
+/** The most floats of one buffer of a memory-bound kernel's block (128 KiB: the block's buffers stay in L2). */
+const FLAT_BLOCK = 1 << 15;
+
+/** an input of `blockwise`: the array, and its floats per item */
+interface Stream {
+  data: Float32Array;
+  per: number;
+}
+
+/**
+ * Runs a memory-bound kernel over `items` items (elements; planes of a pooling) in blocks
+ * of whole items, at most FLAT_BLOCK floats per buffer (one item when an item is bigger):
+ * copies each input's block into the memory, calls `kernel(module, [...input addresses,
+ * ...output addresses], items in the block)`, and copies each output's block (`outputs[i]` floats
+ * per item) out. Returns the outputs.
+ */
+function blockwise(items: number, inputs: Stream[], outputs: number[], kernel: (m: GemmModule, at: number[], count: number) => void): Promise<Float32Array[]> {
+  return withFastPath(async (fp) => {
+    const widest = Math.max(1, ...inputs.map((s) => s.per), ...outputs);
+    const block = Math.max(1, Math.min(items, Math.floor(FLAT_BLOCK / widest)));
+    const at = place(fp, ...inputs.map((s) => block * s.per), ...outputs.map((per) => block * per));
+    const results = outputs.map((per) => new Float32Array(items * per));
+    for (let start = 0; start < items; start += block) {
+      const count = Math.min(block, items - start);
+      inputs.forEach((s, i) => view(fp, at[i], count * s.per).set(s.data.subarray(start * s.per, (start + count) * s.per)));
+      kernel(fp.m, at, count);
+      outputs.forEach((per, i) => results[i].set(view(fp, at[inputs.length + i], count * per), start * per));
+    }
+    return results;
+  });
+}
+
+/** y = max(x, 0) */
+export async function reluForward(x: Float32Array): Promise<Float32Array> {
+  const [y] = await blockwise(x.length, [{ data: x, per: 1 }], [1], (m, [xAt, yAt], n) => m.reluForward(xAt, yAt, n));
+  return y;
+}
+
+/** dx = dy · [x > 0] */
+export async function reluBackward(dy: Float32Array, x: Float32Array): Promise<Float32Array> {
+  const [dx] = await blockwise(x.length, [{ data: dy, per: 1 }, { data: x, per: 1 }], [1], (m, [dyAt, xAt, dxAt], n) => m.reluBackward(dyAt, xAt, dxAt, n));
+  return dx;
+}
+
+/** y [N, C, H/2, W/2] = the maximum of each 2×2 window of x [N, C, H, W]; blocks of whole planes */
+export async function maxPool2dForward(x: Float32Array, d: PoolDims): Promise<Float32Array> {
+  const HW = d.H * d.W, out = Math.floor(d.H / 2) * Math.floor(d.W / 2);
+  const [y] = await blockwise(d.N * d.C, [{ data: x, per: HW }], [out], (m, [xAt, yAt], planes) => m.maxPool2dForward(xAt, planes, d.H, d.W, yAt));
+  return y;
+}
+
+/** dx: each window's dy to its first maximum (row-major), 0 elsewhere; blocks of whole planes */
+export async function maxPool2dBackward(dy: Float32Array, x: Float32Array, d: PoolDims): Promise<Float32Array> {
+  const HW = d.H * d.W, out = Math.floor(d.H / 2) * Math.floor(d.W / 2);
+  const [dx] = await blockwise(d.N * d.C, [{ data: dy, per: out }, { data: x, per: HW }], [HW],
+    (m, [dyAt, xAt, dxAt], planes) => m.maxPool2dBackward(dyAt, xAt, planes, d.H, d.W, dxAt));
+  return dx;
+}
+
+/** a + b */
+export async function add(a: Float32Array, b: Float32Array): Promise<Float32Array> {
+  const [y] = await blockwise(a.length, [{ data: a, per: 1 }, { data: b, per: 1 }], [1], (m, [aAt, bAt, yAt], n) => m.add(aAt, bAt, yAt, n));
+  return y;
+}
+
+/** a · b */
+export async function mul(a: Float32Array, b: Float32Array): Promise<Float32Array> {
+  const [y] = await blockwise(a.length, [{ data: a, per: 1 }, { data: b, per: 1 }], [1], (m, [aAt, bAt, yAt], n) => m.mul(aAt, bAt, yAt, n));
+  return y;
+}
+
+/** a · s, the product in float64 */
+export async function scale(a: Float32Array, s: number): Promise<Float32Array> {
+  const [y] = await blockwise(a.length, [{ data: a, per: 1 }], [1], (m, [aAt, yAt], n) => m.scale(aAt, s, yAt, n));
+  return y;
+}
+
+/** Σ a, added in float64, as one float32 */
+export async function sum(a: Float32Array): Promise<Float32Array> {
+  let total = 0;
+  await blockwise(a.length, [{ data: a, per: 1 }], [], (m, [aAt], n) => { total += m.sum(aAt, n); });
+  return Float32Array.of(total);
+}
+
+/** SGD with momentum and weight decay: v = momentum·v + g + weightDecay·p;  p = p − lr·v (kernels/elementwise.ts) */
+export async function sgdUpdate(p: Float32Array, g: Float32Array, v: Float32Array, o: { lr: number; momentum: number; weightDecay: number }) {
+  const [param, velocity] = await blockwise(p.length, [{ data: p, per: 1 }, { data: g, per: 1 }, { data: v, per: 1 }], [1, 1],
+    (m, [pAt, gAt, vAt, paramAt, velocityAt], n) => m.sgdUpdate(pAt, gAt, vAt, paramAt, velocityAt, n, o.lr, o.momentum, o.weightDecay));
+  return { param, velocity };
+}
+
+/** a · keep / (1 − p), keep ∈ {0, 1} made on the host (kernels/dropout.ts) */
+export async function dropoutApply(a: Float32Array, keep: Float32Array, p: number): Promise<Float32Array> {
+  const [y] = await blockwise(a.length, [{ data: a, per: 1 }, { data: keep, per: 1 }], [1], (m, [aAt, keepAt, yAt], n) => m.dropoutApply(aAt, keepAt, 1 / (1 - p), yAt, n));
+  return y;
 }
