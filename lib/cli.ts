@@ -1,21 +1,36 @@
 /**
  * The `verydeep` command line (bin/verydeep.js):
  *   verydeep train --config D --data mnist --width 0.25 --input 32 --epochs 4 --batch 64 --lr 0.01 --seed 1 --out runs/x [--resume]
+ *   verydeep classify photo.jpg --weights model.safetensors [--labels labels.txt] [--protocol center|dense|multicrop]
+ *   verydeep eval --data <folder> --weights model.safetensors --protocol dense|multicrop|both --scales 256,384,512
  */
 import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { runTraining, RUN_DEFAULTS, type RunOptions } from './train/run.js';
-import { MODES } from './backend.js';
+import { Progress } from './train/progress.js';
+import { MODES, setBackend, type BackendRequest } from './backend.js';
+import { Vgg, VGG_CONFIGS, type ConfigName, type VggOptions } from './models/vgg.js';
+import { readSafetensors, type NamedArray } from './io/safetensors.js';
+import { loadSafetensors, type Naming } from './io/model.js';
+import { decodeImage, imageFolder, loadSharp } from './data/images.js';
+import { applyPreprocessing, TORCHVISION_PREPROCESSING, CAFFE_VGG_PREPROCESSING, type Preprocessing } from './data/preprocess.js';
+import { dense, multiCrop, errors, topK, type Protocol } from './eval/index.js';
 
-interface OptionSpec {
+/** a command-line option: its type, its help line, and how its value is read */
+interface FlagSpec {
   type: 'string' | 'boolean';
   help: string;
-  key: keyof RunOptions | 'help';
   parse?: (v: string) => unknown;
 }
 
-const num = (name: string, integer = false) => (v: string) => {
+/** a train option, and the RunOptions key it sets */
+interface OptionSpec extends FlagSpec {
+  key: keyof RunOptions | 'help';
+}
+
+const num = (name: string, integer = false, command = 'train') => (v: string) => {
   const n = Number(v);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new Error(`verydeep train: --${name} expects ${integer ? 'an integer' : 'a number'}, got '${v}'`);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new Error(`verydeep ${command}: --${name} expects ${integer ? 'an integer' : 'a number'}, got '${v}'`);
   return n;
 };
 
@@ -43,9 +58,14 @@ const TRAIN_OPTIONS: Record<string, OptionSpec> = {
   help: { type: 'boolean', key: 'help', help: 'this help' },
 };
 
+/** A command's help: its usage line, what it does, then one row per option. */
+function helpText(usage: string, about: string, options: Record<string, FlagSpec>): string {
+  const rows = Object.entries(options).map(([name, o]) => `  --${name}${o.type === 'string' ? ' <value>' : ''}`.padEnd(28) + o.help);
+  return [usage, '', about, '', ...rows].join('\n');
+}
+
 export function trainHelp(): string {
-  const rows = Object.entries(TRAIN_OPTIONS).map(([name, o]) => `  --${name}${o.type === 'string' ? ' <value>' : ''}`.padEnd(28) + o.help);
-  return ['Usage: verydeep train [options]', '', 'Trains a VGG with the paper\'s SGD procedure (§3.1) on MNIST or Fashion-MNIST.', '', ...rows].join('\n');
+  return helpText('Usage: verydeep train [options]', 'Trains a VGG with the paper\'s SGD procedure (§3.1) on MNIST or Fashion-MNIST.', TRAIN_OPTIONS);
 }
 
 export function parseTrainArgs(argv: string[]): Partial<RunOptions> & { help?: boolean } {
@@ -62,10 +82,278 @@ export function parseTrainArgs(argv: string[]): Partial<RunOptions> & { help?: b
   return out as Partial<RunOptions> & { help?: boolean };
 }
 
+// ---------------------------------------------------------------------------------------
+// classify and eval: a weights file, the preprocessing its weights expect, real images
+
+const oneOf = (command: string, name: string, choices: string[]) => (v: string) => {
+  if (!choices.includes(v)) throw new Error(`verydeep ${command}: --${name} expects ${choices.map((c) => `'${c}'`).join(', ')}, got '${v}'`);
+  return v;
+};
+const list = (command: string, name: string) => (v: string) => v.split(',').map(num(name, true, command));
+
+const PREPROCESSING_PRESETS: Record<string, Preprocessing> = { torchvision: TORCHVISION_PREPROCESSING, caffe: CAFFE_VGG_PREPROCESSING };
+
+/** the options of classify and eval that say which model a weights file holds */
+const weightsOptions = (command: string): Record<string, FlagSpec> => ({
+  weights: { type: 'string', help: 'a safetensors file of VGG weights: verydeep\'s (io.saveSafetensors) or a torchvision state_dict' },
+  labels: { type: 'string', help: 'class names, one per line, class 0 first (class 0, class 1, ...)' },
+  config: { type: 'string', parse: oneOf(command, 'config', Object.keys(VGG_CONFIGS)), help: 'VGG configuration (the file\'s; for a torchvision file, from its number of convs)' },
+  input: { type: 'string', parse: num('input', true, command), help: 'input size of the net (the file\'s; for a torchvision file, 32 × the side of FC6\'s input map)' },
+  naming: { type: 'string', parse: oneOf(command, 'naming', ['verydeep', 'torchvision']), help: 'tensor names (the file\'s; torchvision for a file without verydeep\'s metadata)' },
+  preprocessing: { type: 'string', parse: oneOf(command, 'preprocessing', Object.keys(PREPROCESSING_PRESETS)), help: 'torchvision (RGB, 0-1, ImageNet mean and std) or caffe (BGR, 0-255, mean subtraction) (the file\'s; torchvision where it does not say)' },
+  grid: { type: 'string', parse: num('grid', true, command), help: 'multicrop: crops per side of the grid (5: 25 crops per scale)' },
+  'no-flip': { type: 'boolean', help: 'dense and multicrop: leave out the horizontal flips' },
+  backend: { type: 'string', parse: oneOf(command, 'backend', [...MODES, 'auto']), help: `${[...MODES, 'auto'].join(', ')} (auto)` },
+});
+
+const CLASSIFY_OPTIONS: Record<string, FlagSpec> = {
+  protocol: { type: 'string', parse: oneOf('classify', 'protocol', ['center', 'dense', 'multicrop']), help: 'center (smallest side rescaled to input·256/224, then the centre crop), dense or multicrop (§3.2) (center)' },
+  scales: { type: 'string', parse: list('classify', 'scales'), help: 'dense and multicrop: smallest image sides Q, e.g. 256,384,512 (input·256/224: 256 for 224)' },
+  ...weightsOptions('classify'),
+  help: { type: 'boolean', help: 'this help' },
+};
+
+const EVAL_OPTIONS: Record<string, FlagSpec> = {
+  data: { type: 'string', help: 'a folder with one sub-folder of images per class (torchvision\'s ImageFolder layout)' },
+  protocol: { type: 'string', parse: oneOf('eval', 'protocol', ['dense', 'multicrop', 'both']), help: 'dense, multicrop, or both (each and their combination, Table 5) (both)' },
+  scales: { type: 'string', parse: list('eval', 'scales'), help: 'smallest image sides Q (256,384,512 at input 224, in proportion at other sizes; §4.2)' },
+  ...weightsOptions('eval'),
+  labels: { type: 'string', help: 'class names, one per line, class 0 first: a class folder is the class of its name (without: the i-th folder is class i)' },
+  help: { type: 'boolean', help: 'this help' },
+};
+
+export const classifyHelp = (): string => helpText('Usage: verydeep classify <image>... --weights <file.safetensors> [options]',
+  'Prints the top-5 classes of each image (JPEG, PNG, WebP, TIFF, GIF) with their probabilities.', CLASSIFY_OPTIONS);
+export const evalHelp = (): string => helpText('Usage: verydeep eval --data <folder> --weights <file.safetensors> [options]',
+  'Prints the top-1 and top-5 error (§4) of the weights on a folder of labelled images; a file that does not decode is skipped with a warning.', EVAL_OPTIONS);
+
+function parseFlags(specs: Record<string, FlagSpec>, argv: string[], allowPositionals: boolean): { flags: Record<string, any>; positionals: string[] } {
+  const { values, positionals } = parseArgs({
+    args: argv, strict: true, allowPositionals,
+    options: Object.fromEntries(Object.entries(specs).map(([name, o]) => [name, { type: o.type }])),
+  });
+  const flags = Object.fromEntries(Object.entries(values).map(([name, v]) => [name, specs[name].parse ? specs[name].parse!(v as string) : v]));
+  return { flags, positionals };
+}
+
+/** torchvision's VGG by its number of 3×3 convolutions */
+const CONFIG_BY_CONVS: Record<number, ConfigName> = { 8: 'A', 10: 'B', 13: 'D', 16: 'E' };
+
+/**
+ * A VGG's configuration and options read off the shapes of a torchvision state_dict (a
+ * file without verydeep's 'vgg' metadata): the number of convs gives the configuration,
+ * features.0.weight [64·w, C, 3, 3] the width w and the input channels C, the classifier's
+ * three weights the FC width and the classes, and FC6's inputs (channels · side²) the
+ * input size, 32 · side (torchvision's 25,088 = 512 · 7² gives 224).
+ */
+export function vggFromTorchvisionShapes(tensors: Map<string, NamedArray>, path: string): { config: ConfigName } & VggOptions {
+  const weights = (prefix: string, rank: number) => [...tensors]
+    .filter(([name, t]) => new RegExp(`^${prefix}\\.\\d+\\.weight$`).test(name) && t.shape.length === rank)
+    .map(([name, t]) => ({ index: Number(name.split('.')[1]), shape: t.shape }))
+    .sort((a, b) => a.index - b.index);
+  const convs = weights('features', 4), fcs = weights('classifier', 2);
+  const config = CONFIG_BY_CONVS[convs.length];
+  const side = config && fcs.length === 3 ? Math.sqrt(fcs[0].shape[1] / convs[convs.length - 1].shape[0]) : NaN;
+  if (!Number.isInteger(side)) {
+    throw new Error(`${path} has no 'vgg' metadata (verydeep's io.saveSafetensors writes it) and is not a torchvision VGG state_dict ` +
+      `(vgg11, 13, 16, 19: 8, 10, 13 or 16 features.N.weight convs and classifier.0/3/6.weight): it has ${convs.length} conv and ${fcs.length} classifier weights`);
+  }
+  return { config, widthMultiplier: convs[0].shape[0] / 64, inputChannels: convs[0].shape[1], fcWidth: fcs[0].shape[0], numClasses: fcs[2].shape[0], inputSize: 32 * side };
+}
+
+/** The configuration, options and naming a weights file says it holds (its metadata, else its shapes). */
+async function describeWeights(path: string): Promise<{ config: ConfigName; options: VggOptions; metadata: Record<string, string> }> {
+  const { metadata, tensors } = await readSafetensors(path);
+  if (!metadata.vgg) {
+    const { config, ...options } = vggFromTorchvisionShapes(tensors, path);
+    return { config, options, metadata };
+  }
+  try {
+    const { config, ...options } = JSON.parse(metadata.vgg) as { config: ConfigName } & VggOptions;
+    return { config, options, metadata };
+  } catch (e) {
+    throw new Error(`${path}: the 'vgg' metadata is not JSON: ${(e as Error).message}`);
+  }
+}
+
+export interface WeightsOptions {
+  config?: string;
+  input?: number;
+  naming?: Naming;
+  /** 'torchvision' or 'caffe', over what the file says */
+  preprocessing?: string;
+  /** told when the file does not say which preprocessing it needs (console.error) */
+  note?: (line: string) => void;
+}
+
+/**
+ * A VGG built as the weights file says (flags override) with its weights loaded, and the
+ * preprocessing they expect: the flag's, else the file's, else torchvision's (with a note).
+ */
+export async function loadWeights(path: string, o: WeightsOptions = {}): Promise<{ model: Vgg; preprocessing: Preprocessing }> {
+  const { config, options, metadata } = await describeWeights(path);
+  const model = Vgg.config(o.config ?? config, { ...options, ...(o.input !== undefined && { inputSize: o.input }) });
+  const naming = o.naming ?? (metadata.naming as Naming | undefined) ?? (metadata.vgg ? 'verydeep' : 'torchvision');
+  try {
+    const loaded = await loadSafetensors(model, path, { naming });
+    if (o.preprocessing) return { model, preprocessing: PREPROCESSING_PRESETS[o.preprocessing] };
+    if (loaded.preprocessing) return { model, preprocessing: loaded.preprocessing };
+    (o.note ?? ((line) => console.error(line)))(`note: ${path} does not say which preprocessing its weights expect; using torchvision's ` +
+      '(RGB, 0-1, ImageNet mean and std); --preprocessing caffe for the paper\'s Caffe weights');
+    return { model, preprocessing: TORCHVISION_PREPROCESSING };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
+/** class names from a file of one name per line; class k is `class k` without one */
+function readLabels(path: string | undefined, numClasses: number): string[] {
+  if (!path) return Array.from({ length: numClasses }, (_, k) => `class ${k}`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`--labels: cannot read ${path}: ${(e as Error).message}`);
+  }
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  while (lines.length && !lines[lines.length - 1]) lines.pop();
+  if (lines.length !== numClasses) throw new Error(`--labels: ${path} has ${lines.length} class names, but the model has ${numClasses} classes`);
+  return lines;
+}
+
+const describePreprocessing = (p: Preprocessing) => `${p.channelOrder}, ${p.range}, mean [${p.mean.join(', ')}], std [${p.std.join(', ')}]`;
+const percent = (v: number) => `${(v * 100).toFixed(2)}%`;
+
+async function classify(files: string[], f: Record<string, any>): Promise<number> {
+  if (!files.length) throw new Error('verydeep classify: expected at least one image file');
+  if (!f.weights) throw new Error('verydeep classify: --weights <file.safetensors> is required');
+  await loadSharp(); // without it, one error rather than one per image
+  await setBackend((f.backend ?? 'auto') as BackendRequest);
+  const { model, preprocessing } = await loadWeights(f.weights, f);
+  try {
+    return await classifyWith(model, preprocessing, files, f);
+  } finally {
+    model.dispose();
+  }
+}
+
+async function classifyWith(model: Vgg, preprocessing: Preprocessing, files: string[], f: Record<string, any>): Promise<number> {
+  const { inputSize: size, inputChannels } = model.options;
+  if (inputChannels !== 3) throw new Error(`verydeep classify: ${f.weights} holds a net for ${inputChannels}-channel images; classify takes RGB photos`);
+  const labels = readLabels(f.labels, model.options.numClasses);
+  const protocol = (f.protocol ?? 'center') as 'center' | 'dense' | 'multicrop';
+  const Q = Math.round((size * 256) / 224);
+  const scales: number[] = f.scales ?? [Q];
+  const flip = !f['no-flip'], grid: number = f.grid ?? 5;
+  const how = {
+    center: `the ${size}×${size} centre crop of the image rescaled to smallest side ${Q}`,
+    dense: `dense evaluation at Q = ${scales.join(', ')}${flip ? ', with flips' : ''}`,
+    multicrop: `${grid}×${grid} crops${flip ? ' and their flips' : ''} at Q = ${scales.join(', ')}`,
+  }[protocol];
+  console.log(`${model.describe()} from ${f.weights}; preprocessing ${describePreprocessing(preprocessing)}; ${how}`);
+  let failed = 0;
+  for (const file of files) {
+    let image;
+    try {
+      image = applyPreprocessing(await decodeImage(file), preprocessing);
+    } catch (e) {
+      console.error(`error: ${(e as Error).message}`);
+      failed++;
+      continue;
+    }
+    // the center protocol is one crop of the multi-crop grid: a 1×1 grid is the centre crop
+    const posteriors = protocol === 'dense' ? await dense(model, image, { scales, flip })
+      : protocol === 'multicrop' ? await multiCrop(model, image, { scales, grid, flip }) : await multiCrop(model, image, { scales: [Q], grid: 1, flip: false });
+    console.log(`${file}:`);
+    topK(posteriors, 5).forEach((k, rank) => console.log(`  ${rank + 1}. ${posteriors[k].toFixed(4)}  ${labels[k]}`));
+  }
+  return failed ? 1 : 0;
+}
+
+async function evalCommand(f: Record<string, any>): Promise<number> {
+  if (!f.data) throw new Error('verydeep eval: --data <folder> is required');
+  if (!f.weights) throw new Error('verydeep eval: --weights <file.safetensors> is required');
+  const info = await setBackend((f.backend ?? 'auto') as BackendRequest);
+  const { model, preprocessing } = await loadWeights(f.weights, f);
+  try {
+    return await evalWith(model, preprocessing, `${f.weights} on ${info.mode}`, f);
+  } finally {
+    model.dispose();
+  }
+}
+
+async function evalWith(model: Vgg, preprocessing: Preprocessing, source: string, f: Record<string, any>): Promise<number> {
+  const { inputSize: size, numClasses } = model.options;
+  const folder = imageFolder(f.data, { warn: (line) => console.error(line) });
+  // the model's class of each folder: by name where --labels names them, else by position
+  const names = f.labels ? readLabels(f.labels, numClasses) : null;
+  const classOf = folder.classes.map((c, i) => (names ? names.indexOf(c) : i < numClasses ? i : -1));
+  const unknown = folder.classes.filter((_, i) => classOf[i] < 0);
+  if (unknown.length) {
+    throw new Error(`verydeep eval: ${names ? `the class folders ${unknown.join(', ')} are not in ${f.labels}` : `${f.data} has ${folder.numClasses} class folders, the model ${numClasses} classes`}`);
+  }
+  const protocol = (f.protocol ?? 'both') as Protocol;
+  const scales: number[] = f.scales ?? [256, 384, 512].map((q) => Math.round((q * size) / 224));
+  const flip = !f['no-flip'];
+  console.log(`${model.describe()} from ${source}; preprocessing ${describePreprocessing(preprocessing)}; ` +
+    `${protocol} at Q = ${scales.join(', ')}${flip ? ', with flips' : ''}; ${folder.length} images of ${folder.numClasses} classes in ${f.data}`);
+  const kinds = [['dense', 'dense'], ['multicrop', 'multi-crop'], ['combined', 'dense + multi-crop']] as const;
+  const sums = { dense: [0, 0], multicrop: [0, 0], combined: [0, 0] };
+  let images = 0, step = 0;
+  const started = Date.now();
+  // Progress is the training bar: its 'loss' column shows the top-1 error so far, its lr 0
+  const progress = new Progress('eval (loss: top-1 error so far)', folder.length, (line) => console.error(line));
+  const update = (done: number) => progress.update({ step: (step = done), loss: (protocol === 'multicrop' ? sums.multicrop : sums.dense)[0] / Math.max(images, 1),
+    lr: 0, imagesPerSecond: images / ((Date.now() - started) / 1000) });
+  for await (const sample of folder) {
+    const report = await errors(model, [{ image: applyPreprocessing(sample.image, preprocessing), label: classOf[sample.label] }], { protocol, scales, flip, grid: f.grid });
+    for (const [kind] of kinds) {
+      const r = report[kind];
+      if (r) [sums[kind][0], sums[kind][1]] = [sums[kind][0] + r.top1, sums[kind][1] + r.top5];
+    }
+    images++;
+    update(sample.index + 1);
+  }
+  if (step < folder.length) update(folder.length); // skipped files at the end count as done
+  progress.stop();
+  if (!images) throw new Error(`verydeep eval: none of the ${folder.length} images in ${f.data} decoded`);
+  console.log(`${images} images${folder.skipped.length ? ` (${folder.skipped.length} skipped: ${folder.skipped.map((s) => s.path).join(', ')})` : ''}`);
+  console.log(`${'protocol'.padEnd(20)}${'top-1 error'.padStart(12)}${'top-5 error'.padStart(13)}`);
+  for (const [kind, name] of kinds) {
+    if (protocol === kind || protocol === 'both') console.log(`${name.padEnd(20)}${percent(sums[kind][0] / images).padStart(12)}${percent(sums[kind][1] / images).padStart(13)}`);
+  }
+  return 0;
+}
+
+/** Parses a command's flags and runs it: a flag error prints the help (exit 2), --help prints it (exit 0). */
+async function runCommand(argv: string[], specs: Record<string, FlagSpec>, help: () => string, allowPositionals: boolean,
+  run: (positionals: string[], flags: Record<string, any>) => Promise<number>): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseFlags(specs, argv, allowPositionals);
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${help()}`);
+    return 2;
+  }
+  if (parsed.flags.help) {
+    console.log(help());
+    return 0;
+  }
+  try {
+    return await run(parsed.positionals, parsed.flags);
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
 export const USAGE = `Usage: verydeep <command> [options]
 
 Commands:
   train      train a VGG on MNIST or Fashion-MNIST (verydeep train --help)
+  classify   the top-5 classes of images, by a weights file (verydeep classify --help)
+  eval       top-1 and top-5 error on a folder of labelled images (verydeep eval --help)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -92,6 +380,8 @@ export async function main(argv: string[]): Promise<number> {
       (result.test ? `; test top-1 ${(result.test.top1 * 100).toFixed(2)}%` : '') + (options.out ? `; wrote ${options.out}/checkpoint.safetensors and curves.svg` : ''));
     return 0;
   }
+  if (command === 'classify') return runCommand(rest, CLASSIFY_OPTIONS, classifyHelp, true, classify);
+  if (command === 'eval') return runCommand(rest, EVAL_OPTIONS, evalHelp, false, (_, flags) => evalCommand(flags));
   console.error(`verydeep: unknown command '${command}'\n\n${USAGE}`);
   return 2;
 }

@@ -12,6 +12,7 @@ import { registerReadmeTests } from './readme.test.js';
 import { registerTrainingTests } from './training.test.js';
 import { registerFastPathTests } from './fastpath.test.js';
 import { registerEvalTests } from './eval.test.js';
+import { registerWeightsTests } from './weights.test.js';
 import { KERNEL_FAMILIES } from '../kernels/registry.js';
 
 const { modes, skipped } = await modesToTest();
@@ -23,6 +24,7 @@ if (!only || only === 'large') registerLargeTests(modes);
 if (!only || only === 'fastpath') registerFastPathTests();
 if (!only || only === 'training') registerTrainingTests();
 if (!only || only === 'eval') registerEvalTests();
+if (!only || only === 'weights') registerWeightsTests();
 if (!only || only === 'readme') registerReadmeTests();
 
 if (!only || only === 'kernels') {

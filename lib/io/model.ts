@@ -11,10 +11,15 @@
  *
  * Loading checks every name and shape before it changes anything: a mismatch throws an
  * Error listing the mismatched tensors and leaves the model untouched.
+ *
+ * Metadata: 'format', 'naming', for a Vgg 'vgg' (its configuration and options as JSON),
+ * and with the `preprocessing` option 'preprocessing' (JSON of lib/data/preprocess.ts's
+ * object: the channel order, range, mean and std the weights expect).
  */
 import { Module } from '../nn/module.js';
 import { Vgg } from '../models/vgg.js';
 import { formatShape } from '../tensor.js';
+import { checkPreprocessing, type Preprocessing } from '../data/preprocess.js';
 import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors.js';
 
 export type Naming = 'verydeep' | 'torchvision';
@@ -34,8 +39,17 @@ function namesFor(model: Module, naming: Naming, where: string): [string, string
 
 export interface SaveOptions {
   naming?: Naming;
-  /** extra string metadata (e.g. the preprocessing these weights expect) */
+  /** extra string metadata */
   metadata?: Record<string, string>;
+  /** the preprocessing these weights expect, stored as JSON under 'preprocessing' */
+  preprocessing?: Preprocessing;
+}
+
+export interface LoadResult {
+  /** the file's metadata, every key as stored */
+  metadata: Record<string, string>;
+  /** the preprocessing the file says its weights expect (from 'preprocessing'), if it says */
+  preprocessing?: Preprocessing;
 }
 
 export async function saveSafetensors(model: Module, path: string, options: SaveOptions = {}): Promise<void> {
@@ -44,14 +58,16 @@ export async function saveSafetensors(model: Module, path: string, options: Save
   const tensors: Record<string, NamedArray> = {};
   for (const [name, p] of model.namedParameters()) tensors[names.get(name)!] = { shape: [...p.shape], data: await p.data() };
   const meta: Record<string, string> = { format: 'verydeep-weights-1', naming, ...(options.metadata ?? {}) };
+  if (options.preprocessing) meta.preprocessing = JSON.stringify(checkPreprocessing(options.preprocessing, 'io.saveSafetensors: preprocessing'));
   if (model instanceof Vgg) meta.vgg = JSON.stringify({ config: model.config, ...model.options });
   await writeSafetensors(path, tensors, meta);
 }
 
-export async function loadSafetensors(model: Module, path: string, options: { naming?: Naming } = {}): Promise<Record<string, string>> {
+export async function loadSafetensors(model: Module, path: string, options: { naming?: Naming } = {}): Promise<LoadResult> {
   const naming = options.naming ?? 'verydeep';
   const names = namesFor(model, naming, 'io.loadSafetensors');
   const file = await readSafetensors(path);
+  const preprocessing = preprocessingOf(file.metadata, path);
   const params = new Map(model.namedParameters());
   const problems: string[] = [];
   const expected = new Set(names.map(([, fileName]) => fileName));
@@ -66,5 +82,17 @@ export async function loadSafetensors(model: Module, path: string, options: { na
     throw new Error(`io.loadSafetensors: ${path} does not match ${model.describe()} (${naming} naming), nothing was loaded:\n  ${problems.join('\n  ')}`);
   }
   for (const [ours, theirs] of names) params.get(ours)!.assign(Promise.resolve(file.tensors.get(theirs)!.data), 'io.loadSafetensors');
-  return file.metadata;
+  return { metadata: file.metadata, preprocessing };
+}
+
+/** The preprocessing a file's metadata states under 'preprocessing' (checked), if any. */
+export function preprocessingOf(metadata: Record<string, string>, path: string): Preprocessing | undefined {
+  if (metadata.preprocessing === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(metadata.preprocessing);
+  } catch (e) {
+    throw new Error(`io.loadSafetensors: ${path}: the 'preprocessing' metadata is not JSON: ${(e as Error).message}`);
+  }
+  return checkPreprocessing(parsed, `io.loadSafetensors: ${path}: the 'preprocessing' metadata`);
 }

@@ -1,0 +1,167 @@
+/**
+ * Real images: decoding (JPEG, PNG, WebP, TIFF, GIF) with the npm package `sharp`, whose
+ * libvips ships inside its npm package, and an image-folder dataset.
+ *
+ *  - decodeImage(path): an RGB image [3, H, W] in [0, 1] (float32): the EXIF orientation is
+ *    applied, greyscale becomes three equal channels, CMYK and other colour spaces become
+ *    sRGB, and an alpha channel is dropped (as PIL's convert('RGB') does for torchvision);
+ *  - imageFolder(root): torchvision's ImageFolder layout, `root/<class>/**\/<image>`, one
+ *    sub-folder per class, classes sorted by name and numbered 0, 1, ...; images decode
+ *    lazily (`await ds.load(i)`); `for await (const s of ds)` skips a file that does not
+ *    decode, with a warning that names it, and goes on.
+ *
+ * sharp is an optional dependency, loaded when the first image is decoded; where it is
+ * missing, decoding throws an error that says how to install it.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import ndarray from 'ndarray';
+import type { Image } from './transforms.js';
+
+/** The part of sharp's API that verydeep and its tests use (its own typings are not needed to build). */
+export interface SharpPipeline {
+  autoOrient(): SharpPipeline;
+  toColourspace(space: string): SharpPipeline;
+  removeAlpha(): SharpPipeline;
+  raw(): SharpPipeline;
+  png(): SharpPipeline;
+  jpeg(options?: { quality?: number }): SharpPipeline;
+  withMetadata(options: { orientation?: number }): SharpPipeline;
+  toFile(path: string): Promise<unknown>;
+  toBuffer(options: { resolveWithObject: true }): Promise<{ data: Buffer; info: { width: number; height: number; channels: number; depth?: string } }>;
+}
+export type Sharp = (input: string | Uint8Array, options?: { raw?: { width: number; height: number; channels: number } }) => SharpPipeline;
+
+let sharpModule: Promise<Sharp> | null = null;
+
+/** sharp, loaded once; throws, naming the package, where it is not installed or does not load. */
+export function loadSharp(): Promise<Sharp> {
+  const name = 'sharp'; // a variable: tsc does not need sharp's typings to build
+  sharpModule ??= import(name).then((m: { default: Sharp }) => m.default, (e: Error) => {
+    sharpModule = null;
+    throw new Error(`verydeep: decoding images needs the npm package 'sharp' (an optional dependency of verydeep), ` +
+      `which is not installed or does not load here; install it with \`npm install sharp@0.34.5\`. (${e.message.split('\n')[0]})`);
+  });
+  return sharpModule;
+}
+
+/** An RGB image [3, H, W] in [0, 1] from an image file; the error names the file. */
+export async function decodeImage(path: string): Promise<Image> {
+  const sharp = await loadSharp();
+  let decoded;
+  try {
+    decoded = await sharp(path).autoOrient().toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  } catch (e) {
+    throw new Error(`decodeImage: cannot decode ${path}: ${(e as Error).message}`);
+  }
+  const { data, info: { width: W, height: H, channels, depth } } = decoded;
+  if (channels !== 3 || (depth && depth !== 'uchar')) throw new Error(`decodeImage: ${path} decoded to ${channels} channels of ${depth}, expected 3 of uchar`);
+  // sharp gives interleaved pixels, p[y][x][c]; the network wants planes, img[c][y][x]
+  const out = new Float32Array(3 * H * W);
+  for (let i = 0; i < H * W; i++) {
+    for (let c = 0; c < 3; c++) out[c * H * W + i] = data[3 * i + c] / 255;
+  }
+  return ndarray(out, [3, H, W]);
+}
+
+/** what torchvision's ImageFolder takes, less the formats that sharp does not read (BMP, PPM, PGM) */
+export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif'];
+
+export interface ImageFolderOptions {
+  /** file name endings to take, case-insensitive (IMAGE_EXTENSIONS); other files are ignored */
+  extensions?: string[];
+  /** where a skipped file is reported (console.warn) */
+  warn?: (line: string) => void;
+}
+
+export interface ImageSample {
+  image: Image;
+  label: number;
+  path: string;
+  index: number;
+}
+
+export class ImageFolder {
+  readonly name: string;
+  /** class names, sorted; class i is the i-th */
+  readonly classes: string[];
+  /** every image file found, in class order, then by name (sub-folders in turn) */
+  readonly files: { path: string; label: number }[];
+  /** the files that iteration skipped, with the reason */
+  readonly skipped: { path: string; error: string }[] = [];
+  private readonly warn: (line: string) => void;
+
+  constructor(readonly root: string, options: ImageFolderOptions = {}) {
+    const extensions = (options.extensions ?? IMAGE_EXTENSIONS).map((e) => e.toLowerCase());
+    this.warn = options.warn ?? ((line) => console.warn(line));
+    this.name = `image folder ${root}`;
+    let entries;
+    try {
+      entries = readdirSync(root, { withFileTypes: true });
+    } catch (e) {
+      throw new Error(`imageFolder: cannot read the folder ${root}: ${(e as Error).message}`);
+    }
+    this.classes = entries.filter((e) => e.isDirectory() || (e.isSymbolicLink() && statSync(join(root, e.name)).isDirectory()))
+      .map((e) => e.name).sort();
+    if (!this.classes.length) throw new Error(`imageFolder: ${root} has no class sub-folders (expected ${root}/<class>/<image>)`);
+    this.files = [];
+    const empty: string[] = [];
+    this.classes.forEach((cls, label) => {
+      const found = filesUnder(join(root, cls)).filter((f) => extensions.some((ext) => f.toLowerCase().endsWith(ext)));
+      if (!found.length) empty.push(cls);
+      for (const path of found) this.files.push({ path, label });
+    });
+    if (empty.length) {
+      throw new Error(`imageFolder: no image files (${extensions.join(', ')}) in the class folder${empty.length > 1 ? 's' : ''} ${empty.map((c) => join(root, c)).join(', ')}`);
+    }
+  }
+
+  get length(): number {
+    return this.files.length;
+  }
+
+  get numClasses(): number {
+    return this.classes.length;
+  }
+
+  /** The i-th image, decoded; rejects with an error that names the file. */
+  async load(i: number): Promise<ImageSample> {
+    if (!Number.isInteger(i) || i < 0 || i >= this.length) throw new Error(`${this.name}: index ${i} is outside [0, ${this.length})`);
+    const { path, label } = this.files[i];
+    return { image: await decodeImage(path), label, path, index: i };
+  }
+
+  /** Every image that decodes, in order; one that does not is skipped with a warning. The next image decodes while the caller works. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<ImageSample> {
+    if (this.length) await loadSharp(); // no sharp is no reason to skip files: it throws
+    const settle = (i: number) => this.load(i).then((sample) => ({ sample }), (e: Error) => ({ error: e, path: this.files[i].path }));
+    let next = this.length ? settle(0) : null;
+    for (let i = 0; i < this.length; i++) {
+      const current = await next!;
+      next = i + 1 < this.length ? settle(i + 1) : null;
+      if ('error' in current) {
+        this.skipped.push({ path: current.path, error: current.error.message });
+        this.warn(`warning: skipped (the run goes on without it): ${current.error.message}`);
+        continue;
+      }
+      yield current.sample;
+    }
+  }
+}
+
+/** torchvision's ImageFolder layout: root/<class>/**\/<image>, classes sorted by name. */
+export function imageFolder(root: string, options: ImageFolderOptions = {}): ImageFolder {
+  return new ImageFolder(root, options);
+}
+
+/** the files under dir, at any depth, sorted by path (symbolic links followed) */
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    const s = statSync(path, { throwIfNoEntry: false });
+    if (s?.isDirectory()) out.push(...filesUnder(path));
+    else if (s?.isFile()) out.push(path);
+  }
+  return out;
+}
