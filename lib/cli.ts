@@ -240,7 +240,8 @@ async function classify(files: string[], f: Record<string, any>): Promise<number
 
 async function classifyWith(model: Vgg, preprocessing: Preprocessing, files: string[], f: Record<string, any>): Promise<number> {
   const { inputSize: size, inputChannels } = model.options;
-  if (inputChannels !== 3) throw new Error(`verydeep classify: ${f.weights} holds a net for ${inputChannels}-channel images; classify takes RGB photos`);
+  const channels = preprocessing.channelOrder === 'gray' ? 1 : 3;
+  if (inputChannels !== channels) throw new Error(`verydeep classify: ${f.weights} holds a net for ${inputChannels}-channel images, but its preprocessing (${preprocessing.channelOrder}) gives ${channels}`);
   const labels = readLabels(f.labels, model.options.numClasses);
   const protocol = (f.protocol ?? 'center') as 'center' | 'dense' | 'multicrop';
   const Q = Math.round((size * 256) / 224);

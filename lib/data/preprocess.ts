@@ -18,8 +18,8 @@ import ndarray from 'ndarray';
 import type { Image } from './transforms.js';
 
 export interface Preprocessing {
-  /** the network's channel order */
-  channelOrder: 'RGB' | 'BGR';
+  /** the network's channel order; 'gray' is one channel of luma (ITU-R BT.601: 0.299 R + 0.587 G + 0.114 B) */
+  channelOrder: 'RGB' | 'BGR' | 'gray';
   /** the network's pixel range */
   range: '0-1' | '0-255';
   /** per channel, in the network's order and range */
@@ -41,24 +41,35 @@ export function checkPreprocessing(p: unknown, where = 'preprocessing'): Preproc
   const o = p as Partial<Preprocessing> | null;
   const problems: string[] = [];
   if (!o || typeof o !== 'object') throw new Error(`${where}: expected an object { channelOrder, range, mean, std }, got ${JSON.stringify(p)}`);
-  if (o.channelOrder !== 'RGB' && o.channelOrder !== 'BGR') problems.push(`channelOrder must be 'RGB' or 'BGR', got ${JSON.stringify(o.channelOrder)}`);
+  if (o.channelOrder !== 'RGB' && o.channelOrder !== 'BGR' && o.channelOrder !== 'gray') problems.push(`channelOrder must be 'RGB', 'BGR' or 'gray', got ${JSON.stringify(o.channelOrder)}`);
+  const channels = o.channelOrder === 'gray' ? 1 : 3;
   if (o.range !== '0-1' && o.range !== '0-255') problems.push(`range must be '0-1' or '0-255', got ${JSON.stringify(o.range)}`);
   for (const key of ['mean', 'std'] as const) {
     const v = o[key];
-    if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) problems.push(`${key} must be 3 finite numbers, got ${JSON.stringify(v)}`);
+    if (!Array.isArray(v) || v.length !== channels || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) problems.push(`${key} must be ${channels} finite numbers, got ${JSON.stringify(v)}`);
   }
   if (Array.isArray(o.std) && o.std.some((s) => s === 0)) problems.push('std must not be 0');
   if (problems.length) throw new Error(`${where}: ${problems.join('; ')}`);
   return { channelOrder: o.channelOrder!, range: o.range!, mean: [...o.mean!], std: [...o.std!] };
 }
 
-/** A dense [3, H, W] copy of an RGB [0, 1] image, in the order, range and normalisation of `p`. */
+/** A dense [3, H, W] (or [1, H, W] for 'gray') copy of an RGB [0, 1] image, in the order, range and normalisation of `p`. */
 export function applyPreprocessing(img: Image, p: Preprocessing): Image {
   if (img?.shape?.length !== 3 || img.shape[0] !== 3) throw new Error(`applyPreprocessing: expected an RGB image of shape [3, H, W], got ${img?.shape ? `[${img.shape.join(', ')}]` : typeof img}`);
   const { channelOrder, range, mean, std } = checkPreprocessing(p, 'applyPreprocessing');
   const [, H, W] = img.shape;
-  const out = ndarray(new Float32Array(3 * H * W), [3, H, W]);
   const scale = range === '0-255' ? 255 : 1;
+  if (channelOrder === 'gray') {
+    const grey = ndarray(new Float32Array(H * W), [1, H, W]);
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        const luma = 0.299 * img.get(0, y, x) + 0.587 * img.get(1, y, x) + 0.114 * img.get(2, y, x);
+        grey.set(0, y, x, (luma * scale - mean[0]) / std[0]);
+      }
+    }
+    return grey;
+  }
+  const out = ndarray(new Float32Array(3 * H * W), [3, H, W]);
   for (let c = 0; c < 3; c++) {
     const source = channelOrder === 'BGR' ? 2 - c : c;
     for (let y = 0; y < H; y++) {

@@ -12,7 +12,11 @@
  */
 import { Rng } from '../random.js';
 import { Vgg } from '../models/vgg.js';
-import { mnist, fashionMnist, permutation, type ArrayDataset } from '../data/datasets.js';
+import { join } from 'node:path';
+import { mnist, fashionMnist, permutation, FASHION_MNIST_CLASSES, type ArrayDataset } from '../data/datasets.js';
+import type { Preprocessing } from '../data/preprocess.js';
+import { saveSafetensors } from '../io/model.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { pad, randomCrop, subtractMean, channelMean, scale, type Image } from '../data/transforms.js';
 
 /** datasets hold pixels in [0, 1]; the network sees them in [0, 255] as in the paper's Caffe set-up */
@@ -93,6 +97,14 @@ export async function runTraining(options: Partial<RunOptions>): Promise<RunResu
     lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, patience: o.patience, seed: o.seed, outDir: o.out,
     resume: o.resume, trainTransform, evalTransform, log, interactive: o.interactive, config: { ...o, log: undefined },
   });
+  if (o.out) {
+    // weights for `verydeep classify` / `eval`: with the preprocessing the net was trained on
+    const preprocessing: Preprocessing = { channelOrder: C === 1 ? 'gray' : 'RGB', range: '0-255', mean, std: mean.map(() => 1) };
+    await saveSafetensors(model, join(o.out, 'model.safetensors'), { preprocessing });
+    const names = o.data === 'fashion-mnist' ? FASHION_MNIST_CLASSES : Array.from({ length: 10 }, (_, d) => `digit ${d}`);
+    await writeFileAtomic(join(o.out, 'labels.txt'), names.join('\n') + '\n');
+    log(`wrote ${join(o.out, 'model.safetensors')} (weights and preprocessing) and labels.txt`);
+  }
   const out: RunResult = { ...result, backend: info.mode };
   if (test) {
     out.test = await evaluate(model, test, { transform: evalTransform });
