@@ -1,0 +1,159 @@
+/**
+ * Timing for bench/run.ts: warm-up, then benchmark.js (a deferred, asynchronous benchmark)
+ * collects the samples; we report their median, min and max in ms, and how busy the rest of
+ * the machine was while they ran (other processes' CPU, from /proc/stat minus our own rusage,
+ * the method of ../shared/peers/tfjs/bench.mjs). On a 2-core machine another busy process
+ * makes 2-thread figures 3–5× slower, so rows measured under load are flagged.
+ */
+import Benchmark from 'benchmark';
+import { readFileSync } from 'node:fs';
+
+export interface Timing {
+  /** timed samples (benchmark.js: each sample is one run, or the mean of the runs of a cycle of ≥ minTime) */
+  n: number;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  meanMs: number;
+  /** benchmark.js's relative margin of error of the mean, % */
+  rme: number;
+  samplesMs: number[];
+  warmups: number;
+  warmupMs: number;
+  /** CPU cores used by other processes during the timed samples (0 on a quiet machine) */
+  foreignCores: number | null;
+  /** seconds spent waiting for the machine to go quiet first (--wait-quiet) */
+  waitedS: number;
+}
+
+export interface MeasureOptions {
+  /** at least this many timed samples */
+  minSamples: number;
+  /** then stop once the samples took more than this many seconds (benchmark.js maxTime) */
+  maxTime: number;
+  /** warm-up: at least this many runs ... */
+  minWarmups: number;
+  /** ... and at least this many ms of runs (fewer when one run is long: see warmUp) */
+  minWarmupMs: number;
+  /** wait up to this many seconds for other processes to use < 0.3 cores before timing */
+  waitQuietS: number;
+}
+
+export interface Measured<T> {
+  timing: Timing;
+  /** what the first warm-up run returned (to check one library against the other) */
+  first: T;
+}
+
+/** busy CPU seconds of the whole machine so far (Linux); null elsewhere */
+function machineBusyS(): number | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = f;
+    return (user + nice + system + irq + softirq + (steal ?? 0)) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds of this process, all threads (our fast-path workers and tfjs's pthreads included) */
+function selfCpuS(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** other processes' CPU use, in cores, between two snapshots */
+export function loadMeter(): () => number | null {
+  const b0 = machineBusyS(), c0 = selfCpuS(), t0 = performance.now();
+  return () => {
+    const b1 = machineBusyS();
+    if (b0 === null || b1 === null) return null;
+    const wall = (performance.now() - t0) / 1000;
+    return wall > 0 ? Math.max(0, (b1 - b0 - (selfCpuS() - c0)) / wall) : null;
+  };
+}
+
+/** Waits (up to maxS) until other processes use less than 0.3 cores over half a second. */
+export async function waitQuiet(maxS: number): Promise<number> {
+  const t0 = performance.now();
+  while ((performance.now() - t0) / 1000 < maxS) {
+    const meter = loadMeter();
+    await new Promise((r) => setTimeout(r, 500));
+    const foreign = meter();
+    if (foreign === null || foreign < 0.3) break;
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+export function median(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * Runs `fn` to warm it up (V8 tiers WebAssembly and JS up while it runs; buffers and
+ * kernels get made), then times it with benchmark.js. A run longer than 2 s counts as
+ * warm after one run, and then 3 samples are enough (tfjs-wasm's single-threaded input
+ * gradient takes ~12 s at batch 8).
+ */
+export async function measure<T>(name: string, fn: () => Promise<T>, o: MeasureOptions): Promise<Measured<T>> {
+  const waitedS = o.waitQuietS > 0 ? await waitQuiet(o.waitQuietS) : 0;
+  let first: T | undefined;
+  let warmups = 0, warmupMs = 0, lastMs = 0;
+  const t0 = performance.now();
+  while (warmups < 20) {
+    const s = performance.now();
+    const out = await fn();
+    lastMs = performance.now() - s;
+    if (warmups === 0) first = out;
+    warmups++;
+    warmupMs = performance.now() - t0;
+    if (lastMs > 2000 || (warmups >= o.minWarmups && warmupMs >= o.minWarmupMs)) break;
+  }
+  const minSamples = lastMs > 2000 ? Math.min(o.minSamples, 3) : o.minSamples;
+
+  let failure: unknown = null;
+  const meter = loadMeter();
+  const bench = new Benchmark(name, {
+    defer: true,
+    // the fn is called by reference (no setup/teardown: benchmark.js then does not decompile it)
+    fn: (deferred: Benchmark.Deferred) => {
+      fn().then(() => deferred.resolve(), (e) => {
+        failure ??= e;
+        deferred.resolve();
+      });
+    },
+    minSamples,
+    maxTime: o.maxTime,
+    // one run per sample for anything slower than 1 ms (the default minTime, 50 ms, would average several)
+    minTime: 0.001,
+    initCount: 1,
+    delay: 0,
+  });
+  await new Promise<void>((resolve, reject) => {
+    bench.on('complete', () => resolve());
+    bench.on('error', () => reject(bench.error ?? new Error(`benchmark.js: ${name} failed`)));
+    bench.run({ async: true });
+  });
+  const foreignCores = meter();
+  if (failure) throw failure;
+  const samplesMs = bench.stats.sample.map((s) => s * 1000);
+  if (samplesMs.length === 0) throw new Error(`benchmark.js took no samples of ${name}`);
+  return {
+    first: first as T,
+    timing: {
+      n: samplesMs.length,
+      medianMs: median(samplesMs),
+      minMs: Math.min(...samplesMs),
+      maxMs: Math.max(...samplesMs),
+      meanMs: bench.stats.mean * 1000,
+      rme: bench.stats.rme,
+      samplesMs: samplesMs.map((x) => +x.toFixed(4)),
+      warmups,
+      warmupMs: +warmupMs.toFixed(1),
+      foreignCores: foreignCores === null ? null : +foreignCores.toFixed(3),
+      waitedS: +waitedS.toFixed(1),
+    },
+  };
+}

@@ -1,0 +1,230 @@
+/**
+ * The results of bench/run.ts: the JSON's types, the figures derived from the timings
+ * (GFLOP/s, fractions of the machine's peak, the ratio to tfjs), and the markdown table.
+ */
+import type { Timing } from './harness.js';
+
+/** Reference figures the rows are compared with, and where each comes from. */
+export const REFERENCES = {
+  fp32Peak: {
+    gflops: 233,
+    source: '../shared/peers/results/peak-fma.txt (C FMA loop, 2 threads: AVX2 ymm median 233.0 GFLOP/s, AVX-512 zmm median 229.3, max 233.8; 3.65 GHz)',
+  },
+  wasmCeiling: {
+    gflops: 116,
+    source: '../shared/WASM.md (f32x4.relaxed_madd, 12 accumulators, 2 threads: 116.4 GFLOP/s; mul + add: 95.1)',
+  },
+  mulAddCeiling: { gflops: 95.1, source: '../shared/WASM.md (f32x4 mul + add, 12 accumulators, 2 threads)' },
+  torchTrainImagesPerSecond: {
+    value: 197,
+    source: '../shared/PEERS.md: PyTorch 1.13.1 (Debian python3-torch, oneDNN AVX-512), 2 threads, CIFAR VGG-11 train step at batch 64 (109 with 1 thread)',
+  },
+  torchVggForwardMs: {
+    A: 131,
+    D: 222,
+    source: '../shared/PEERS.md: PyTorch 1.13.1, 2 threads, forward at 224, batch 1 (tfjs-wasm there: 267 and 519 ms with 2 threads, 512 and 1013 with 1)',
+  },
+  cifarVgg11Params: 9750922,
+  vggParams: { A: 132863336, D: 138357544 },
+  targets: {
+    conv3x3ForwardGflops: 90,
+    convBackwardGflops: 70,
+    vgg16ForwardSeconds: 0.35,
+    trainImagesPerSecond: 100,
+    trainImagesPerSecondStretch: 150,
+  },
+};
+
+export interface Row {
+  id: string;
+  label: string;
+  group: string;
+  pass: string;
+  batch: number;
+  /** direct-algorithm FLOPs of one call (null: memory-bound) */
+  flops: number | null;
+  /** compulsory bytes of one call, for memory-bound rows */
+  bytes: number | null;
+  /** verydeep, relaxed-SIMD build, 2 threads */
+  ours: Timing | null;
+  oursError?: string;
+  /** verydeep, mul + add build (convolution forward rows) */
+  oursMulAdd: Timing | null;
+  peer: Timing | null;
+  /** measured; none: tfjs has no such kernel; skipped: --no-peer; error: it threw */
+  peerStatus: 'measured' | 'none' | 'skipped' | 'error';
+  peerNote?: string;
+  /** max |verydeep − tfjs| / max |verydeep| on the same inputs */
+  agreement: number | null;
+  notes: string[];
+  params?: number;
+  imagesPerSecond?: number;
+  derived?: Derived;
+}
+
+export interface Derived {
+  gflops: number | null;
+  gbps: number | null;
+  fractionOfPeak: number | null;
+  fractionOfWasmCeiling: number | null;
+  mulAddGflops: number | null;
+  /** mul + add time / relaxed time */
+  relaxedSpeedup: number | null;
+  peerGflops: number | null;
+  peerGbps: number | null;
+  /** tfjs median / verydeep median: > 1 when verydeep is faster */
+  ratio: number | null;
+  /** other processes used > 0.3 cores while one of the row's measurements ran */
+  loaded: boolean;
+}
+
+export interface Report {
+  meta: {
+    date: string;
+    command: string;
+    quick: boolean;
+    only: string[] | null;
+    totalSeconds: number;
+    machine: {
+      cpu: string; cores: number; memoryGiB: number; platform: string; node: string; v8: string;
+      loadavgStart: number[]; loadavgEnd: number[]; otherProcessesCores: number | null;
+    };
+    git: { commit: string | null; dirty: boolean };
+    verydeep: Record<string, unknown>;
+    peer: Record<string, unknown>;
+    timing: Record<string, unknown>;
+    references: typeof REFERENCES;
+  };
+  rows: Row[];
+}
+
+const per = (work: number | null, t: Timing | null) => (work && t ? work / t.medianMs / 1e6 : null);
+
+export function derive(row: Row, refs: typeof REFERENCES): Derived {
+  const gflops = per(row.flops, row.ours);
+  const loaded = [row.ours, row.oursMulAdd, row.peer].some((t) => t && t.foreignCores !== null && t.foreignCores > 0.3);
+  return {
+    gflops,
+    gbps: per(row.bytes, row.ours),
+    fractionOfPeak: gflops === null ? null : gflops / refs.fp32Peak.gflops,
+    fractionOfWasmCeiling: gflops === null ? null : gflops / refs.wasmCeiling.gflops,
+    mulAddGflops: per(row.flops, row.oursMulAdd),
+    relaxedSpeedup: row.ours && row.oursMulAdd ? row.oursMulAdd.medianMs / row.ours.medianMs : null,
+    peerGflops: per(row.flops, row.peer),
+    peerGbps: per(row.bytes, row.peer),
+    ratio: row.ours && row.peer ? row.peer.medianMs / row.ours.medianMs : null,
+    loaded,
+  };
+}
+
+/** 3 significant digits, no exponent below 10^5 */
+function sig(x: number): string {
+  if (x >= 1000) return Math.round(x).toLocaleString('en-US');
+  return x.toPrecision(3);
+}
+
+const msCell = (t: Timing | null) => (t ? `${sig(t.medianMs)} [${sig(t.minMs)}–${sig(t.maxMs)}]${t.foreignCores !== null && t.foreignCores > 0.3 ? ' †' : ''}` : '—');
+const pct = (f: number | null) => (f === null ? '—' : `${(100 * f).toFixed(0)}%`);
+const fmtRate = (x: number) => (x >= 10 ? x.toFixed(1) : x.toPrecision(2));
+const rateCell = (g: number | null, b: number | null) => (g !== null ? fmtRate(g) : b !== null ? `${fmtRate(b)} GB/s` : '—');
+
+export function markdownReport(report: Report): string {
+  const { meta, rows } = report;
+  const refs = meta.references;
+  for (const r of rows) r.derived = derive(r, refs);
+  const m = meta.machine;
+  const peer = meta.peer as Record<string, unknown>;
+  const peerLine = 'skipped' in peer
+    ? `tfjs-wasm: not run (${String(peer.skipped)}).`
+    : `Peer: @tensorflow/tfjs-backend-wasm ${String(peer.version)} (tfjs-core ${String(peer.core)}), NHWC, SIMD ${String(peer.simd)}, ` +
+      `${String(peer.threads)} thread(s)${peer.shim ? ' — its threaded build through the shim of bench/tfjs-peer.ts (not an official tfjs configuration; officially Node gets 1 thread)' : ' (the official Node configuration)'}.`;
+  const fp = meta.verydeep.fastPath as { simd: string; threads: number } | null;
+  const lines: string[] = [];
+  lines.push(`### verydeep vs tfjs-wasm, ${meta.date.slice(0, 10)}${meta.quick ? ' (--quick smoke run: not for quoting)' : ''}`);
+  lines.push('');
+  lines.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node} (V8 ${m.v8}). ` +
+    `Other processes used ${m.otherProcessesCores === null ? '?' : m.otherProcessesCores.toFixed(2)} cores on average during the run (load average ${m.loadavgStart.map((x) => x.toFixed(2)).join(' ')} at the start).`);
+  lines.push(`verydeep ${meta.git.commit ?? ''}${meta.git.dirty ? ' (uncommitted changes)' : ''}: the 'wasm' mode, ${fp?.simd ?? '?'} build, ${fp?.threads ?? '?'} threads. ${peerLine}`);
+  lines.push(`Command: \`${meta.command}\` (${meta.totalSeconds.toFixed(0)} s).`);
+  lines.push('');
+  lines.push(`ms: median [min–max] of the timed samples (benchmark.js, after warm-up; results read back to a host Float32Array in the timed region). ` +
+    `GFLOP/s from the median, counting a direct algorithm's work: 2·N·Cin·Cout·k²·H·W per conv pass, 2·N·In·Out per linear pass, 3× forward for a training step. ` +
+    `% fp32 peak: of ${refs.fp32Peak.gflops} GFLOP/s (${refs.fp32Peak.source}). % WASM ceiling: of ${refs.wasmCeiling.gflops} GFLOP/s, 128-bit SIMD (${refs.wasmCeiling.source}). ` +
+    `mul+add: the same row with the build without relaxed SIMD. tfjs / ours > 1: verydeep is faster. ` +
+    `Δ: max |verydeep − tfjs| / max |verydeep| on the same inputs. Memory-bound rows give GB/s of compulsory traffic. ` +
+    `† another process used > 0.3 cores while the row was timed.`);
+  lines.push('');
+  lines.push('| workload | verydeep ms | GFLOP/s | % fp32 peak | % WASM ceiling | mul+add ms (GFLOP/s) | tfjs-wasm ms | tfjs GFLOP/s | tfjs / ours | Δ |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|');
+  const footnotes: string[] = [];
+  /** a footnote's number; rows with the same note share it */
+  const mark = (text: string) => {
+    let i = footnotes.indexOf(text);
+    if (i < 0) i = footnotes.push(text) - 1;
+    return ` (${i + 1})`;
+  };
+  for (const r of rows) {
+    const d = r.derived!;
+    let label = r.label;
+    if (r.imagesPerSecond !== undefined) label += ` = ${r.imagesPerSecond.toFixed(1)} images/s`;
+    const ours = r.ours ? msCell(r.ours) : `error${mark(r.oursError ?? '')}`;
+    const mulAdd = r.oursMulAdd ? `${msCell(r.oursMulAdd)} (${d.mulAddGflops?.toFixed(1) ?? '—'})` : '—';
+    let peerCell: string, ratio: string;
+    if (r.peerStatus === 'measured') {
+      peerCell = msCell(r.peer);
+      ratio = d.ratio === null ? '—' : `${d.ratio.toFixed(2)}×`;
+    } else if (r.peerStatus === 'none') {
+      peerCell = `none${mark(r.peerNote ?? '')}`;
+      ratio = r.group === 'train' && r.imagesPerSecond !== undefined
+        ? `PyTorch ${refs.torchTrainImagesPerSecond.value} img/s: ${(r.imagesPerSecond / refs.torchTrainImagesPerSecond.value).toFixed(2)}× of it`
+        : '—';
+    } else if (r.peerStatus === 'error') {
+      peerCell = `error${mark(r.peerNote ?? '')}`;
+      ratio = '—';
+    } else {
+      peerCell = '—';
+      ratio = '—';
+    }
+    label += r.notes.map(mark).join('');
+    lines.push(`| ${label} | ${ours} | ${rateCell(d.gflops, d.gbps)} | ${pct(d.fractionOfPeak)} | ${pct(d.fractionOfWasmCeiling)} | ${mulAdd} | ${peerCell} | ${rateCell(d.peerGflops, d.peerGbps)} | ${ratio} | ${r.agreement === null ? '—' : r.agreement.toExponential(0)} |`);
+  }
+  if (footnotes.length) {
+    lines.push('');
+    footnotes.forEach((f, i) => lines.push(`${i + 1}. ${f}`));
+  }
+  lines.push('');
+  lines.push(...targetsTable(rows, refs));
+  return lines.join('\n') + '\n';
+}
+
+function range(values: number[], unit: string): string {
+  if (!values.length) return 'not measured';
+  const s = [...values].sort((a, b) => a - b);
+  return `${s[0].toFixed(1)}–${s[s.length - 1].toFixed(1)} ${unit} (median ${s[s.length >> 1].toFixed(1)})`;
+}
+
+function targetsTable(rows: Row[], refs: typeof REFERENCES): string[] {
+  const t = refs.targets;
+  const g = (r: Row) => r.derived?.gflops ?? null;
+  const conv3f = rows.filter((r) => r.group === 'conv3x3' && r.pass === 'forward' && g(r) !== null);
+  const convB = rows.filter((r) => r.group === 'conv3x3' && r.pass.startsWith('grad') && g(r) !== null);
+  const vgg16 = rows.find((r) => r.id.startsWith('vgg-d/224/b1') && r.ours);
+  const train = rows.find((r) => r.group === 'train' && r.imagesPerSecond !== undefined);
+  const verdict = (ok: boolean | null, by: string) => (ok === null ? '—' : ok ? 'met' : `missed${by}`);
+  const minOf = (rs: Row[]) => (rs.length ? Math.min(...rs.map((r) => g(r)!)) : null);
+  const out = ['Against the targets of issue 5 (every figure from this run):', '', '| target | measured | |', '|---|---|---|'];
+  const c3 = minOf(conv3f);
+  const ratios = conv3f.map((r) => r.derived?.ratio).filter((x): x is number => x !== null && x !== undefined);
+  out.push(`| conv 3×3 forward ≥ ${t.conv3x3ForwardGflops} GFLOP/s effective, 1.5× tfjs-wasm | ${range(conv3f.map((r) => g(r)!), 'GFLOP/s')}${ratios.length ? `; ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}× tfjs` : ''} | ${verdict(c3 === null ? null : c3 >= t.conv3x3ForwardGflops && (!ratios.length || Math.min(...ratios) >= 1.5), c3 !== null && c3 < t.conv3x3ForwardGflops ? ` (slowest row ${(100 * (1 - c3 / t.conv3x3ForwardGflops)).toFixed(0)}% short)` : '')} |`);
+  for (const pass of ['grad input', 'grad weight']) {
+    const rs = convB.filter((r) => r.pass === pass);
+    const lo = minOf(rs);
+    out.push(`| conv 3×3 ${pass} ≥ ${t.convBackwardGflops} GFLOP/s effective | ${range(rs.map((r) => g(r)!), 'GFLOP/s')} | ${verdict(lo === null ? null : lo >= t.convBackwardGflops, lo !== null && lo < t.convBackwardGflops ? ` (slowest row ${(100 * (1 - lo / t.convBackwardGflops)).toFixed(0)}% short)` : '')} |`);
+  }
+  const s16 = vgg16?.ours ? vgg16.ours.medianMs / 1000 : null;
+  out.push(`| VGG-16 forward 224 b1 < ${t.vgg16ForwardSeconds} s | ${s16 === null ? 'not measured' : `${s16.toFixed(3)} s${vgg16?.derived?.ratio ? ` (tfjs-wasm ${(vgg16.peer!.medianMs / 1000).toFixed(3)} s)` : ''}`} | ${verdict(s16 === null ? null : s16 < t.vgg16ForwardSeconds, s16 !== null ? ` by ${(100 * (s16 / t.vgg16ForwardSeconds - 1)).toFixed(0)}%` : '')} |`);
+  const ips = train?.imagesPerSecond ?? null;
+  const fullBatch = train?.batch === 64;
+  out.push(`| training CIFAR VGG-11 b64 ≥ ${t.trainImagesPerSecond} images/s (stretch ${t.trainImagesPerSecondStretch}; PyTorch ${refs.torchTrainImagesPerSecond.value}) | ${ips === null ? 'not measured' : `${ips.toFixed(1)} images/s${fullBatch ? '' : ` at batch ${train!.batch}`}`} | ${fullBatch ? verdict(ips === null ? null : ips >= t.trainImagesPerSecond, ips !== null ? ` by ${(100 * (1 - ips / t.trainImagesPerSecond)).toFixed(0)}%` : '') : '—'} |`);
+  return out;
+}
