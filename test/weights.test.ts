@@ -193,7 +193,7 @@ export function registerWeightsTests(): void {
       t.ok(sameWeights(before, await weightsOf(model)), 'the model keeps every weight, bit for bit');
       const bad = join(dir, 'bad-preprocessing.safetensors');
       await io.writeSafetensors(bad, Object.fromEntries(fixture.tensors), { preprocessing: JSON.stringify({ ...data.TORCHVISION_PREPROCESSING, channelOrder: 'GRB' }) });
-      await rejectsWith(t, () => io.loadSafetensors(model, bad, { naming: 'torchvision' }), [/bad-preprocessing\.safetensors/, /channelOrder must be 'RGB' or 'BGR', got "GRB"/], "a file whose 'preprocessing' is wrong");
+      await rejectsWith(t, () => io.loadSafetensors(model, bad, { naming: 'torchvision' }), [/bad-preprocessing\.safetensors/, /channelOrder must be 'RGB', 'BGR' or 'gray', got "GRB"/], "a file whose 'preprocessing' is wrong");
       t.ok(sameWeights(before, await weightsOf(model)), 'and the model still keeps every weight');
       model.dispose();
     } finally {
