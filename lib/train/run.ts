@@ -52,7 +52,7 @@ export interface RunOptions {
 }
 
 export const RUN_DEFAULTS: RunOptions = {
-  config: 'A', data: 'mnist', width: 0.25, input: 32, fcWidth: 256, dropout: 0.5, init: 'glorot', epochs: 4, batch: 64,
+  config: 'A', data: 'mnist', width: 0.25, input: 32, fcWidth: 256, dropout: 0.5, init: 'glorot', epochs: 12, batch: 64,
   lr: 0.01, momentum: 0.9, weightDecay: 5e-4, patience: 1, seed: 1, resume: false, augment: true, backend: 'auto',
 };
 
