@@ -303,10 +303,10 @@ async function evalWith(model: Vgg, preprocessing: Preprocessing, source: string
   const sums = { dense: [0, 0], multicrop: [0, 0], combined: [0, 0] };
   let images = 0, step = 0;
   const started = Date.now();
-  // Progress is the training bar: its 'loss' column shows the top-1 error so far, its lr 0
-  const progress = new Progress('eval (loss: top-1 error so far)', folder.length, (line) => console.error(line));
-  const update = (done: number) => progress.update({ step: (step = done), loss: (protocol === 'multicrop' ? sums.multicrop : sums.dense)[0] / Math.max(images, 1),
-    lr: 0, imagesPerSecond: images / ((Date.now() - started) / 1000) });
+  const progress = new Progress('eval', folder.length, (line) => console.error(line), ['top-1 error so far', 'img/s']);
+  const update = (done: number) => progress.update((step = done), [
+    `${(((protocol === 'multicrop' ? sums.multicrop : sums.dense)[0] / Math.max(images, 1)) * 100).toFixed(2)}%`,
+    (images / ((Date.now() - started) / 1000)).toFixed(1)]);
   for await (const sample of folder) {
     const report = await errors(model, [{ image: applyPreprocessing(sample.image, preprocessing), label: classOf[sample.label] }], { protocol, scales, flip, grid: f.grid });
     for (const [kind] of kinds) {

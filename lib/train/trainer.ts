@@ -196,7 +196,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
   for (let epoch = startEpoch; epoch < o.epochs; epoch++) {
     if (o.stopAfterEpochs !== undefined && epochsRun >= o.stopAfterEpochs) break;
     const epochStart = Date.now();
-    const progress = new Progress(`epoch ${epoch + 1}/${o.epochs}`, loader.length, log, o.interactive);
+    const progress = new Progress(`epoch ${epoch + 1}/${o.epochs}`, loader.length, log, ['loss', 'lr', 'img/s'], o.interactive);
     let lossSum = 0, seen = 0, step = 0;
     for (const batch of loader.batches(epoch)) {
       const B = batch.labels.length;
@@ -216,7 +216,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       lossSum += batchLoss * B;
       seen += B;
       steps.push({ epoch: epoch + step / loader.length, loss: batchLoss });
-      progress.update({ step, loss: batchLoss, lr: opt.lr, imagesPerSecond: seen / ((Date.now() - epochStart) / 1000) });
+      progress.update(step, [batchLoss.toFixed(4), opt.lr.toExponential(2), (seen / ((Date.now() - epochStart) / 1000)).toFixed(1)]);
     }
     progress.stop();
     const val = await evaluate(o.model, o.validationSet, { batchSize: Math.max(o.batchSize, 128), transform: o.evalTransform });
