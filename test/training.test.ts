@@ -307,6 +307,29 @@ export function registerTrainingTests(): void {
     }
   });
 
+  test('VGG: a full-size configuration E builds in under 2 GB and runs a forward pass on a 224×224 image', async (t) => {
+    // in a fresh process, so that the resident memory measured is this model's alone
+    const script = `
+      import { setBackend, Vgg, randn, noGrad } from '${new URL('../lib/index.js', import.meta.url).href}';
+      await setBackend('wasm');
+      const model = Vgg.configE();
+      const built = process.memoryUsage().rss;
+      model.eval();
+      const y = noGrad(() => model.forward(randn([1, 3, 224, 224], { seed: 1 })));
+      const v = await y.data();
+      console.log(JSON.stringify({ built, after: process.memoryUsage().rss, shape: y.shape, finite: v.every(Number.isFinite), params: model.parameterCount() }));`;
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 240_000 });
+    t.equal(r.status, 0, `the child process ran (${(r.stderr || '').slice(0, 300)})`);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop() || '{}');
+    const GB = 2 ** 30;
+    t.equal(out.params, 143_667_240, 'VGG-E at full size');
+    t.ok(out.built < 2 * GB, `built with ${(out.built / GB).toFixed(2)} GiB resident`);
+    t.ok(out.after < 2 * GB, `${(out.after / GB).toFixed(2)} GiB resident after the forward pass`);
+    t.deepEqual(out.shape, [1, 1000], 'the forward pass gives [1, 1000]');
+    t.ok(out.finite, 'every score is finite');
+  });
+
   test('VGG: summary() has one row per layer with its output shape and parameters; String(model) is summary()', async (t) => {
     await setBackend('cpu');
     const model = Vgg.configA({ ...SMALL, seed: 1 });
