@@ -35,7 +35,8 @@ export const REFERENCES = {
   },
 };
 
-export interface Row {
+/** what a row measures: shared by the workload list (bench/run.ts) and the results */
+export interface RowMeta {
   id: string;
   label: string;
   group: string;
@@ -45,6 +46,9 @@ export interface Row {
   flops: number | null;
   /** compulsory bytes of one call, for memory-bound rows */
   bytes: number | null;
+}
+
+export interface Row extends RowMeta {
   /** verydeep, relaxed-SIMD build, 2 threads */
   ours: Timing | null;
   oursError?: string;

@@ -41,7 +41,7 @@ import { initFastPath, getFastPathInfo, type SimdBuild } from '../kernels/wasm/f
 import { measure, loadMeter, type MeasureOptions, type Timing } from './harness.js';
 import { loadTfjs, nchwToNhwc, oihwToHwio, relativeDifference, nchwIndex, transposedIndex, type TfjsPeer } from './tfjs-peer.js';
 import { vggToTfjs } from './vgg-tfjs.js';
-import { markdownReport, type Row, type Report, REFERENCES } from './report.js';
+import { markdownReport, type Row, type RowMeta, type Report, REFERENCES } from './report.js';
 import type * as TF from '@tensorflow/tfjs-core';
 
 // ---------------------------------------------------------------------------------------
@@ -147,14 +147,7 @@ async function useBuild(simd: SimdBuild): Promise<void> {
   if (info.simd !== simd || info.threads !== THREADS) throw new Error(`bench: asked the fast path for ${simd} on ${THREADS} threads, got ${info.simd} on ${info.threads}`);
 }
 
-interface RowSpec {
-  id: string;
-  label: string;
-  group: string;
-  pass: string;
-  batch: number;
-  flops: number | null;
-  bytes: number | null;
+interface RowSpec extends RowMeta {
   ours: () => Promise<Float32Array>;
   /** also measure with the mul + add build */
   mulAdd?: boolean;
