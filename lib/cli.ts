@@ -53,6 +53,7 @@ const TRAIN_OPTIONS: Record<string, OptionSpec> = {
   out: { type: 'string', key: 'out', help: 'output folder: checkpoint.safetensors, curves.svg, history.json (none: nothing is written)' },
   resume: { type: 'boolean', key: 'resume', help: 'continue from the checkpoint in --out' },
   'no-augment': { type: 'boolean', key: 'augment', help: 'turn off random-crop augmentation' },
+  flip: { type: 'boolean', key: 'flip', help: 'random horizontal flips of training images (for clothing; off: digits are not mirror-symmetric)' },
   backend: { type: 'string', key: 'backend', help: `${[...MODES, 'auto'].join(', ')} (${RUN_DEFAULTS.backend})` },
   limit: { type: 'string', key: 'limit', parse: num('limit', true), help: 'train on the first N training images only' },
   help: { type: 'boolean', key: 'help', help: 'this help' },

@@ -8,7 +8,8 @@
  * of the authors' Caffe set-up; with Glorot's init, this input scale is what lets an
  * 11-layer net without normalisation start learning at lr 10⁻²), and with augmentation on,
  * training images are padded 2 pixels more and randomly cropped (small translations).
- * Flips are off for digits and characters.
+ * Flips are off by default (digits and characters are not mirror-symmetric); `flip` turns them on
+ * (for clothing).
  */
 import { Rng } from '../random.js';
 import { Vgg } from '../models/vgg.js';
@@ -17,7 +18,7 @@ import { mnist, fashionMnist, permutation, FASHION_MNIST_CLASSES, type ArrayData
 import type { Preprocessing } from '../data/preprocess.js';
 import { saveSafetensors } from '../io/model.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { pad, randomCrop, subtractMean, channelMean, scale, type Image } from '../data/transforms.js';
+import { pad, randomCrop, randomFlip, subtractMean, channelMean, scale, type Image } from '../data/transforms.js';
 
 /** datasets hold pixels in [0, 1]; the network sees them in [0, 255] as in the paper's Caffe set-up */
 export const PIXEL_SCALE = 255;
@@ -44,6 +45,8 @@ export interface RunOptions {
   out?: string;
   resume: boolean;
   augment: boolean;
+  /** random horizontal flips of training images (label-preserving for clothing, not for digits) */
+  flip: boolean;
   backend: BackendRequest;
   /** train on the first N training images only (quick runs) */
   limit?: number;
@@ -53,7 +56,7 @@ export interface RunOptions {
 
 export const RUN_DEFAULTS: RunOptions = {
   config: 'A', data: 'mnist', width: 0.25, input: 32, fcWidth: 256, dropout: 0.5, init: 'glorot', epochs: 12, batch: 64,
-  lr: 0.01, momentum: 0.9, weightDecay: 5e-4, patience: 1, seed: 1, resume: false, augment: true, backend: 'auto',
+  lr: 0.01, momentum: 0.9, weightDecay: 5e-4, patience: 1, seed: 1, resume: false, augment: true, flip: false, backend: 'auto',
 };
 
 export interface RunResult extends FitResult {
@@ -84,8 +87,9 @@ export async function runTraining(options: Partial<RunOptions>): Promise<RunResu
   const mean = channelMean(Array.from({ length: train.length }, (_, i) => train.get(i).image)).map((m) => m * PIXEL_SCALE);
   const toPixels = (img: Image) => scale(img, PIXEL_SCALE);
   const evalTransform = (img: Image) => subtractMean(toPixels(pad(img, o.input)), mean);
-  const trainTransform = o.augment
-    ? (img: Image, rng: Rng) => subtractMean(toPixels(randomCrop(pad(img, o.input + 4), o.input, rng)), mean)
+  const place = o.augment ? (img: Image, rng: Rng) => randomCrop(pad(img, o.input + 4), o.input, rng) : (img: Image) => pad(img, o.input);
+  const trainTransform = o.augment || o.flip
+    ? (img: Image, rng: Rng) => subtractMean(toPixels(place(o.flip ? randomFlip(img, rng) : img, rng)), mean)
     : evalTransform;
   const model = Vgg.config(o.config, {
     numClasses: train.numClasses, inputSize: o.input, inputChannels: C, widthMultiplier: o.width,
