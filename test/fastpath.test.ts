@@ -11,7 +11,10 @@
  * Shapes cover odd sizes, batch > 1, a single channel, 1×1 and 3×3, M/N/K that are not
  * multiples of the 4×8 tile or the cache blocks, fewer channels than threads, jobs big
  * enough to run on 2 threads (above fastpath's 2^21 multiply-adds), several im2col bands
- * (the VGG shape) and several weight blocks (In·Out above 2^22).
+ * (the VGG shape) and several weight blocks (In·Out above 2^22). Each 3×3 convolution runs
+ * three ways: 'auto' (Winograd F(2×2, 3×3) from 16 channels in and out), and im2col and
+ * Winograd forced on every shape (single channel, 1×1 images, tiles past odd edges, several
+ * bands of tile rows). Small images with N > 1 run several to a GEMM, in one group or more.
  */
 import test from 'tape';
 import type { Mode } from '../lib/backend.js';
@@ -38,6 +41,11 @@ const CONV_SHAPES: conv.Conv2dDims[] = [
   { N: 1, Cin: 1, Cout: 64, H: 97, W: 101, K: 3 }, // one input channel for 2 threads
   { N: 3, Cin: 130, Cout: 67, H: 17, W: 19, K: 1 }, // 1×1 on 2 threads, K = 130 not a multiple of 4
   { N: 1, Cin: 64, Cout: 64, H: 56, W: 56, K: 3 }, // VGG conv2_x at 112 px input: two im2col bands
+  { N: 2, Cin: 16, Cout: 20, H: 15, W: 9, K: 3 }, // Winograd under 'auto': odd H and W, tiles past the edge
+  { N: 1, Cin: 32, Cout: 32, H: 5, W: 2047, K: 3 }, // Winograd: three tile rows in two bands (WINOGRAD_BAND_FLOATS)
+  { N: 3, Cin: 32, Cout: 32, H: 56, W: 56, K: 3 }, // Winograd: two images side by side in a band, then one
+  { N: 5, Cin: 128, Cout: 24, H: 16, W: 16, K: 3 }, // small images, several to a GEMM: groups of 3 and 2 (im2col)
+  { N: 4, Cin: 256, Cout: 40, H: 6, W: 5, K: 1 }, // 1×1 on small images, several to a GEMM
 ];
 
 const LINEAR_SHAPES: fc.LinearDims[] = [
@@ -119,21 +127,24 @@ export function registerFastPathTests(): void {
     for (const threads of [1, 2]) {
       const config = `${simd}, ${threads} thread${threads > 1 ? 's' : ''}`;
 
-      test(`[wasm ${config}] conv2d forward and backward against the float64 reference`, async (t) => {
-        const info = await fast.initFastPath({ simd, threads });
-        t.deepEqual(info, { simd, threads }, `runs ${config}`);
+      for (const conv3x3 of ['auto', 'im2col', 'winograd'] as const) {
+      test(`[wasm ${config}, 3×3 ${conv3x3}] conv2d forward and backward against the float64 reference`, async (t) => {
+        const info = await fast.initFastPath({ simd, threads, conv3x3 });
+        t.deepEqual(info, { simd, threads, conv3x3 }, `runs ${config}, 3×3 convolutions by ${conv3x3}`);
         for (const d of CONV_SHAPES) {
+          if (conv3x3 !== 'auto' && d.K !== 3) continue;
           const c = convCase(d);
-          const what = `${dimsText(d)}; ${config}`;
+          const what = `${dimsText(d)}; ${config}, 3×3 ${conv3x3}`;
           expectClose(t, await fast.conv2dForward(c.x, c.w, c.b, d), c.y, { family: CONV, pass: 'forward', mode, what });
           expectClose(t, await fast.conv2dBackwardInput(c.dy, c.w, d), c.dx, { family: CONV, pass: 'backward input', mode, what });
           expectClose(t, await fast.conv2dBackwardWeight(c.dy, c.x, d), c.dw, { family: CONV, pass: 'backward weight', mode, what });
           expectClose(t, await fast.conv2dBackwardBias(c.dy, d), c.db, { family: CONV, pass: 'backward bias', mode, what });
         }
       });
+      }
 
       test(`[wasm ${config}] linear forward and backward against the float64 reference`, async (t) => {
-        await fast.initFastPath({ simd, threads });
+        await fast.initFastPath({ simd, threads, conv3x3: 'auto' });
         for (const d of LINEAR_SHAPES) {
           const c = linearCase(d);
           const what = `${dimsText(d)}; ${config}`;

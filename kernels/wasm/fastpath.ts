@@ -45,7 +45,10 @@ import type { PoolDims } from '../maxpool2d.js';
 interface GemmModule {
   gemm(M: number, N: number, K: number, a: number, rsA: number, csA: number, b: number, rsB: number, csB: number,
     c: number, ldc: number, accumulate: number, scratch: number): void;
-  im2col(x: number, C: number, H: number, W: number, k: number, y0: number, rows: number, col: number): void;
+  im2col(x: number, C: number, H: number, W: number, k: number, y0: number, rows: number, col: number, ldcol: number): void;
+  batchPlanes(src: number, g: number, C: number, P: number, c0: number, count: number, dst: number): void;
+  unbatchPlanes(src: number, g: number, C: number, P: number, c0: number, count: number, dst: number, bias: number, hasBias: number): void;
+  flipFilters(w: number, Cout: number, Cin: number, k: number, c0: number, count: number, out: number): void;
   col2imAdd(col: number, C: number, H: number, W: number, k: number, y0: number, rows: number, dx: number): void;
   gemmScratchBytes(): number;
   heapBase(): number;
@@ -59,10 +62,15 @@ interface GemmModule {
   sum(a: number, n: number): number;
   sgdUpdate(p: number, g: number, v: number, param: number, velocity: number, n: number, lr: number, momentum: number, weightDecay: number): void;
   dropoutApply(a: number, keep: number, scale: number, out: number, n: number): void;
+  winogradPad(x: number, c0: number, count: number, H: number, W: number, xp: number, Hp: number, Wp: number): void;
+  winogradInput(xp: number, c0: number, count: number, Hp: number, Wp: number, i0: number, rows: number, twp: number, v: number, ldv: number, xiStride: number): void;
+  winogradOutput(m: number, co0: number, count: number, ldm: number, xiStride: number, i0: number, rows: number, twp: number,
+    y: number, H: number, W: number, bias: number, hasBias: number): void;
+  winogradWeights(w: number, Cout: number, Cin: number, co0: number, count: number, u: number, flip: number): void;
 }
 
 /** One call of an export of the module; a thread's part of a job is a list of them. */
-type Call = ['gemm' | 'im2col' | 'col2imAdd', ...number[]];
+type Call = ['gemm' | 'im2col' | 'col2imAdd' | 'batchPlanes' | 'unbatchPlanes' | 'flipFilters' | 'winogradPad' | 'winogradInput' | 'winogradOutput' | 'winogradWeights', ...number[]];
 
 export type SimdBuild = 'relaxed' | 'mul+add';
 
@@ -71,12 +79,21 @@ export interface FastPathOptions {
   threads?: number;
   /** 'auto' (default): relaxed SIMD (FMA) where the engine accepts it, else mul + add */
   simd?: SimdBuild | 'auto';
+  /**
+   * How 3×3 convolutions compute their forward pass and their gradient to the input:
+   * 'auto' (default) Winograd F(2×2, 3×3) where both channel counts are at least
+   * WINOGRAD_MIN_CHANNELS, else im2col + GEMM; or always one of the two.
+   */
+  conv3x3?: Conv3x3Algorithm | 'auto';
 }
+
+export type Conv3x3Algorithm = 'im2col' | 'winograd';
 
 export interface FastPathInfo {
   /** which build runs: f32x4.relaxed_madd, or f32x4 mul + add */
   simd: SimdBuild;
   threads: number;
+  conv3x3: Conv3x3Algorithm | 'auto';
 }
 
 /** The memory's limit in 64 KiB pages (2 GiB): at most the maximum that scripts/build-wasm.mjs builds in. */
@@ -85,6 +102,14 @@ const MAXIMUM_PAGES = 32768;
 const BAND_FLOATS = 1 << 20;
 /** The most floats of a linear layer's weight held in the memory at once (16 MiB). */
 const WEIGHT_BLOCK_FLOATS = 1 << 22;
+/** Winograd's transforms cost about as much as its GEMMs save below this many channels in or out (the first layer has 3) */
+export const WINOGRAD_MIN_CHANNELS = 16;
+/** The most floats of one band's transformed input and GEMM results (V and M, 8 MiB) */
+const WINOGRAD_BAND_FLOATS = 1 << 21;
+/** the fewest tiles in a batch for which the filters' transform pays off under 'auto' */
+const WINOGRAD_MIN_TILES = 128;
+/** Images of at most this many pixels run several to a GEMM, their pixels side by side, so that its columns are not too few */
+const BATCH_PIXELS = 512;
 /** Below this many multiply-adds a job runs on one thread (2 threads break even near 2 M here, ~0.2 ms). */
 const MIN_PARALLEL_MACS = 1 << 21;
 
@@ -173,6 +198,7 @@ interface FastPath {
   scratch: number[];
   /** where the buffers of a call start */
   heap: number;
+  conv3x3: Conv3x3Algorithm | 'auto';
 }
 
 let state: FastPath | null = null;
@@ -201,7 +227,7 @@ function open(simd: SimdBuild, threads: number): FastPath {
   const module = new WebAssembly.Module(bytes);
   const memory = new WebAssembly.Memory({ initial: 1, maximum: MAXIMUM_PAGES, shared: true });
   const m = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmModule;
-  const fp: FastPath = { simd, module, memory, m, helpers: [], scratch: [], heap: 0 };
+  const fp: FastPath = { simd, module, memory, m, helpers: [], scratch: [], heap: 0, conv3x3: 'auto' };
   setThreads(fp, threads);
   warmUp(fp);
   return fp;
@@ -217,7 +243,10 @@ function warmUp(fp: FastPath): void {
   const m = fp.m;
   for (let i = 0; i < 200; i++) {
     m.gemm(64, 64, 64, a, 64, 1, b, 64, 1, c, 64, 0, fp.scratch[0]);
-    m.im2col(a, 4, 8, 8, 3, 0, 8, col);
+    m.im2col(a, 4, 8, 8, 3, 0, 8, col, 64);
+    m.batchPlanes(a, 4, 4, 13, 0, 4, b);
+    m.unbatchPlanes(b, 4, 4, 13, 0, 4, c, a, i & 1);
+    m.flipFilters(a, 8, 8, 3, 0, 8, b);
     m.col2imAdd(col, 4, 8, 8, 3, 0, 8, c);
     m.reluForward(a, c, 1023);
     m.reluBackward(a, b, c, 1023);
@@ -229,6 +258,10 @@ function warmUp(fp: FastPath): void {
     m.sum(a, 1023);
     m.sgdUpdate(a, b, c, col, c, 1023, 0.01, 0.9, 5e-4);
     m.dropoutApply(a, b, 2, c, 1023);
+    m.winogradWeights(a, 4, 4, 0, 4, b, i & 1);
+    m.winogradPad(a, 0, 4, 7, 7, col, 10, 10);
+    m.winogradInput(col, 0, 4, 10, 10, 0, 4, 4, b, 16, 64);
+    m.winogradOutput(b, 0, 4, 16, 64, 0, 4, 4, c, 7, 7, a, 1);
   }
 }
 
@@ -269,14 +302,17 @@ function configure(options: FastPathOptions): FastPathInfo {
     state.helpers.forEach((h) => h.terminate());
     state = null;
   }
+  const conv3x3 = options.conv3x3 ?? 'auto';
+  if (!['auto', 'im2col', 'winograd'].includes(conv3x3)) throw new Error(`initFastPath: conv3x3 must be 'auto', 'im2col' or 'winograd', got '${String(conv3x3)}'`);
   if (state) setThreads(state, threads);
   else state = open(simd, threads);
+  state.conv3x3 = conv3x3;
   return getFastPathInfo()!;
 }
 
 /** The build and the thread count that run, or null before the fast path has started. */
 export function getFastPathInfo(): FastPathInfo | null {
-  return state && { simd: state.simd, threads: state.helpers.length + 1 };
+  return state && { simd: state.simd, threads: state.helpers.length + 1, conv3x3: state.conv3x3 };
 }
 
 /**
@@ -392,7 +428,7 @@ function colOf(d: Conv2dDims, x: number, c0: number, count: number, rows: Range,
   const HW = d.H * d.W;
   if (d.K === 1) return { calls: [], op: { at: x + (c0 * HW + rows.start * d.W) * 4, rs: HW, cs: 1 } };
   return {
-    calls: [['im2col', x + c0 * HW * 4, count, d.H, d.W, d.K, rows.start, rows.count, col]],
+    calls: [['im2col', x + c0 * HW * 4, count, d.H, d.W, d.K, rows.start, rows.count, col, rows.count * d.W]],
     op: { at: col, rs: rows.count * d.W, cs: 1 },
   };
 }
@@ -401,9 +437,161 @@ function convMacs(d: Conv2dDims): number {
   return d.Cout * d.Cin * d.K * d.K * d.H * d.W;
 }
 
+/** the tiles of F(2×2, 3×3) over an H × W output: th rows of twp (a multiple of 4: four tiles are transformed at once) */
+function winogradTiles(H: number, W: number): { th: number; twp: number } {
+  return { th: Math.ceil(H / 2), twp: Math.ceil(Math.ceil(W / 2) / 4) * 4 };
+}
+
+/**
+ * Whether a convolution runs by Winograd's F(2×2, 3×3) (winograd.as) rather than im2col +
+ * GEMM. Under 'auto': a 3×3 kernel with at least WINOGRAD_MIN_CHANNELS channels in and out,
+ * where the 2.25× fewer multiply-adds still save 1.5× after the tiles that hang over the
+ * image's edge (4×4 images fill half of their tiles), and with at least WINOGRAD_MIN_TILES
+ * tiles in the batch to pay for the filters' transform (a 14×14 image alone does not).
+ */
+function useWinograd(fp: FastPath, d: Conv2dDims): boolean {
+  if (d.K !== 3 || fp.conv3x3 === 'im2col') return false;
+  if (fp.conv3x3 === 'winograd') return true;
+  const { th, twp } = winogradTiles(d.H, d.W);
+  const saving = (2.25 * d.H * d.W) / (4 * th * twp);
+  return d.Cin >= WINOGRAD_MIN_CHANNELS && d.Cout >= WINOGRAD_MIN_CHANNELS && saving >= 1.5 && d.N * th * twp >= WINOGRAD_MIN_TILES;
+}
+
+/**
+ * A stride-1 "same" 3×3 convolution by Winograd's F(2×2, 3×3) (see winograd.as): src
+ * [N, cin, H, W] into [N, cout, H, W]. The forward pass convolves x with w [cout][cin] and
+ * adds the bias; the gradient to the input (flip) convolves dy with w [cin][cout] turned
+ * by 180°, in and out swapped. Work runs in bands whose transformed input and GEMM results
+ * fit WINOGRAD_BAND_FLOATS: several whole images when they are small (their tiles side by
+ * side in the GEMMs' columns), else bands of one image's tile rows. Threads: the filters'
+ * transform by rows of w; then per band, the input's transform by channels, and the 16
+ * GEMMs and the output's transform by output channels.
+ */
+async function winogradConv(fp: FastPath, src: Float32Array, cin: number, cout: number, w: Float32Array, bias: Float32Array | null,
+  flip: boolean, d: Conv2dDims): Promise<Float32Array> {
+  const { N, H, W } = d;
+  const HW = H * W, inPer = cin * HW, outPer = cout * HW;
+  const { th, twp } = winogradTiles(H, W);
+  const Hp = 2 * th + 2, Wp = 2 * twp + 2, padPer = cin * Hp * Wp;
+  const fitRows = Math.max(1, Math.floor(WINOGRAD_BAND_FLOATS / (16 * (cin + cout) * twp)));
+  const [images, bandRows] = fitRows >= th ? [Math.min(N, Math.floor(fitRows / th)), th] : [1, fitRows];
+  const ld = images * bandRows * twp;
+  const [wAt, bAt, uAt, xAt, xpAt, vAt, mAt, yAt] = place(fp, w.length, bias?.length ?? 0, 16 * cin * cout, images * inPer,
+    images * padPer, 16 * cin * ld, 16 * cout * ld, images * outPer);
+  view(fp, wAt, w.length).set(w);
+  if (bias) view(fp, bAt, bias.length).set(bias);
+  const threads = threadsFor(fp, convMacs(d));
+  const [wRows, wCols] = flip ? [cin, cout] : [cout, cin];
+  await runParts(fp, split(wRows, threads).map((p): Call[] => [['winogradWeights', wAt, wRows, wCols, p.start, p.count, uAt, flip ? 1 : 0]]));
+  const y = new Float32Array(N * outPer);
+  for (let n0 = 0; n0 < N; n0 += images) {
+    const g = Math.min(images, N - n0);
+    view(fp, xAt, g * inPer).set(src.subarray(n0 * inPer, (n0 + g) * inPer));
+    for (let i0 = 0; i0 < th; i0 += bandRows) {
+      const rows = Math.min(bandRows, th - i0);
+      const each = Array.from({ length: g }, (_, k) => k);
+      const tileAt = (buffer: number, k: number) => buffer + k * rows * twp * 4; // image k's first tile in a band of V or M
+      await runParts(fp, split(cin, threads).map((p): Call[] => each.flatMap((k): Call[] => [
+        ...(i0 === 0 ? [['winogradPad', xAt + k * inPer * 4, p.start, p.count, H, W, xpAt + k * padPer * 4, Hp, Wp] as Call] : []),
+        ['winogradInput', xpAt + k * padPer * 4, p.start, p.count, Hp, Wp, i0, rows, twp, tileAt(vAt, k), ld, cin * ld],
+      ])));
+      await runParts(fp, split(cout, threads, 4).map((p, t): Call[] => [
+        ...Array.from({ length: 16 }, (_, xi) => gemm(p.count, g * rows * twp, cin, { at: uAt + (xi * cout + p.start) * cin * 4, rs: cin, cs: 1 },
+          { at: vAt + xi * cin * ld * 4, rs: ld, cs: 1 }, mAt + (xi * cout + p.start) * ld * 4, ld, false, fp.scratch[t])),
+        ...each.map((k): Call => ['winogradOutput', tileAt(mAt, k), p.start, p.count, ld, cout * ld, i0, rows, twp, yAt + k * outPer * 4, H, W, bAt, bias ? 1 : 0]),
+      ]));
+    }
+    y.set(view(fp, yAt, g * outPer), n0 * outPer);
+  }
+  return y;
+}
+
+/** the indices [r.start, r.start + r.count) */
+const indices = (r: Range) => Array.from({ length: r.count }, (_, i) => r.start + i);
+
+/** whether a convolution runs several images to a GEMM (small images, more than one) */
+function useBatched(d: Conv2dDims): boolean {
+  return d.N > 1 && d.H * d.W <= BATCH_PIXELS;
+}
+
+/** images per group of batchedConv / batchedConvWeight: their col of `channels` input channels fits BAND_FLOATS */
+function groupSize(d: Conv2dDims, channels: number): number {
+  return Math.max(1, Math.min(d.N, Math.floor(BAND_FLOATS / (channels * d.K * d.K * d.H * d.W))));
+}
+
+/**
+ * A "same" convolution of small images, several to a GEMM: src [N, cin, H, W] into
+ * [N, cout, H, W]. For a group of g images, col [cin·K·K × g·H·W] holds their cols side by
+ * side (a 1×1 convolution: their planes), C = F·col, and C's rows are scattered back to
+ * image-major planes (+ bias). The forward pass uses F = w; the gradient to the input (flip)
+ * F = w turned by 180°, in and out swapped (flipFilters), over dy. Threads: the cols by
+ * images (the planes by channels), then the GEMM and the scatter by output channels.
+ */
+async function batchedConv(fp: FastPath, src: Float32Array, cin: number, cout: number, w: Float32Array, bias: Float32Array | null,
+  flip: boolean, d: Conv2dDims): Promise<Float32Array> {
+  const { N, H, W, K } = d;
+  const HW = H * W, KK = K * K, inPer = cin * HW, outPer = cout * HW;
+  const g = groupSize(d, cin);
+  const [wAt, fAt, bAt, xAt, colAt, cAt, yAt] = place(fp, w.length, flip ? w.length : 0, bias?.length ?? 0, g * inPer,
+    cin * KK * g * HW, cout * g * HW, g * outPer);
+  view(fp, wAt, w.length).set(w);
+  if (bias) view(fp, bAt, bias.length).set(bias);
+  const threads = threadsFor(fp, convMacs(d));
+  if (flip) await runParts(fp, split(cout, threads).map((p): Call[] => [['flipFilters', wAt, cin, cout, K, p.start, p.count, fAt]]));
+  const F = flip ? fAt : wAt;
+  const y = new Float32Array(N * outPer);
+  for (let n0 = 0; n0 < N; n0 += g) {
+    const gg = Math.min(g, N - n0), cols = gg * HW;
+    view(fp, xAt, gg * inPer).set(src.subarray(n0 * inPer, (n0 + gg) * inPer));
+    await runParts(fp, K === 1
+      ? split(cin, threads).map((p): Call[] => [['batchPlanes', xAt, gg, cin, HW, p.start, p.count, colAt]])
+      : split(gg, threads).map((p): Call[] => indices(p).map((k): Call => ['im2col', xAt + k * inPer * 4, cin, H, W, K, 0, H, colAt + k * HW * 4, cols])));
+    await runParts(fp, split(cout, threads, 4).map((p, t): Call[] => [
+      gemm(p.count, cols, cin * KK, { at: F + p.start * cin * KK * 4, rs: cin * KK, cs: 1 }, { at: colAt, rs: cols, cs: 1 }, cAt + p.start * cols * 4, cols, false, fp.scratch[t]),
+      ['unbatchPlanes', cAt, gg, cout, HW, p.start, p.count, yAt, bAt, bias ? 1 : 0],
+    ]));
+    y.set(view(fp, yAt, gg * outPer), n0 * outPer);
+  }
+  return y;
+}
+
+/**
+ * dW = Σ_groups DY·colᵀ for small images, several to a GEMM: DY [Cout × g·H·W] holds the
+ * group's dy planes side by side, col its cols (as in batchedConv), so the GEMM's inner
+ * dimension runs over all their pixels. Threads: the cols by images and DY by channels,
+ * then the GEMM by input channels (columns of dW).
+ */
+async function batchedConvWeight(fp: FastPath, dy: Float32Array, x: Float32Array, d: Conv2dDims): Promise<Float32Array> {
+  const { N, H, W, K, Cin, Cout } = d;
+  const HW = H * W, KK = K * K, inPer = Cin * HW, outPer = Cout * HW, dwLength = Cout * Cin * KK;
+  const g = groupSize(d, Cin);
+  const [dwAt, dyAt, xAt, colAt, dyBatchAt] = place(fp, dwLength, g * outPer, g * inPer, Cin * KK * g * HW, Cout * g * HW);
+  view(fp, dwAt, dwLength).fill(0);
+  const threads = threadsFor(fp, convMacs(d));
+  for (let n0 = 0; n0 < N; n0 += g) {
+    const gg = Math.min(g, N - n0), cols = gg * HW;
+    view(fp, dyAt, gg * outPer).set(dy.subarray(n0 * outPer, (n0 + gg) * outPer));
+    view(fp, xAt, gg * inPer).set(x.subarray(n0 * inPer, (n0 + gg) * inPer));
+    const images = split(gg, threads), inChannels = split(Cin, threads), outChannels = split(Cout, threads);
+    await runParts(fp, Array.from({ length: threads }, (_, t): Call[] => [
+      ...(K === 1
+        ? (inChannels[t] ? [['batchPlanes', xAt, gg, Cin, HW, inChannels[t].start, inChannels[t].count, colAt] as Call] : [])
+        : (images[t] ? indices(images[t]).map((k): Call => ['im2col', xAt + k * inPer * 4, Cin, H, W, K, 0, H, colAt + k * HW * 4, cols]) : [])),
+      ...(outChannels[t] ? [['batchPlanes', dyAt, gg, Cout, HW, outChannels[t].start, outChannels[t].count, dyBatchAt] as Call] : []),
+    ]));
+    await runParts(fp, split(Cin, threads).map((p, t): Call[] => [
+      gemm(Cout, p.count * KK, cols, { at: dyBatchAt, rs: cols, cs: 1 }, { at: colAt + p.start * KK * cols * 4, rs: 1, cs: cols },
+        dwAt + p.start * KK * 4, Cin * KK, true, fp.scratch[t]),
+    ]));
+  }
+  return copyOut(fp, dwAt, dwLength);
+}
+
 /** y_n = W·col(x_n) + b; threads take bands of output rows */
 export function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   return withFastPath(async (fp) => {
+    if (useWinograd(fp, d)) return winogradConv(fp, x, d.Cin, d.Cout, w, b, false, d);
+    if (useBatched(d)) return batchedConv(fp, x, d.Cin, d.Cout, w, b, false, d);
     const HW = d.H * d.W, KK = d.K * d.K, inPer = d.Cin * HW, outPer = d.Cout * HW;
     const parts = split(d.H, threadsFor(fp, convMacs(d)));
     const band = bandRows(d, d.Cin);
@@ -428,6 +616,8 @@ export function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array,
 /** dx_n = col2im(Wᵀ·dy_n); threads take input channels */
 export function conv2dBackwardInput(dy: Float32Array, w: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   return withFastPath(async (fp) => {
+    if (useWinograd(fp, d)) return winogradConv(fp, dy, d.Cout, d.Cin, w, null, true, d);
+    if (useBatched(d)) return batchedConv(fp, dy, d.Cout, d.Cin, w, null, true, d);
     const HW = d.H * d.W, KK = d.K * d.K, inPer = d.Cin * HW, outPer = d.Cout * HW;
     const parts = split(d.Cin, threadsFor(fp, convMacs(d)));
     const bandOf = parts.map((p) => bandRows(d, p.count));
@@ -455,6 +645,7 @@ export function conv2dBackwardInput(dy: Float32Array, w: Float32Array, d: Conv2d
 /** dW = Σ_n dy_n·col(x_n)ᵀ; threads take input channels (columns of dW) */
 export function conv2dBackwardWeight(dy: Float32Array, x: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   return withFastPath(async (fp) => {
+    if (useBatched(d)) return batchedConvWeight(fp, dy, x, d);
     const HW = d.H * d.W, KK = d.K * d.K, inPer = d.Cin * HW, outPer = d.Cout * HW;
     const parts = split(d.Cin, threadsFor(fp, convMacs(d)));
     const bandOf = parts.map((p) => bandRows(d, p.count));

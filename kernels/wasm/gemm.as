@@ -214,14 +214,19 @@ export function gemm(M: usize, N: usize, K: usize, a: usize, rsA: usize, csA: us
   return min(W, W + P - kx);
 }
 
-/** col[C*k*k × rows*W] of output rows y0 .. y0+rows-1 of one image x[C, H, W]; see the header */
-export function im2col(x: usize, C: i32, H: i32, W: i32, k: i32, y0: i32, rows: i32, col: usize): void {
+/**
+ * col[C*k*k × rows*W] of output rows y0 .. y0+rows-1 of one image x[C, H, W]; see the header.
+ * Row r of col starts at col + r*ldcol*4 (ldcol = rows*W when col holds this image alone;
+ * more when the cols of several images sit side by side).
+ */
+export function im2col(x: usize, C: i32, H: i32, W: i32, k: i32, y0: i32, rows: i32, col: usize, ldcol: i32): void {
   const P = (k - 1) / 2;
-  let dst = col;
+  let r = 0;
   for (let c = 0; c < C; c++) {
     for (let ky = 0; ky < k; ky++) {
-      for (let kx = 0; kx < k; kx++) {
+      for (let kx = 0; kx < k; kx++, r++) {
         const first = firstColumn(kx, P), last = lastColumn(kx, P, W);
+        let dst = col + <usize>r * <usize>ldcol * 4;
         for (let oy = y0; oy < y0 + rows; oy++, dst += <usize>W * 4) {
           const iy = oy + ky - P;
           if (iy < 0 || iy >= H || first >= last) {
@@ -233,6 +238,51 @@ export function im2col(x: usize, C: i32, H: i32, W: i32, k: i32, y0: i32, rows: 
           memory.fill(dst + <usize>last * 4, 0, <usize>(W - last) * 4);
         }
       }
+    }
+  }
+}
+
+/**
+ * Planes c0 .. c0+count-1 of g images src[g][C][P] side by side: dst[c][n*P + p] =
+ * src[n][c][p] (dst is [C × g*P]), so that a GEMM runs over the pixels of g small images at once.
+ */
+export function batchPlanes(src: usize, g: i32, C: i32, P: i32, c0: i32, count: i32, dst: usize): void {
+  const bytes = <usize>P * 4;
+  for (let c = c0; c < c0 + count; c++) {
+    for (let n = 0; n < g; n++) memory.copy(dst + <usize>(c * g + n) * bytes, src + <usize>(n * C + c) * bytes, bytes);
+  }
+}
+
+/** batchPlanes' inverse, plus bias[c] when hasBias: dst[n][c][p] = src[c][n*P + p] (+ bias[c]) */
+export function unbatchPlanes(src: usize, g: i32, C: i32, P: i32, c0: i32, count: i32, dst: usize, bias: usize, hasBias: bool): void {
+  const bytes = <usize>P * 4;
+  for (let c = c0; c < c0 + count; c++) {
+    const b = hasBias ? load<f32>(bias + <usize>c * 4) : <f32>0;
+    const bv = f32x4.splat(b);
+    for (let n = 0; n < g; n++) {
+      const from = src + <usize>(c * g + n) * bytes, to = dst + <usize>(n * C + c) * bytes;
+      if (!hasBias) {
+        memory.copy(to, from, bytes);
+        continue;
+      }
+      let i: usize = 0;
+      for (; i + 16 <= bytes; i += 16) v128.store(to + i, f32x4.add(v128.load(from + i), bv));
+      for (; i < bytes; i += 4) store<f32>(to + i, load<f32>(from + i) + b);
+    }
+  }
+}
+
+/**
+ * The filters of the gradient to the input as a forward convolution: out[ci][co][kk] =
+ * w[co][ci][k*k-1-kk] (w: [Cout][Cin][k][k]; turned by 180°, in and out swapped), for
+ * ci in [c0, c0+count).
+ */
+export function flipFilters(w: usize, Cout: i32, Cin: i32, k: i32, c0: i32, count: i32, out: usize): void {
+  const kk = k * k;
+  for (let ci = c0; ci < c0 + count; ci++) {
+    for (let co = 0; co < Cout; co++) {
+      const from = w + <usize>((co * Cin + ci) * kk) * 4, to = out + <usize>((ci * Cout + co) * kk) * 4;
+      for (let t = 0; t < kk; t++) store<f32>(to + <usize>t * 4, load<f32>(from + <usize>(kk - 1 - t) * 4));
     }
   }
 }

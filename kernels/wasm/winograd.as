@@ -1,0 +1,233 @@
+/**
+ * Winograd's minimal filtering F(2×2, 3×3) for a stride-1 "same" 3×3 convolution (Lavin &
+ * Gray 2015, "Fast Algorithms for Convolutional Neural Networks", which benchmarked VGG's
+ * layers). Each 2×2 block of outputs (a tile) is computed from a 4×4 block of input as
+ *
+ *   Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A      g: a 3×3 filter, d: the 4×4 input block
+ *
+ *        ⎡1  0 -1  0⎤        ⎡1    0    0 ⎤        ⎡1  1  1  0⎤
+ *   Bᵀ = ⎢0  1  1  0⎥    G = ⎢½    ½    ½ ⎥   Aᵀ = ⎣0  1 -1 -1⎦
+ *        ⎢0 -1  1  0⎥        ⎢½   -½    ½ ⎥
+ *        ⎣0  1  0 -1⎦        ⎣0    0    1 ⎦
+ *
+ * Summed over input channels, the ⊙ becomes 16 independent GEMMs, one per element ξ of the
+ * 4×4 transformed tile: M[ξ][co][t] = Σ_c U[ξ][co][c] · V[ξ][c][t], with U = G g Gᵀ (the
+ * weights, transformed once per call) and V = Bᵀ d B (the input, per tile t). That is
+ * 16 multiply-adds per tile and channel pair instead of the 36 of a direct convolution:
+ * 2.25× fewer. kernels/wasm/fastpath.ts runs the GEMMs with gemm.as and this file's three
+ * transforms around them.
+ *
+ * Layouts (byte addresses, sizes and strides in f32 elements, as in gemm.as):
+ *   xp   a padded image [C][Hp][Wp]: xp(r, s) = x(r-1, s-1), zero outside x; Hp = 2·th + 2,
+ *        Wp = 2·twp + 2, where th × tw are the tiles that cover the H × W output and twp is
+ *        tw rounded up to a multiple of 4 (four tiles of a row are transformed at once; the
+ *        extra tiles read zeros and their outputs are dropped).
+ *   tile (i, j) reads xp rows 2i .. 2i+3, columns 2j .. 2j+3, and writes y rows 2i, 2i+1,
+ *        columns 2j, 2j+1 (those inside H × W).
+ *   V    [16][C][ldv]: element (ξ, c, t) at v + (ξ·ξStride + c·ldv + t)·4, with the tiles of
+ *        tile rows i0 .. i0+rows-1 at t = (i - i0)·twp + j.
+ *   M    [16][Cout][ldm], the same for the GEMMs' results.
+ *   U    [16][rows][cols]: U[ξ][co][c] for a forward convolution; see winogradWeights.
+ * Rounding: the transforms' coefficients (0, ±½, ±1) are exact in f32, and the error
+ * measured against the float64 reference is of the order of a direct convolution's (the
+ * tests check it at 1e-5 normalized, like every kernel).
+ */
+
+const HALF: f32 = 0.5;
+
+// @ts-ignore: decorator
+@inline function even(a: v128, b: v128): v128 {
+  return f32x4.shuffle(a, b, 0, 2, 4, 6);
+}
+// @ts-ignore: decorator
+@inline function odd(a: v128, b: v128): v128 {
+  return f32x4.shuffle(a, b, 1, 3, 5, 7);
+}
+
+/** xp[c] for c in [c0, c0+count) = image x[c] (H × W) placed at row 1, column 1 of a zeroed Hp × Wp plane */
+export function winogradPad(x: usize, c0: i32, count: i32, H: i32, W: i32, xp: usize, Hp: i32, Wp: i32): void {
+  for (let c = c0; c < c0 + count; c++) {
+    const plane = xp + <usize>(c * Hp * Wp) * 4;
+    memory.fill(plane, 0, <usize>(Hp * Wp) * 4);
+    for (let r = 0; r < H; r++) {
+      memory.copy(plane + <usize>((r + 1) * Wp + 1) * 4, x + <usize>((c * H + r) * W) * 4, <usize>W * 4);
+    }
+  }
+}
+
+/**
+ * V[ξ][c][t] = (Bᵀ d B)[ξ] for channels [c0, c0+count) and tile rows i0 .. i0+rows-1 of the
+ * padded image xp, four tiles of a row at a time (one per SIMD lane).
+ */
+export function winogradInput(xp: usize, c0: i32, count: i32, Hp: i32, Wp: i32, i0: i32, rows: i32, twp: i32,
+  v: usize, ldv: i32, xiStride: i32): void {
+  const rowBytes = <usize>Wp * 4;
+  const xiBytes = <usize>xiStride * 4;
+  for (let c = c0; c < c0 + count; c++) {
+    for (let i = i0; i < i0 + rows; i++) {
+      const top = xp + <usize>((c * Hp + 2 * i) * Wp) * 4;
+      let out = v + <usize>(c * ldv + (i - i0) * twp) * 4;
+      for (let j = 0; j < twp; j += 4, out += 16) {
+        // column k of the four tiles' blocks, in row r: xp(2i+r, 2(j+lane)+k)
+        let at = top + <usize>(2 * j) * 4;
+        let a0 = v128.load(at), a1 = v128.load(at, 16), b0 = v128.load(at, 8), b1 = v128.load(at, 24);
+        const d00 = even(a0, a1), d01 = odd(a0, a1), d02 = even(b0, b1), d03 = odd(b0, b1);
+        at += rowBytes;
+        a0 = v128.load(at); a1 = v128.load(at, 16); b0 = v128.load(at, 8); b1 = v128.load(at, 24);
+        const d10 = even(a0, a1), d11 = odd(a0, a1), d12 = even(b0, b1), d13 = odd(b0, b1);
+        at += rowBytes;
+        a0 = v128.load(at); a1 = v128.load(at, 16); b0 = v128.load(at, 8); b1 = v128.load(at, 24);
+        const d20 = even(a0, a1), d21 = odd(a0, a1), d22 = even(b0, b1), d23 = odd(b0, b1);
+        at += rowBytes;
+        a0 = v128.load(at); a1 = v128.load(at, 16); b0 = v128.load(at, 8); b1 = v128.load(at, 24);
+        const d30 = even(a0, a1), d31 = odd(a0, a1), d32 = even(b0, b1), d33 = odd(b0, b1);
+        // Bᵀ d: rows
+        const t00 = f32x4.sub(d00, d20), t01 = f32x4.sub(d01, d21), t02 = f32x4.sub(d02, d22), t03 = f32x4.sub(d03, d23);
+        const t10 = f32x4.add(d10, d20), t11 = f32x4.add(d11, d21), t12 = f32x4.add(d12, d22), t13 = f32x4.add(d13, d23);
+        const t20 = f32x4.sub(d20, d10), t21 = f32x4.sub(d21, d11), t22 = f32x4.sub(d22, d12), t23 = f32x4.sub(d23, d13);
+        const t30 = f32x4.sub(d10, d30), t31 = f32x4.sub(d11, d31), t32 = f32x4.sub(d12, d32), t33 = f32x4.sub(d13, d33);
+        // (Bᵀ d) B: columns; ξ = 4ρ + κ
+        let o = out;
+        v128.store(o, f32x4.sub(t00, t02)); o += xiBytes;
+        v128.store(o, f32x4.add(t01, t02)); o += xiBytes;
+        v128.store(o, f32x4.sub(t02, t01)); o += xiBytes;
+        v128.store(o, f32x4.sub(t01, t03)); o += xiBytes;
+        v128.store(o, f32x4.sub(t10, t12)); o += xiBytes;
+        v128.store(o, f32x4.add(t11, t12)); o += xiBytes;
+        v128.store(o, f32x4.sub(t12, t11)); o += xiBytes;
+        v128.store(o, f32x4.sub(t11, t13)); o += xiBytes;
+        v128.store(o, f32x4.sub(t20, t22)); o += xiBytes;
+        v128.store(o, f32x4.add(t21, t22)); o += xiBytes;
+        v128.store(o, f32x4.sub(t22, t21)); o += xiBytes;
+        v128.store(o, f32x4.sub(t21, t23)); o += xiBytes;
+        v128.store(o, f32x4.sub(t30, t32)); o += xiBytes;
+        v128.store(o, f32x4.add(t31, t32)); o += xiBytes;
+        v128.store(o, f32x4.sub(t32, t31)); o += xiBytes;
+        v128.store(o, f32x4.sub(t31, t33));
+      }
+    }
+  }
+}
+
+/** writes lanes [0, n) of a (n < 4) as floats from `at` */
+// @ts-ignore: decorator
+@inline function storeLanes(at: usize, a: v128, n: i32): void {
+  if (n > 0) store<f32>(at, f32x4.extract_lane(a, 0));
+  if (n > 1) store<f32>(at, f32x4.extract_lane(a, 1), 4);
+  if (n > 2) store<f32>(at, f32x4.extract_lane(a, 2), 8);
+}
+
+/** one output row of four tiles (2·4 values, tile-major pairs) at columns 2j .. 2j+7 of a row of y, clipped to W */
+// @ts-ignore: decorator
+@inline function storeOutputRow(at: usize, left: v128, right: v128, j: i32, W: i32): void {
+  const lo = f32x4.shuffle(left, right, 0, 4, 1, 5);
+  const hi = f32x4.shuffle(left, right, 2, 6, 3, 7);
+  const room = W - 2 * j;
+  if (room >= 8) {
+    v128.store(at, lo);
+    v128.store(at, hi, 16);
+  } else if (room >= 4) {
+    v128.store(at, lo);
+    storeLanes(at + 16, hi, room - 4);
+  } else {
+    storeLanes(at, lo, room);
+  }
+}
+
+/**
+ * y[co] (H × W, plus bias[co] when hasBias) = Aᵀ M A for output channels [co0, co0+count)
+ * and tile rows i0 .. i0+rows-1, four tiles at a time; outputs outside H × W are dropped.
+ */
+export function winogradOutput(m: usize, co0: i32, count: i32, ldm: i32, xiStride: i32, i0: i32, rows: i32, twp: i32,
+  y: usize, H: i32, W: i32, bias: usize, hasBias: bool): void {
+  const xiBytes = <usize>xiStride * 4;
+  for (let co = co0; co < co0 + count; co++) {
+    const b = hasBias ? v128.load32_splat(bias + <usize>co * 4) : f32x4.splat(0);
+    for (let i = i0; i < i0 + rows; i++) {
+      const row0 = y + <usize>((co * H + 2 * i) * W) * 4;
+      const second = 2 * i + 1 < H;
+      let src = m + <usize>(co * ldm + (i - i0) * twp) * 4;
+      for (let j = 0; j < twp && 2 * j < W; j += 4, src += 16) {
+        let s = src;
+        const m00 = v128.load(s); s += xiBytes; const m01 = v128.load(s); s += xiBytes;
+        const m02 = v128.load(s); s += xiBytes; const m03 = v128.load(s); s += xiBytes;
+        const m10 = v128.load(s); s += xiBytes; const m11 = v128.load(s); s += xiBytes;
+        const m12 = v128.load(s); s += xiBytes; const m13 = v128.load(s); s += xiBytes;
+        const m20 = v128.load(s); s += xiBytes; const m21 = v128.load(s); s += xiBytes;
+        const m22 = v128.load(s); s += xiBytes; const m23 = v128.load(s); s += xiBytes;
+        const m30 = v128.load(s); s += xiBytes; const m31 = v128.load(s); s += xiBytes;
+        const m32 = v128.load(s); s += xiBytes; const m33 = v128.load(s);
+        // Aᵀ M: rows
+        const s00 = f32x4.add(f32x4.add(m00, m10), m20), s01 = f32x4.add(f32x4.add(m01, m11), m21);
+        const s02 = f32x4.add(f32x4.add(m02, m12), m22), s03 = f32x4.add(f32x4.add(m03, m13), m23);
+        const s10 = f32x4.sub(f32x4.sub(m10, m20), m30), s11 = f32x4.sub(f32x4.sub(m11, m21), m31);
+        const s12 = f32x4.sub(f32x4.sub(m12, m22), m32), s13 = f32x4.sub(f32x4.sub(m13, m23), m33);
+        // (Aᵀ M) A: columns
+        const y00 = f32x4.add(f32x4.add(f32x4.add(s00, s01), s02), b);
+        const y01 = f32x4.add(f32x4.sub(f32x4.sub(s01, s02), s03), b);
+        storeOutputRow(row0 + <usize>(2 * j) * 4, y00, y01, j, W);
+        if (second) {
+          const y10 = f32x4.add(f32x4.add(f32x4.add(s10, s11), s12), b);
+          const y11 = f32x4.add(f32x4.sub(f32x4.sub(s11, s12), s13), b);
+          storeOutputRow(row0 + <usize>(W + 2 * j) * 4, y10, y11, j, W);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * U = G g Gᵀ for the filters w[co][c] (w: [Cout][Cin][3][3]) with co in [co0, co0+count).
+ * flip = 0 (forward): g = w[co][c], stored at U[ξ][co][c] (U is [16][Cout][Cin]).
+ * flip = 1 (gradient to the input, a "same" convolution of dy with the filters turned by
+ * 180° and in/out swapped): g = w[co][c] rotated 180°, stored at U[ξ][c][co] ([16][Cin][Cout]).
+ */
+export function winogradWeights(w: usize, Cout: i32, Cin: i32, co0: i32, count: i32, u: usize, flip: bool): void {
+  const xiBytes = <usize>(Cout * Cin) * 4;
+  // loops ordered so that each of the 16 planes of U is written sequentially
+  if (flip) {
+    for (let c = 0; c < Cin; c++) {
+      for (let co = co0; co < co0 + count; co++) filterTransform(w + <usize>((co * Cin + c) * 9) * 4, u + <usize>(c * Cout + co) * 4, xiBytes, true);
+    }
+  } else {
+    for (let co = co0; co < co0 + count; co++) {
+      for (let c = 0; c < Cin; c++) filterTransform(w + <usize>((co * Cin + c) * 9) * 4, u + <usize>(co * Cin + c) * 4, xiBytes, false);
+    }
+  }
+}
+
+/** G g Gᵀ of the 3×3 filter at g (turned by 180° when flip), its element ξ stored at o + ξ·xiBytes */
+// @ts-ignore: decorator
+@inline function filterTransform(g: usize, o: usize, xiBytes: usize, flip: bool): void {
+  let g00 = load<f32>(g), g01 = load<f32>(g, 4), g02 = load<f32>(g, 8);
+  let g10 = load<f32>(g, 12), g11 = load<f32>(g, 16), g12 = load<f32>(g, 20);
+  let g20 = load<f32>(g, 24), g21 = load<f32>(g, 28), g22 = load<f32>(g, 32);
+  if (flip) {
+    let t = g00; g00 = g22; g22 = t;
+    t = g01; g01 = g21; g21 = t;
+    t = g02; g02 = g20; g20 = t;
+    t = g10; g10 = g12; g12 = t;
+  }
+  // G g (4×3), column by column
+  const q00 = g00, q01 = g01, q02 = g02;
+  const q10 = HALF * (g00 + g10 + g20), q11 = HALF * (g01 + g11 + g21), q12 = HALF * (g02 + g12 + g22);
+  const q20 = HALF * (g00 - g10 + g20), q21 = HALF * (g01 - g11 + g21), q22 = HALF * (g02 - g12 + g22);
+  const q30 = g20, q31 = g21, q32 = g22;
+  // (G g) Gᵀ, row by row: ξ = 4ρ + κ
+  store<f32>(o, q00); o += xiBytes;
+  store<f32>(o, HALF * (q00 + q01 + q02)); o += xiBytes;
+  store<f32>(o, HALF * (q00 - q01 + q02)); o += xiBytes;
+  store<f32>(o, q02); o += xiBytes;
+  store<f32>(o, q10); o += xiBytes;
+  store<f32>(o, HALF * (q10 + q11 + q12)); o += xiBytes;
+  store<f32>(o, HALF * (q10 - q11 + q12)); o += xiBytes;
+  store<f32>(o, q12); o += xiBytes;
+  store<f32>(o, q20); o += xiBytes;
+  store<f32>(o, HALF * (q20 + q21 + q22)); o += xiBytes;
+  store<f32>(o, HALF * (q20 - q21 + q22)); o += xiBytes;
+  store<f32>(o, q22); o += xiBytes;
+  store<f32>(o, q30); o += xiBytes;
+  store<f32>(o, HALF * (q30 + q31 + q32)); o += xiBytes;
+  store<f32>(o, HALF * (q30 - q31 + q32)); o += xiBytes;
+  store<f32>(o, q32);
+}
