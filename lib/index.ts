@@ -18,3 +18,5 @@ export * as train from "./train/index.js";
 export * as evaluate from "./eval/index.js";
 export * as io from "./io/index.js";
 export { KERNEL_FAMILIES, MODE_CHECKS } from '../kernels/registry.js';
+export * as reference from './reference.js';
+export * as viz from './viz.js';

@@ -13,6 +13,7 @@ import { registerTrainingTests } from './training.test.js';
 import { registerFastPathTests } from './fastpath.test.js';
 import { registerEvalTests } from './eval.test.js';
 import { registerWeightsTests } from './weights.test.js';
+import { registerVizTests } from './viz.test.js';
 import { KERNEL_FAMILIES } from '../kernels/registry.js';
 
 const { modes, skipped } = await modesToTest();
@@ -25,6 +26,7 @@ if (!only || only === 'fastpath') registerFastPathTests();
 if (!only || only === 'training') registerTrainingTests();
 if (!only || only === 'eval') registerEvalTests();
 if (!only || only === 'weights') registerWeightsTests();
+if (!only || only === 'viz') registerVizTests();
 if (!only || only === 'readme') registerReadmeTests();
 
 if (!only || only === 'kernels') {

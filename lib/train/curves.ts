@@ -1,10 +1,10 @@
 /**
  * Loss and accuracy curves as an SVG file that a person can open, drawn by vega-lite
- * (a well-kept chart library that renders SVG in Node without a browser or canvas).
+ * (a well-kept chart library that renders SVG in Node without a browser or canvas), through
+ * viz.chartSvg.
  */
-import * as vega from 'vega';
-import { compile } from 'vega-lite';
 import { writeFileAtomic } from '../io/atomic.js';
+import { chartSvg } from '../viz.js';
 
 export interface EpochRecord {
   epoch: number;
@@ -40,17 +40,12 @@ export async function curvesSvg(epochs: EpochRecord[], steps: StepRecord[], titl
       color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', labelLimit: 400 } },
     },
   });
-  const spec = compile({
+  return chartSvg({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
     hconcat: [panel(lossValues, 'cross-entropy', false), panel(accValues, 'validation accuracy (%)', true)],
     resolve: { scale: { color: 'independent' } },
-    background: 'white',
-  } as never).spec;
-  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  return svg;
+  });
 }
 
 export async function writeCurves(path: string, epochs: EpochRecord[], steps: StepRecord[], title: string): Promise<void> {
