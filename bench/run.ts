@@ -32,7 +32,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setBackend, noGrad, tidy, Tensor, Vgg, ops, optim } from '../lib/index.js';
-import { Conv2d, Linear, MaxPool2d } from '../lib/nn/layers.js';
 import { conv2dForward, conv2dBackwardInput, conv2dBackwardWeight, type Conv2dDims } from '../kernels/conv2d.js';
 import { linearForward, linearBackwardInput, linearBackwardWeight, type LinearDims } from '../kernels/linear.js';
 import { maxPool2dForward, maxPool2dBackward, type PoolDims } from '../kernels/maxpool2d.js';
@@ -443,21 +442,6 @@ function lrnCase(C: number, S: number, N: number) {
 // ---------------------------------------------------------------------------------------
 // Whole nets
 
-/** forward FLOPs of one image: 2·Cin·Cout·k²·H·W per conv, 2·In·Out per linear layer */
-function vggForwardFlops(model: Vgg): number {
-  let [, , H, W] = model.defaultInputShape();
-  let f = 0;
-  for (const l of model.features.layers) {
-    if (l instanceof Conv2d) f += 2 * l.inChannels * l.outChannels * l.kernelSize ** 2 * H * W;
-    else if (l instanceof MaxPool2d) {
-      H = Math.floor(H / 2);
-      W = Math.floor(W / 2);
-    }
-  }
-  for (const l of model.classifier.layers) if (l instanceof Linear) f += 2 * l.inFeatures * l.outFeatures;
-  return f;
-}
-
 function vggForwardCase(config: 'A' | 'D', id: string, label: string, options: ConstructorParameters<typeof Vgg>[1], expectedParams: number | null, torchMs: number | null) {
   addCase([[id, label]], async () => {
     const tb = performance.now();
@@ -476,7 +460,7 @@ function vggForwardCase(config: 'A' | 'D', id: string, label: string, options: C
     if (torchMs !== null) notes.push(`PyTorch 1.13.1, 2 threads: ${torchMs} ms (PEERS.md)`);
     try {
       await runRow({
-        id, label, group: 'vgg', pass: 'forward', batch: N, flops: vggForwardFlops(model) * N, bytes: null, notes,
+        id, label, group: 'vgg', pass: 'forward', batch: N, flops: model.forwardFlops() * N, bytes: null, notes,
         ours: () => noGrad(() => tidy(async () => model.forward(x).data())),
         peer: net && xt ? () => readback(net.forward(xt)) : { none: 'not run' },
         compare: (o, th) => relativeDifference(o, th),
@@ -503,10 +487,10 @@ function trainCase(batch: number) {
     const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
     const x = Tensor.from(randomArray(batch * 3 * 32 * 32, 14), [batch, 3, 32, 32]);
     const labels = Int32Array.from({ length: batch }, (_, i) => (i * 7 + 3) % 10);
-    const flops = 3 * vggForwardFlops(model) * batch;
+    const flops = 3 * model.forwardFlops() * batch;
     const notes = [
       `config A conv stack on 32×32×3, FC 512→512→512→10, dropout 0.5, softmax cross-entropy, SGD lr 0.01 momentum 0.9 weight decay 5e-4; ${fmtC(params)} parameters${params === expected ? '' : ` (expected ${fmtC(expected)})`}`,
-      `FLOPs counted as 3 × forward (${(vggForwardFlops(model) / 1e6).toFixed(1)} MFLOP per image) × ${batch}`,
+      `FLOPs counted as 3 × forward (${(model.forwardFlops() / 1e6).toFixed(1)} MFLOP per image) × ${batch}`,
     ];
     try {
       await runRow({

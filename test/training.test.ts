@@ -290,15 +290,19 @@ export function registerTrainingTests(): void {
 
   // 2. models -----------------------------------------------------------------------------
 
-  test('VGG: the exact parameter counts of A, A-LRN, B, C, D and E at full size (224×224, FC 4096, 1000 classes)', async (t) => {
+  test('VGG: the exact parameter counts and forward FLOPs of A, A-LRN, B, C, D and E at full size (224×224, FC 4096, 1000 classes)', async (t) => {
     await setBackend('cpu');
-    const expected: [ConfigName, number][] = [
-      ['A', 132_863_336], ['A-LRN', 132_863_336], ['B', 133_047_848], ['C', 133_638_952], ['D', 138_357_544], ['E', 143_667_240],
+    // FLOPs: 2 × the multiply-adds of convs and FC layers; torchvision lists 7.61, 11.31, 15.47
+    // and 19.63 G multiply-adds for vgg11, 13, 16 and 19 (A, B, D, E)
+    const expected: [ConfigName, number, number][] = [
+      ['A', 132_863_336, 15_218_180_096], ['A-LRN', 132_863_336, 15_218_180_096], ['B', 133_047_848, 22_616_932_352],
+      ['C', 133_638_952, 23_541_776_384], ['D', 138_357_544, 30_940_528_640], ['E', 143_667_240, 39_264_124_928],
     ];
-    for (const [config, count] of expected) {
+    for (const [config, count, flops] of expected) {
       // the init scheme does not change the count; 'glorot' draws twice as fast as 'paper'
       const model = new Vgg(config, { init: 'glorot' });
       t.equal(model.parameterCount(), count, `VGG-${config}: ${count.toLocaleString('en-US')} parameters`);
+      t.equal(model.forwardFlops(), flops, `VGG-${config}: ${(flops / 1e9).toFixed(2)} GFLOP per image (${(flops / 2e9).toFixed(2)} G multiply-adds)`);
       t.equal(convs(model).length + linears(model).length, VGG_CONFIGS[config].weightLayers, `VGG-${config}: ${VGG_CONFIGS[config].weightLayers} weight layers`);
       t.deepEqual(model.outputShape([1, 3, 224, 224]), [1, 1000], `VGG-${config}: [1, 3, 224, 224] → [1, 1000]`);
       t.deepEqual(linears(model)[0].weight.shape, [4096, 512 * 7 * 7], `VGG-${config}: FC6 weight [4096, 25088]`);
