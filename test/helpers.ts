@@ -16,6 +16,15 @@ import { setBackend, type Mode } from '../lib/backend.js';
 import { Tensor } from '../lib/tensor.js';
 import { Rng } from '../lib/random.js';
 
+/** The assertions a check uses: tape's Test has them, and so does the browser's recorder. */
+export interface Assert {
+  ok(value: unknown, msg?: string): void;
+  equal(actual: unknown, expected: unknown, msg?: string): void;
+  deepEqual(actual: unknown, expected: unknown, msg?: string): void;
+  notDeepEqual(actual: unknown, expected: unknown, msg?: string): void;
+  fail(msg?: string): void;
+}
+
 export const KERNEL_TOL = 1e-5;
 export const GRAD_TOL = 1e-4;
 export const REF_TOL = 1e-6;
@@ -86,7 +95,7 @@ export async function rejectsWith(t: Test, fn: () => Promise<unknown>, patterns:
 
 
 /** Asserts got ≈ ref and records the error for the coverage summary. */
-export function expectClose(t: Test, got: ArrayLike<number>, ref: ArrayLike<number>, r: Omit<CheckRecord, 'error' | 'tolerance'>, tolerance = KERNEL_TOL): void {
+export function expectClose(t: Assert, got: ArrayLike<number>, ref: ArrayLike<number>, r: Omit<CheckRecord, 'error' | 'tolerance'>, tolerance = KERNEL_TOL): void {
   const error = normalizedError(got, ref);
   checks.push({ ...r, error, tolerance });
   t.ok(error < tolerance, `${r.family} ${r.pass} on ${r.mode} (${r.what}): error ${error.toExponential(2)} < ${tolerance}`);
@@ -128,7 +137,7 @@ export function finiteDifferences(f: (inputs: Float64Array[]) => ArrayLike<numbe
  * The gradcheck: runs `op` on Tensors of `inputs` (on the current mode), backpropagates
  * dy, and compares each input's gradient with finite differences of the float64 `ref`.
  */
-export async function gradcheck(t: Test, family: string, mode: Mode, op: (ts: Tensor[]) => Tensor, ref: (inputs: Float64Array[]) => ArrayLike<number>,
+export async function gradcheck(t: Assert, family: string, mode: Mode, op: (ts: Tensor[]) => Tensor, ref: (inputs: Float64Array[]) => ArrayLike<number>,
   inputs: { data: Float32Array; shape: number[]; grad?: boolean }[], seed = 99): Promise<void> {
   const ts = inputs.map((i) => Tensor.from(i.data, i.shape, { requiresGrad: i.grad !== false }));
   const y = op(ts);

@@ -1,4 +1,8 @@
 /**
+ * The kernel checks, written once and run by two runners: test/kernels.test.ts registers
+ * them with tape on the Node modes, and test/browser/checks.ts runs them inside Chromium on
+ * webgl2 and webgpu (test/browser.test.ts). So this file imports no tape and no Node module.
+ *
  * Every kernel family, forward and every backward, on every mode that runs here:
  *  1. the kernel (through its op) against the float64 reference;
  *  2. the gradients from autograd against the reference backward;
@@ -6,8 +10,6 @@
  *  4. once per family, the reference backward itself against finite differences.
  * Shapes cover odd sizes, batch > 1, a single channel and padding edges.
  */
-import test from 'tape';
-import type { Test } from 'tape';
 import { setBackend, type Mode } from '../lib/backend.js';
 import { Tensor } from '../lib/tensor.js';
 import * as ops from '../lib/ops.js';
@@ -19,7 +21,7 @@ import * as fc from '../kernels/linear.js';
 import * as sm from '../kernels/softmax.js';
 import * as drop from '../kernels/dropout.js';
 import * as ew from '../kernels/elementwise.js';
-import { expectClose, finiteDifferences, gradcheck, randomArray, REF_TOL } from './helpers.js';
+import { expectClose, finiteDifferences, gradcheck, randomArray, REF_TOL, type Assert } from './helpers.js';
 
 const F = {
   conv: 'conv2d 3×3 and 1×1',
@@ -55,13 +57,17 @@ async function forwardBackward(op: (ts: Tensor[]) => Tensor, inputs: { data: Flo
   return out;
 }
 
-function referenceBackwardCheck(t: Test, family: string, pass: string, f: (xs: Float64Array[]) => ArrayLike<number>,
+function referenceBackwardCheck(t: Assert, family: string, pass: string, f: (xs: Float64Array[]) => ArrayLike<number>,
   inputs: ArrayLike<number>[], dy: ArrayLike<number>, k: number, analytic: ArrayLike<number>) {
   const [fd] = finiteDifferences(f, inputs, dy, [k]);
   expectClose(t, analytic, fd, { family, pass, mode: 'reference', what: 'float64 reference backward vs finite differences' }, REF_TOL);
 }
 
-export function registerKernelTests(modes: Mode[]): void {
+/** How a runner registers one named check: tape's `test`, or the browser's recorder. */
+export type DefineTest = (name: string, fn: (t: Assert) => Promise<void>) => void;
+
+/** The kernel checks on each of `modes`; the float64 references are also checked on the first. */
+export function defineKernelTests(modes: Mode[], test: DefineTest): void {
   for (const mode of modes) {
     test(`[${mode}] conv2d forward and backward`, async (t) => {
       await setBackend(mode);
