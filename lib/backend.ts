@@ -17,7 +17,6 @@
  * work (the README says so).
  */
 import gpujs from 'gpu.js';
-import { createRequire } from 'node:module';
 
 // gpu.js is CommonJS: take what we need from its default export.
 const { GPU, CPUKernel, WebAssemblyKernel, HeadlessGLKernel, WebGL2Kernel, WebGPUKernel } =
@@ -154,8 +153,10 @@ async function webgpuAvailable(): Promise<boolean> {
  * device node (/dev/dri/renderD*, /dev/nvidia*); without one, GL runs in software (Mesa's
  * llvmpipe), which is no faster than webasm.
  */
-function headlessGL(): { context: boolean; gpuDevice: string | null } {
+async function headlessGL(): Promise<{ context: boolean; gpuDevice: string | null }> {
   if (!isNode) return { context: false, gpuDevice: null };
+  // imported here, not at the top, so that browser bundles never load a Node module
+  const { createRequire } = await import('node:module');
   const require = createRequire(import.meta.url);
   let context = false;
   try {
@@ -198,7 +199,7 @@ async function openAuto(): Promise<BackendState> {
       if (s) return s;
     }
   } else {
-    const gl = headlessGL();
+    const gl = await headlessGL();
     if (gl.context && gl.gpuDevice) {
       const s = await attempt('headlessgl', `auto: headless-gl has a GL context and a GPU device (${gl.gpuDevice})`);
       if (s) return s;

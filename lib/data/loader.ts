@@ -6,7 +6,7 @@
  */
 import { Tensor } from '../tensor.js';
 import { Rng } from '../random.js';
-import { permutation, type Dataset } from './datasets.js';
+import { permutation, type Dataset } from './array-dataset.js';
 import type { Image } from './transforms.js';
 
 export interface LoaderOptions {

@@ -6,7 +6,7 @@
  * their posteriors).
  */
 import type { Vgg } from '../models/vgg.js';
-import type { Dataset, Sample } from '../data/datasets.js';
+import type { Dataset, Sample } from '../data/array-dataset.js';
 import { dense } from './dense.js';
 import { multiCrop } from './multicrop.js';
 import { fuse, topK } from './posteriors.js';

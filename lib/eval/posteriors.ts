@@ -13,7 +13,7 @@ import { Tensor, formatShape, noGrad, tidy } from '../tensor.js';
 import * as ops from '../ops.js';
 import type { Vgg } from '../models/vgg.js';
 import { rescale, type Image } from '../data/transforms.js';
-import { topK as topKRows } from '../train/trainer.js';
+import { topK as topKRows } from '../train/topk.js';
 
 /** An image to classify: an ndarray [C, H, W], or a Tensor [1, C, H, W] (or [C, H, W]). */
 export type EvalImage = Image | Tensor;

@@ -19,13 +19,16 @@ import { Dropout } from '../nn/layers.js';
 import { SGD, type SgdState } from '../optim/sgd.js';
 import { ReduceLROnPlateau, type PlateauState } from '../optim/schedule.js';
 import { DataLoader } from '../data/loader.js';
-import type { Dataset } from '../data/datasets.js';
+import type { Dataset } from '../data/array-dataset.js';
 import type { Image } from '../data/transforms.js';
 import { Rng } from '../random.js';
 import { readSafetensors, writeSafetensors, type NamedArray } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Progress } from './progress.js';
 import { writeCurves, type EpochRecord, type StepRecord } from './curves.js';
+import { topK } from './topk.js';
+
+export { topK } from './topk.js';
 
 export interface FitOptions {
   model: Module;
@@ -95,16 +98,6 @@ export async function evaluate(model: Module, dataset: Dataset, options: { batch
     model.train(wasTraining);
   }
   return { top1: top1 / dataset.length, top5: top5 / dataset.length, loss: lossSum / dataset.length };
-}
-
-/** the indices of the k largest scores of each row of a [N, K] array, best first */
-export function topK(scores: Float32Array, K: number, k: number): number[][] {
-  const rows: number[][] = [];
-  for (let n = 0; n < scores.length / K; n++) {
-    const row = scores.subarray(n * K, (n + 1) * K);
-    rows.push(Array.from(row.keys()).sort((a, b) => row[b] - row[a] || a - b).slice(0, k));
-  }
-  return rows;
 }
 
 interface CheckpointMeta {
