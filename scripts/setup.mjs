@@ -6,7 +6,9 @@
 //     be skipped;
 //  2. the npm dependencies, when node_modules is missing or older than package-lock.json;
 //  3. the `gl` native module (gpu.js's optional headless-gl), built from source when its
-//     build is missing and the packages above are there.
+//     build is missing and the packages above are there;
+//  4. Debian's chromium, for the browser suite (test/browser.test.ts: webgl2 and webgpu in
+//     headless Chromium, driven by playwright-core), when we are root on Debian.
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 
@@ -36,12 +38,28 @@ function aptPackages() {
   return run('apt-get', ['update', '-qq'], { env }) && run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
 }
 
+const BROWSER_PACKAGES = ['chromium'];
+
+function browserPackages() {
+  if (!quiet('sh', ['-c', 'command -v apt-get']) || quiet('sh', ['-c', 'command -v chromium'])) return;
+  if (process.getuid?.() !== 0) {
+    log(`no chromium (not root, so not installed): the browser suite will be skipped; apt-get install ${BROWSER_PACKAGES.join(' ')}`);
+    return;
+  }
+  log(`installing Debian packages for the browser suite: ${BROWSER_PACKAGES.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (!(run('apt-get', ['update', '-qq'], { env }) && run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...BROWSER_PACKAGES], { env }))) {
+    log('installing chromium failed: the browser suite will be skipped');
+  }
+}
+
 function npmInstalled() {
   const marker = 'node_modules/.package-lock.json';
   return existsSync(marker) && statSync(marker).mtimeMs >= statSync('package-lock.json').mtimeMs;
 }
 
 const glReady = aptPackages();
+browserPackages();
 if (!npmInstalled()) {
   log('installing npm dependencies');
   if (!run('npm', ['install', '--no-audit', '--no-fund'])) process.exit(1);

@@ -14,6 +14,7 @@ import { registerFastPathTests } from './fastpath.test.js';
 import { registerEvalTests } from './eval.test.js';
 import { registerWeightsTests } from './weights.test.js';
 import { registerVizTests } from './viz.test.js';
+import { registerBrowserTests } from './browser.test.js';
 import { KERNEL_FAMILIES } from '../kernels/registry.js';
 
 const { modes, skipped } = await modesToTest();
@@ -27,6 +28,7 @@ if (!only || only === 'training') registerTrainingTests();
 if (!only || only === 'eval') registerEvalTests();
 if (!only || only === 'weights') registerWeightsTests();
 if (!only || only === 'viz') registerVizTests();
+if (!only || only === 'browser') registerBrowserTests();
 if (!only || only === 'readme') registerReadmeTests();
 
 if (!only || only === 'kernels') {
