@@ -8,9 +8,15 @@
 //  3. the `gl` native module (gpu.js's optional headless-gl), built from source when its
 //     build is missing and the packages above are there;
 //  4. Debian's chromium, for the browser suite (test/browser.test.ts: webgl2 and webgpu in
-//     headless Chromium, driven by playwright-core), when we are root on Debian.
+//     headless Chromium, driven by playwright-core), when we are root on Debian;
+//  5. for the notebooks (notebooks/*.ipynb, run by test/notebooks.test.ts): Debian's
+//     jupyter-nbconvert, jupyter-client and python3-ipykernel when we are root on Debian,
+//     the npm tslab kernel registered with Jupyter (this checkout's), and the link
+//     notebooks/node_modules/verydeep → the package, through which the notebooks
+//     `import ... from 'verydeep'` as a user's code does.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 const GL_PACKAGES = ['build-essential', 'python3', 'pkg-config', 'libx11-dev', 'libxext-dev', 'libxi-dev',
   'mesa-common-dev', 'libgl1-mesa-dri', 'xvfb', 'xauth'];
@@ -18,16 +24,17 @@ const GL_PACKAGES = ['build-essential', 'python3', 'pkg-config', 'libx11-dev', '
 const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { stdio: 'inherit', ...opts }).status === 0;
 const quiet = (cmd, args) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 const log = (msg) => console.log(`[setup] ${msg}`);
+const debInstalled = (p) => {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.includes('install ok installed');
+};
 
 function aptPackages() {
   if (!quiet('sh', ['-c', 'command -v apt-get && command -v dpkg-query'])) {
     log('not a Debian system: install the headless-gl build packages yourself to test the headlessgl mode');
     return false;
   }
-  const missing = GL_PACKAGES.filter((p) => {
-    const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' });
-    return !(r.status === 0 && r.stdout.includes('install ok installed'));
-  });
+  const missing = GL_PACKAGES.filter((p) => !debInstalled(p));
   if (missing.length === 0) return true;
   if (process.getuid?.() !== 0) {
     log(`missing Debian packages ${missing.join(' ')} (not root, so not installed): the headlessgl mode will be skipped`);
@@ -53,6 +60,47 @@ function browserPackages() {
   }
 }
 
+const NOTEBOOK_PACKAGES = ['jupyter-nbconvert', 'jupyter-client', 'python3-ipykernel'];
+const NOTEBOOK_LINK = 'notebooks/node_modules/verydeep';
+
+function notebookPackages() {
+  if (!quiet('sh', ['-c', 'command -v apt-get && command -v dpkg-query'])) return;
+  const missing = NOTEBOOK_PACKAGES.filter((p) => !debInstalled(p));
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    log(`missing Debian packages ${missing.join(' ')} (not root, so not installed): the notebooks will be skipped`);
+    return;
+  }
+  log(`installing Debian packages for the notebooks: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (!(run('apt-get', ['update', '-qq'], { env }) && run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env }))) {
+    log('installing the Jupyter packages failed: the notebooks will be skipped');
+  }
+}
+
+/** registers this checkout's tslab with Jupyter (unless it is already), and links the package for the notebooks */
+function notebookKernel() {
+  const tslab = resolve('node_modules/.bin/tslab');
+  if (existsSync(tslab) && quiet('sh', ['-c', 'command -v jupyter'])) {
+    const list = spawnSync('jupyter', ['kernelspec', 'list', '--json'], { encoding: 'utf8' });
+    let registered;
+    try {
+      registered = JSON.parse(list.stdout).kernelspecs.tslab?.spec.argv[0];
+    } catch { /* no kernels listed */ }
+    if (registered !== tslab) {
+      log(`registering the tslab kernel with Jupyter: ${tslab}`);
+      const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+      const args = ['install', `--python=${python}`, `--binary=${tslab}`, ...(process.getuid?.() === 0 ? [] : ['--user'])];
+      if (!run(tslab, args)) log('registering tslab failed: the notebooks will be skipped');
+    }
+  }
+  if (!existsSync(join(NOTEBOOK_LINK, 'package.json'))) {
+    mkdirSync('notebooks/node_modules', { recursive: true });
+    rmSync(NOTEBOOK_LINK, { force: true }); // a dangling link
+    symlinkSync('../..', NOTEBOOK_LINK, 'dir');
+  }
+}
+
 function npmInstalled() {
   const marker = 'node_modules/.package-lock.json';
   return existsSync(marker) && statSync(marker).mtimeMs >= statSync('package-lock.json').mtimeMs;
@@ -60,6 +108,7 @@ function npmInstalled() {
 
 const glReady = aptPackages();
 browserPackages();
+notebookPackages();
 if (!npmInstalled()) {
   log('installing npm dependencies');
   if (!run('npm', ['install', '--no-audit', '--no-fund'])) process.exit(1);
@@ -68,3 +117,4 @@ if (glReady && !existsSync('node_modules/gl/build/Release/webgl.node')) {
   log('building headless-gl (gl) from source: about 3-4 minutes, once');
   if (!run('npm', ['rebuild', 'gl'])) log('the gl build failed: the headlessgl mode will be skipped');
 }
+notebookKernel();

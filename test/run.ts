@@ -15,6 +15,7 @@ import { registerEvalTests } from './eval.test.js';
 import { registerWeightsTests } from './weights.test.js';
 import { registerVizTests } from './viz.test.js';
 import { registerBrowserTests } from './browser.test.js';
+import { registerNotebookTests } from './notebooks.test.js';
 import { KERNEL_FAMILIES } from '../kernels/registry.js';
 
 const { modes, skipped } = await modesToTest();
@@ -29,6 +30,7 @@ if (!only || only === 'eval') registerEvalTests();
 if (!only || only === 'weights') registerWeightsTests();
 if (!only || only === 'viz') registerVizTests();
 if (!only || only === 'browser') registerBrowserTests();
+if (!only || only === 'notebooks') registerNotebookTests();
 if (!only || only === 'readme') registerReadmeTests();
 
 if (!only || only === 'kernels') {

@@ -78,7 +78,7 @@ export function registerVizTests(): void {
       t.ok(svg.startsWith('<svg') && svg.includes('data:image/png;base64,'), 'an SVG with the grid as an embedded PNG');
       t.ok(svg.includes('>3 → 5</text>') && svg.includes('&#60;7&#62;'), 'the captions, with < and > escaped');
     } else {
-      t.skip('# skipped: sharp does not load here, so no PNG can be encoded');
+      t.comment('skipped: sharp does not load here, so no PNG can be encoded');
     }
     const chart = await viz.chartSvg({ data: { values: [{ x: 1, y: 2 }, { x: 2, y: 3 }] }, mark: 'line', encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } } });
     t.ok(chart.startsWith('<svg') && chart.includes('</svg>'), `viz.chartSvg renders a vega-lite spec to SVG (${chart.length} characters)`);
