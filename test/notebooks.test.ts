@@ -1,7 +1,8 @@
 /**
  * The notebooks (notebooks/*.ipynb, TypeScript on Jupyter's tslab kernel):
- *  1. as committed they carry no outputs (execution counts null, outputs empty), use the
- *     tslab kernel, and import the library as a user does (`from 'verydeep'`);
+ *  1. as committed they carry no outputs (they are what scripts/strip-notebooks.ts makes of
+ *     them: no outputs, execution counts or cell metadata), use the tslab kernel, and import
+ *     the library as a user does (`from 'verydeep'`);
  *  2. each one runs top to bottom under `jupyter nbconvert --to notebook --execute` (a cell
  *     that fails, fails the notebook; 180 s per cell at most) within 3 minutes, and shows at
  *     least one picture; the executed copies go to test-results/notebooks/, with each
@@ -14,14 +15,18 @@
  * line; with VERYDEEP_REQUIRE_NOTEBOOKS=1 (CI, `npm run notebooks`) it fails instead.
  */
 import test from 'tape';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stripNotebook } from '../scripts/strip-notebooks.js';
 
 const NOTEBOOKS = 'notebooks';
 const OUT = join('test-results', 'notebooks');
 const CELL_TIMEOUT_S = 180;
 const NOTEBOOK_LIMIT_S = 180;
+const execFileAsync = promisify(execFile);
+const quietPython = { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' }; // no debugger warnings from Python 3.11
 
 interface NotebookCell {
   cell_type: string;
@@ -40,7 +45,7 @@ const sourceOf = (cell: NotebookCell) => (Array.isArray(cell.source) ? cell.sour
 
 /** why the notebooks cannot run here, or null when they can */
 function missingTools(): string | null {
-  const env = { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' };
+  const env = quietPython;
   if (spawnSync('jupyter', ['nbconvert', '--version'], { encoding: 'utf8', env }).status !== 0) {
     return 'jupyter nbconvert is not installed (Debian: jupyter-nbconvert jupyter-client python3-ipykernel; scripts/setup.mjs installs them as root)';
   }
@@ -63,10 +68,12 @@ export function registerNotebookTests(): void {
     const files = notebookFiles();
     t.ok(files.length >= 5 && files.length <= 7, `${files.length} notebooks: ${files.join(', ')}`);
     for (const f of files) {
-      const nb = readNotebook(join(NOTEBOOKS, f));
+      const text = readFileSync(join(NOTEBOOKS, f), 'utf8');
+      const nb = JSON.parse(text) as Notebook;
       const code = nb.cells.filter((c) => c.cell_type === 'code');
       const withOutputs = code.filter((c) => (c.outputs?.length ?? 0) > 0 || (c.execution_count ?? null) !== null).length;
-      t.equal(withOutputs, 0, `${f}: no outputs or execution counts in ${code.length} code cells (strip them before committing)`);
+      t.ok(withOutputs === 0 && text === stripNotebook(text), `${f}: no outputs, execution counts or cell metadata in its ${code.length} code cells` +
+        (withOutputs ? ` (${withOutputs} have some: npm run notebooks:strip)` : text !== stripNotebook(text) ? ' (not in stripped form: npm run notebooks:strip)' : ''));
       t.equal(nb.metadata.kernelspec?.name, 'tslab', `${f}: kernel tslab (${nb.metadata.kernelspec?.language})`);
       t.ok(code.some((c) => /from 'verydeep'/.test(sourceOf(c))), `${f}: imports from 'verydeep'`);
       t.ok(nb.cells.filter((c) => c.cell_type === 'markdown').length >= 3, `${f}: explains itself in markdown cells`);
@@ -74,7 +81,7 @@ export function registerNotebookTests(): void {
     t.end();
   });
 
-  test('notebooks: each runs top to bottom under jupyter nbconvert --execute within 3 minutes and shows pictures', (t) => {
+  test('notebooks: each runs top to bottom under jupyter nbconvert --execute within 3 minutes and shows pictures', async (t) => {
     const missing = missingTools();
     if (missing) {
       if (process.env.VERYDEEP_REQUIRE_NOTEBOOKS === '1') t.fail(`VERYDEEP_REQUIRE_NOTEBOOKS=1 but ${missing}`);
@@ -87,13 +94,18 @@ export function registerNotebookTests(): void {
     const timings: Record<string, number> = {};
     for (const f of notebookFiles()) {
       const started = performance.now();
-      const r = spawnSync('jupyter', ['nbconvert', '--to', 'notebook', '--execute', `--ExecutePreprocessor.timeout=${CELL_TIMEOUT_S}`,
-        '--output-dir', OUT, join(NOTEBOOKS, f)], { encoding: 'utf8', env: { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' }, timeout: 2 * NOTEBOOK_LIMIT_S * 1000 });
+      let failure: string | null = null;
+      try {
+        await execFileAsync('jupyter', ['nbconvert', '--to', 'notebook', '--execute', `--ExecutePreprocessor.timeout=${CELL_TIMEOUT_S}`,
+          '--output-dir', OUT, join(NOTEBOOKS, f)], { env: quietPython, timeout: 2 * NOTEBOOK_LIMIT_S * 1000, maxBuffer: 64 << 20 });
+      } catch (e) {
+        const err = e as Error & { code?: number | string; signal?: string; stderr?: string };
+        failure = `exited with ${err.signal ?? err.code}: ${(err.stderr ?? err.message).split('\n').filter((l) => l.trim()).slice(-25).join('\n')}`;
+      }
       const seconds = (performance.now() - started) / 1000;
       timings[f] = +seconds.toFixed(1);
-      if (r.status !== 0) {
-        const why = r.error ? r.error.message : (r.stderr ?? '').split('\n').filter((l) => l.trim() && !/Debugger warning|frozen modules|PYDEVD|Xfrozen|debugger miss/.test(l)).slice(-25).join('\n');
-        t.fail(`${f}: nbconvert exited with ${r.status ?? r.signal} after ${seconds.toFixed(1)} s:\n${why}`);
+      if (failure) {
+        t.fail(`${f}: nbconvert ${failure} (after ${seconds.toFixed(1)} s)`);
         continue;
       }
       t.pass(`${f}: executed in ${seconds.toFixed(1)} s`);
