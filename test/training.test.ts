@@ -33,6 +33,7 @@ import * as io from '../lib/io/index.js';
 import * as train from '../lib/train/index.js';
 import { Vgg, VGG_CONFIGS, type ConfigName, type VggOptions } from '../lib/models/vgg.js';
 import { throwsWith, rejectsWith } from './helpers.js';
+import { parseTrainArgs, trainHelp } from '../lib/cli.js';
 
 // ---------------------------------------------------------------------------------------
 // helpers
@@ -715,6 +716,18 @@ export function registerTrainingTests(): void {
     out.set(body, 4 + 4 * dims.length);
     return out;
   }
+
+  test('CLI: train parses its options (numbers, --no-augment, --flip) and --help lists every one; a bad number says which option', async (t) => {
+    t.deepEqual(parseTrainArgs(['--width', '0.5', '--epochs', '15', '--no-augment', '--flip', '--data', 'fashion-mnist']),
+      { width: 0.5, epochs: 15, augment: false, flip: true, data: 'fashion-mnist' }, 'values and flags');
+    t.deepEqual(parseTrainArgs([]), {}, 'nothing given: the defaults apply (RUN_DEFAULTS)');
+    t.equal(train.RUN_DEFAULTS.flip, false, 'flips are off by default (digits are not mirror-symmetric)');
+    for (const flag of ['--config', '--data', '--width', '--input', '--fc-width', '--dropout', '--epochs', '--batch', '--micro-batch', '--lr',
+      '--patience', '--seed', '--out', '--resume', '--no-augment', '--flip', '--backend', '--limit']) {
+      t.ok(trainHelp().includes(`  ${flag}`), `--help lists ${flag}`);
+    }
+    throwsWith(t, () => parseTrainArgs(['--epochs', '2.5']), [/verydeep train/, /--epochs expects an integer/, /got '2\.5'/], 'a fractional epoch count');
+  });
 
   test('readIdx: unsigned bytes, plain and gzipped; int16 and float32 big-endian; wrong magic and truncation say so', async (t) => {
     await setBackend('cpu');
