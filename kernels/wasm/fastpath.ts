@@ -66,7 +66,7 @@ interface GemmModule {
   winogradInput(xp: number, c0: number, count: number, Hp: number, Wp: number, i0: number, rows: number, twp: number, v: number, ldv: number, xiStride: number): void;
   winogradOutput(m: number, co0: number, count: number, ldm: number, xiStride: number, i0: number, rows: number, twp: number,
     y: number, H: number, W: number, bias: number, hasBias: number): void;
-  winogradWeights(w: number, Cout: number, Cin: number, co0: number, count: number, u: number, flip: number): void;
+  winogradWeights(w: number, Cout: number, Cin: number, co0: number, count: number, u: number): void;
 }
 
 /** One call of an export of the module; a thread's part of a job is a list of them. */
@@ -258,7 +258,7 @@ function warmUp(fp: FastPath): void {
     m.sum(a, 1023);
     m.sgdUpdate(a, b, c, col, c, 1023, 0.01, 0.9, 5e-4);
     m.dropoutApply(a, b, 2, c, 1023);
-    m.winogradWeights(a, 4, 4, 0, 4, b, i & 1);
+    m.winogradWeights(a, 4, 4, 0, 4, b);
     m.winogradPad(a, 0, 4, 7, 7, col, 10, 10);
     m.winogradInput(col, 0, 4, 10, 10, 0, 4, 4, b, 16, 64);
     m.winogradOutput(b, 0, 4, 16, 64, 0, 4, 4, c, 7, 7, a, 1);
@@ -458,13 +458,24 @@ function useWinograd(fp: FastPath, d: Conv2dDims): boolean {
 }
 
 /**
+ * The filters of a convolution written as a forward pass, [cout][cin][K][K], at the returned
+ * address: w itself (at wAt), or for the gradient to the input (flip) w turned by 180°, in
+ * and out swapped, made by flipFilters into fAt, by rows on the threads.
+ */
+async function forwardFilters(fp: FastPath, wAt: number, fAt: number, cin: number, cout: number, K: number, flip: boolean, threads: number): Promise<number> {
+  if (!flip) return wAt;
+  await runParts(fp, split(cout, threads).map((p): Call[] => [['flipFilters', wAt, cin, cout, K, p.start, p.count, fAt]]));
+  return fAt;
+}
+
+/**
  * A stride-1 "same" 3×3 convolution by Winograd's F(2×2, 3×3) (see winograd.as): src
  * [N, cin, H, W] into [N, cout, H, W]. The forward pass convolves x with w [cout][cin] and
  * adds the bias; the gradient to the input (flip) convolves dy with w [cin][cout] turned
- * by 180°, in and out swapped. Work runs in bands whose transformed input and GEMM results
+ * by 180°, in and out swapped (forwardFilters). Work runs in bands whose transformed input and GEMM results
  * fit WINOGRAD_BAND_FLOATS: several whole images when they are small (their tiles side by
  * side in the GEMMs' columns), else bands of one image's tile rows. Threads: the filters'
- * transform by rows of w; then per band, the input's transform by channels, and the 16
+ * transform by output channels; then per band, the input's transform by channels, and the 16
  * GEMMs and the output's transform by output channels.
  */
 async function winogradConv(fp: FastPath, src: Float32Array, cin: number, cout: number, w: Float32Array, bias: Float32Array | null,
@@ -476,13 +487,13 @@ async function winogradConv(fp: FastPath, src: Float32Array, cin: number, cout: 
   const fitRows = Math.max(1, Math.floor(WINOGRAD_BAND_FLOATS / (16 * (cin + cout) * twp)));
   const [images, bandRows] = fitRows >= th ? [Math.min(N, Math.floor(fitRows / th)), th] : [1, fitRows];
   const ld = images * bandRows * twp;
-  const [wAt, bAt, uAt, xAt, xpAt, vAt, mAt, yAt] = place(fp, w.length, bias?.length ?? 0, 16 * cin * cout, images * inPer,
-    images * padPer, 16 * cin * ld, 16 * cout * ld, images * outPer);
+  const [wAt, fAt, bAt, uAt, xAt, xpAt, vAt, mAt, yAt] = place(fp, w.length, flip ? w.length : 0, bias?.length ?? 0, 16 * cin * cout,
+    images * inPer, images * padPer, 16 * cin * ld, 16 * cout * ld, images * outPer);
   view(fp, wAt, w.length).set(w);
   if (bias) view(fp, bAt, bias.length).set(bias);
   const threads = threadsFor(fp, convMacs(d));
-  const [wRows, wCols] = flip ? [cin, cout] : [cout, cin];
-  await runParts(fp, split(wRows, threads).map((p): Call[] => [['winogradWeights', wAt, wRows, wCols, p.start, p.count, uAt, flip ? 1 : 0]]));
+  const F = await forwardFilters(fp, wAt, fAt, cin, cout, 3, flip, threads);
+  await runParts(fp, split(cout, threads).map((p): Call[] => [['winogradWeights', F, cout, cin, p.start, p.count, uAt]]));
   const y = new Float32Array(N * outPer);
   for (let n0 = 0; n0 < N; n0 += images) {
     const g = Math.min(images, N - n0);
@@ -537,8 +548,7 @@ async function batchedConv(fp: FastPath, src: Float32Array, cin: number, cout: n
   view(fp, wAt, w.length).set(w);
   if (bias) view(fp, bAt, bias.length).set(bias);
   const threads = threadsFor(fp, convMacs(d));
-  if (flip) await runParts(fp, split(cout, threads).map((p): Call[] => [['flipFilters', wAt, cin, cout, K, p.start, p.count, fAt]]));
-  const F = flip ? fAt : wAt;
+  const F = await forwardFilters(fp, wAt, fAt, cin, cout, K, flip, threads);
   const y = new Float32Array(N * outPer);
   for (let n0 = 0; n0 < N; n0 += g) {
     const gg = Math.min(g, N - n0), cols = gg * HW;

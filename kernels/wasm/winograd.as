@@ -177,37 +177,23 @@ export function winogradOutput(m: usize, co0: i32, count: i32, ldm: i32, xiStrid
 }
 
 /**
- * U = G g Gᵀ for the filters w[co][c] (w: [Cout][Cin][3][3]) with co in [co0, co0+count).
- * flip = 0 (forward): g = w[co][c], stored at U[ξ][co][c] (U is [16][Cout][Cin]).
- * flip = 1 (gradient to the input, a "same" convolution of dy with the filters turned by
- * 180° and in/out swapped): g = w[co][c] rotated 180°, stored at U[ξ][c][co] ([16][Cin][Cout]).
+ * U[ξ][co][c] = (G g Gᵀ)[ξ] for the filters g = w[co][c] (w: [Cout][Cin][3][3]; U:
+ * [16][Cout][Cin]) with co in [co0, co0+count). The gradient to the input passes the
+ * filters of its forward form (gemm.as's flipFilters: turned by 180°, in and out swapped).
  */
-export function winogradWeights(w: usize, Cout: i32, Cin: i32, co0: i32, count: i32, u: usize, flip: bool): void {
+export function winogradWeights(w: usize, Cout: i32, Cin: i32, co0: i32, count: i32, u: usize): void {
   const xiBytes = <usize>(Cout * Cin) * 4;
-  // loops ordered so that each of the 16 planes of U is written sequentially
-  if (flip) {
-    for (let c = 0; c < Cin; c++) {
-      for (let co = co0; co < co0 + count; co++) filterTransform(w + <usize>((co * Cin + c) * 9) * 4, u + <usize>(c * Cout + co) * 4, xiBytes, true);
-    }
-  } else {
-    for (let co = co0; co < co0 + count; co++) {
-      for (let c = 0; c < Cin; c++) filterTransform(w + <usize>((co * Cin + c) * 9) * 4, u + <usize>(co * Cin + c) * 4, xiBytes, false);
-    }
+  for (let co = co0; co < co0 + count; co++) {
+    for (let c = 0; c < Cin; c++) filterTransform(w + <usize>((co * Cin + c) * 9) * 4, u + <usize>(co * Cin + c) * 4, xiBytes);
   }
 }
 
-/** G g Gᵀ of the 3×3 filter at g (turned by 180° when flip), its element ξ stored at o + ξ·xiBytes */
+/** G g Gᵀ of the 3×3 filter at g, its element ξ stored at o + ξ·xiBytes */
 // @ts-ignore: decorator
-@inline function filterTransform(g: usize, o: usize, xiBytes: usize, flip: bool): void {
-  let g00 = load<f32>(g), g01 = load<f32>(g, 4), g02 = load<f32>(g, 8);
-  let g10 = load<f32>(g, 12), g11 = load<f32>(g, 16), g12 = load<f32>(g, 20);
-  let g20 = load<f32>(g, 24), g21 = load<f32>(g, 28), g22 = load<f32>(g, 32);
-  if (flip) {
-    let t = g00; g00 = g22; g22 = t;
-    t = g01; g01 = g21; g21 = t;
-    t = g02; g02 = g20; g20 = t;
-    t = g10; g10 = g12; g12 = t;
-  }
+@inline function filterTransform(g: usize, o: usize, xiBytes: usize): void {
+  const g00 = load<f32>(g), g01 = load<f32>(g, 4), g02 = load<f32>(g, 8);
+  const g10 = load<f32>(g, 12), g11 = load<f32>(g, 16), g12 = load<f32>(g, 20);
+  const g20 = load<f32>(g, 24), g21 = load<f32>(g, 28), g22 = load<f32>(g, 32);
   // G g (4×3), column by column
   const q00 = g00, q01 = g01, q02 = g02;
   const q10 = HALF * (g00 + g10 + g20), q11 = HALF * (g01 + g11 + g21), q12 = HALF * (g02 + g12 + g22);
