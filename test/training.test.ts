@@ -924,6 +924,48 @@ export function registerTrainingTests(): void {
     }
   });
 
+  test('train.evaluate: top-1, top-5 and loss from the logits by hand; flip: averages the posteriors of each image and its mirror (§3.2)', async (t) => {
+    await setBackend('cpu');
+    const { validation: allVal } = mnistOnce();
+    const set = allVal.subset('mnist validation (40)', range(40));
+    const transform = (img: data.Image) => data.pad(img, 32);
+    const model = Vgg.configA({ ...TINY, seed: 3 });
+    model.eval();
+    const images = Array.from({ length: set.length }, (_, i) => set.get(i));
+    const batch = (mirror: boolean) => {
+      const values = new Float32Array(set.length * 32 * 32);
+      images.forEach(({ image }, n) => {
+        const padded = transform(image);
+        for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) values[n * 1024 + y * 32 + x] = padded.get(0, y, mirror ? 31 - x : x);
+      });
+      return Tensor.from(values, [set.length, 1, 32, 32]);
+    };
+    const posteriorsOf = async (mirror: boolean) => tidy(async () => noGrad(async () => ops.softmax(model.forward(batch(mirror))).data()));
+    const [plain, mirrored] = [await posteriorsOf(false), await posteriorsOf(true)];
+    const expected = (p: (i: number) => number) => {
+      let top1 = 0, top5 = 0, loss = 0;
+      images.forEach(({ label }, n) => {
+        const row = Array.from({ length: 10 }, (_, k) => p(n * 10 + k));
+        const ranked = row.map((v, k) => [v, k]).sort((a, b) => b[0] - a[0]).map(([, k]) => k);
+        if (ranked[0] === label) top1++;
+        if (ranked.slice(0, 5).includes(label)) top5++;
+        loss -= Math.log(row[label]);
+      });
+      return { top1: top1 / images.length, top5: top5 / images.length, loss: loss / images.length };
+    };
+    const one = await train.evaluate(model, set, { batchSize: 16, transform });
+    const both = await train.evaluate(model, set, { batchSize: 16, transform, flip: true });
+    const e1 = expected((i) => plain[i]);
+    const e2 = expected((i) => (plain[i] + mirrored[i]) / 2);
+    t.deepEqual([one.top1, one.top5], [e1.top1, e1.top5], `one view: top-1 ${one.top1}, top-5 ${one.top5}`);
+    t.ok(Math.abs(one.loss - e1.loss) < 1e-5, `one view: loss ${one.loss.toFixed(6)} = mean −log p(label) ${e1.loss.toFixed(6)}`);
+    t.deepEqual([both.top1, both.top5], [e2.top1, e2.top5], `with flips: top-1 ${both.top1}, top-5 ${both.top5}`);
+    t.ok(Math.abs(both.loss - e2.loss) < 1e-5, `with flips: loss ${both.loss.toFixed(6)} = mean −log of the averaged posterior ${e2.loss.toFixed(6)}`);
+    t.notEqual(both.loss, one.loss, 'the mirrored views change the loss (digits are not symmetric)');
+    t.equal(model.training, false, 'the model is left in the mode it was in');
+    model.dispose();
+  });
+
   test('train.fit: micro-batches of 8 accumulate to the gradient of a batch of 32 (the same weights after an epoch)', async (t) => {
     await setBackend('cpu');
     const { train: allTrain, validation: allVal } = mnistOnce();
