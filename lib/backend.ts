@@ -17,6 +17,7 @@
  * work (the README says so).
  */
 import gpujs from 'gpu.js';
+import { allocate } from './pool.js';
 
 // gpu.js is CommonJS: take what we need from its default export.
 const { GPU, CPUKernel, WebAssemblyKernel, HeadlessGLKernel, WebGL2Kernel, WebGPUKernel } =
@@ -344,5 +345,7 @@ export async function runKernel(
   if (!(array instanceof Float32Array) || array.length !== outputSize) {
     throw new Error(`${name}: kernel on ${backend.info.mode} returned ${array?.constructor?.name} of length ${array?.length}, expected Float32Array(${outputSize})`);
   }
-  return new Float32Array(array); // a copy the caller owns: gpu.js may reuse its own
+  const copy = allocate(outputSize); // a copy the caller owns: gpu.js may reuse its own
+  copy.set(array);
+  return copy;
 }

@@ -13,11 +13,16 @@
  * reverse topological order and accumulates into the `.grad` of the leaves.
  *
  * Memory: every Tensor owns its storage; `dispose()` frees it, `tidy(fn)` frees what `fn`
- * made and did not return, `memory()` counts what is live.
+ * made and did not return, `memory()` counts what is live. A freed array goes to the
+ * storage pool (lib/pool.ts) for the next op's output of the same length, once it is safe:
+ * the tensor that owns it (the first whose storage resolved to it) is disposed, or has had
+ * new values assigned; no op or read is still using it (each pins the tensor while it
+ * runs); and it was never handed out raw by `storage()`.
  */
 import ndarray from 'ndarray';
 import type { NdArray } from 'ndarray';
 import { normalRandom } from './random.js';
+import { allocate, release } from './pool.js';
 
 export type Shape = readonly number[];
 
@@ -33,6 +38,10 @@ const live = { tensors: 0, bytes: 0 };
 let gradEnabled = true;
 const scopes: Set<Tensor>[] = [];
 let nextId = 1;
+/** the tensor that owns each array: the first whose storage resolved to it; only it gives the array back */
+const owners = new WeakMap<Float32Array, Tensor>();
+/** arrays that an op returned as its output while also an input: two tensors hold them, so they never go back */
+const shared = new WeakSet<Float32Array>();
 
 export function shapeSize(shape: Shape): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -58,6 +67,14 @@ export class Tensor {
   node: GradNode | null = null;
   private _requiresGrad = false;
   private _storage: Promise<Float32Array> | null;
+  /** the values of _storage once it has resolved */
+  private _values: Float32Array | null = null;
+  /** ops and reads now using this tensor's storage (pin / unpin) */
+  private _pins = 0;
+  /** the storage was handed out raw by storage(): none of this tensor's arrays is pooled again */
+  private _escaped = false;
+  /** earlier arrays (replaced by assign, or resolved after dispose) to give back when unpinned */
+  private _retired: Float32Array[] = [];
 
   /** Internal: use `Tensor.from`, `zeros`, `randn` or an op. */
   constructor(shape: Shape, storage: Promise<Float32Array>, requiresGrad = false) {
@@ -69,8 +86,53 @@ export class Tensor {
     live.bytes += this.size * 4;
     const scope = scopes[scopes.length - 1];
     if (scope) scope.add(this);
-    // A failure is reported by whoever awaits this tensor; never as an unhandled rejection.
-    storage.catch(() => undefined);
+    this._track(storage);
+  }
+
+  /** Records the array a storage promise resolves to; a failure is reported by whoever awaits it, never as an unhandled rejection. */
+  private _track(storage: Promise<Float32Array>): void {
+    storage.then((v) => {
+      if (!owners.has(v)) owners.set(v, this);
+      if (this._storage === storage) this._values = v;
+      else this._retired.push(v);
+      this._giveBack();
+    }, () => undefined);
+  }
+
+  /** Gives the arrays this tensor no longer needs to the pool, when nothing uses them. */
+  private _giveBack(): void {
+    if (this._pins > 0) return;
+    if (this._storage === null && this._values) {
+      this._retired.push(this._values);
+      this._values = null;
+    }
+    if (!this._escaped) {
+      for (const v of this._retired) {
+        if (owners.get(v) === this && !shared.has(v)) {
+          owners.delete(v);
+          release(v);
+        }
+      }
+    }
+    this._retired.length = 0;
+  }
+
+  /** Internal: the storage promise, held open until unpin(): ops and reads use it so that the array is not reused meanwhile. */
+  pin(where: string): Promise<Float32Array> {
+    const storage = this.storageOf(where);
+    this._pins++;
+    return storage;
+  }
+
+  /** Internal: ends a pin(). */
+  unpin(): void {
+    this._pins--;
+    this._giveBack();
+  }
+
+  /** Internal: resolves when the values are computed (without reading them). */
+  async settled(where: string): Promise<void> {
+    await this.storageOf(where);
   }
 
   /** A tensor from numbers, in row-major order. */
@@ -119,8 +181,18 @@ export class Tensor {
     return this._storage === null;
   }
 
-  /** Internal: the storage promise, for ops. Throws with the op's name if disposed. */
+  /**
+   * Internal: the storage promise, handed out raw (for code that keeps the array, such as
+   * a view that shares it); this tensor's arrays are never pooled afterwards. Ops use
+   * pin / unpin (withValues) instead. Throws with the op's name if disposed.
+   */
   storage(where: string): Promise<Float32Array> {
+    const storage = this.storageOf(where);
+    this._escaped = true;
+    return storage;
+  }
+
+  private storageOf(where: string): Promise<Float32Array> {
     if (!this._storage) {
       throw new Error(`${where}: tensor #${this.id} of shape ${formatShape(this.shape)} was disposed`);
     }
@@ -129,23 +201,37 @@ export class Tensor {
 
   /** Internal: replaces the values in place (optimisers); the new array must have the same size. */
   assign(values: Promise<Float32Array>, where: string): void {
-    this.storage(where);
-    this._storage = values.then((v) => {
+    this.storageOf(where);
+    if (this._values) this._retired.push(this._values);
+    this._values = null;
+    const storage = values.then((v) => {
       if (v.length !== this.size) throw new Error(`${where}: expected ${this.size} values, got ${v.length}`);
       return v;
     });
-    this._storage.catch(() => undefined);
+    this._storage = storage;
+    this._track(storage);
+    this._giveBack();
   }
 
   /** A copy of the values, as float32 in row-major order. */
   async data(): Promise<Float32Array> {
-    return new Float32Array(await this.storage('Tensor.data'));
+    const storage = this.pin('Tensor.data');
+    try {
+      return new Float32Array(await storage);
+    } finally {
+      this.unpin();
+    }
   }
 
   /** The single value of a one-element tensor. */
   async item(): Promise<number> {
     if (this.size !== 1) throw new Error(`Tensor.item: expected a tensor with 1 element, got shape ${formatShape(this.shape)}`);
-    return (await this.storage('Tensor.item'))[0];
+    const storage = this.pin('Tensor.item');
+    try {
+      return (await storage)[0];
+    } finally {
+      this.unpin();
+    }
   }
 
   /** The values as an ndarray of the same shape (a copy). */
@@ -158,6 +244,7 @@ export class Tensor {
     if (!this._storage) return;
     this._storage = null;
     this.node = null;
+    this._giveBack();
     live.tensors--;
     live.bytes -= this.size * 4;
     for (const s of scopes) s.delete(this);
@@ -212,7 +299,7 @@ export class Tensor {
           });
         }
       });
-      await Promise.all(leaves.map((t) => t.grad!.storage('Tensor.backward')));
+      await Promise.all(leaves.map((t) => t.grad!.settled('Tensor.backward')));
     });
   }
 
@@ -223,12 +310,33 @@ export class Tensor {
 
 /** a + b for gradients of the same size; the shape is a's. */
 function accumulate(a: Tensor, b: Tensor): Tensor {
-  const ready = Promise.all([a.storage('grad accumulation'), b.storage('grad accumulation')]);
-  return new Tensor(a.shape, ready.then(([x, y]) => gradAdd(x, y)));
+  return new Tensor(a.shape, withValues('grad accumulation', [a, b], ([x, y]) => gradAdd(x, y)));
 }
 
 function copyOf(t: Tensor): Tensor {
-  return new Tensor(t.shape, t.storage('grad copy').then((v) => new Float32Array(v)));
+  return new Tensor(t.shape, withValues('grad copy', [t], ([v]) => {
+    const copy = allocate(v.length);
+    copy.set(v);
+    return copy;
+  }));
+}
+
+/**
+ * Internal, for ops and optimisers: runs `fn` on the values of `tensors` once they are
+ * ready, with each tensor pinned until `fn` has finished, so that a tensor disposed
+ * meanwhile keeps its array out of the pool. Throws at once if a tensor is disposed.
+ */
+export function withValues<T>(where: string, tensors: readonly Tensor[], fn: (values: Float32Array[]) => T | Promise<T>): Promise<T> {
+  tensors.forEach((t, i) => {
+    if (t.isDisposed) throw new Error(`${where}: input ${i} (shape ${formatShape(t.shape)}) was disposed`);
+  });
+  const ready = Promise.all(tensors.map((t) => t.pin(where)));
+  return ready.then(async (values) => {
+    const out = await fn(values);
+    // an op that returns one of its inputs' arrays: two tensors now hold it
+    if (out instanceof Float32Array && values.includes(out)) shared.add(out);
+    return out;
+  }).finally(() => tensors.forEach((t) => t.unpin()));
 }
 
 /** Set by lib/ops.ts: the elementwise add kernel, used to accumulate gradients. */
@@ -269,12 +377,8 @@ export function opResult(
   compute: (values: Float32Array[]) => Promise<Float32Array> | Float32Array,
   backward?: (gradOutput: Tensor) => (Tensor | null)[],
 ): Tensor {
-  const ready = Promise.all(inputs.map((t, i) => {
-    if (t.isDisposed) throw new Error(`${op}: input ${i} (shape ${formatShape(t.shape)}) was disposed`);
-    return t.storage(op);
-  }));
   const size = shapeSize(shape);
-  const storage = ready.then(compute).then((v) => {
+  const storage = withValues(op, inputs, compute).then((v) => {
     if (v.length !== size) throw new Error(`${op}: computed ${v.length} values for shape ${formatShape(shape)}`);
     return v;
   });

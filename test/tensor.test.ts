@@ -6,6 +6,10 @@ import test from 'tape';
 import ndarray from 'ndarray';
 import { Tensor, zeros, ones, randn, noGrad, tidy, keep, memory, setBackend, getBackend, getBackendInfo, ops } from '../lib/index.js';
 import type { Mode } from '../lib/backend.js';
+import { allocate, release, poolStats, setPoolLimit, clearPool, POOL_MIN_FLOATS } from '../lib/pool.js';
+import { opResult } from '../lib/tensor.js';
+import { Vgg } from '../lib/models/vgg.js';
+import * as optim from '../lib/optim/index.js';
 import { throwsWith, rejectsWith } from './helpers.js';
 
 export function registerTensorTests(modes: Mode[]): void {
@@ -140,5 +144,143 @@ export function registerTensorTests(modes: Mode[]): void {
     }
     const worst = Math.max(...outs.map((o) => Math.max(...o.map((v, i) => Math.abs(v - outs[0][i])))));
     t.ok(worst < 1e-4, `${modes.join(', ')} agree within ${worst.toExponential(2)}`);
+  });
+
+  // the storage pool (lib/pool.ts) and the tensor core's rules for giving arrays back -----
+  const big = POOL_MIN_FLOATS * 2;
+  /** a tensor computed by an op, so its array comes from allocate() and may be pooled */
+  const computedOnes = (n: number) => opResult('test fill', [n], [], () => allocate(n).fill(1));
+  const released = () => poolStats().released;
+
+  test('pool: allocate reuses a released array of the same length; small and foreign arrays never enter; the limit evicts the oldest', async (t) => {
+    clearPool();
+    const a = allocate(big);
+    release(a);
+    t.equal(allocate(big), a, 'the same array comes back for the same length');
+    t.notEqual(allocate(big), a, 'and only once');
+    const foreign = new Float32Array(big);
+    const before = released();
+    release(foreign);
+    t.equal(released(), before, 'an array that allocate() did not make is ignored');
+    const small = allocate(POOL_MIN_FLOATS - 1);
+    release(small);
+    t.notEqual(allocate(POOL_MIN_FLOATS - 1), small, `arrays under ${POOL_MIN_FLOATS} floats are not pooled`);
+    release(a);
+    release(a);
+    t.equal(poolStats().arrays, 1, 'releasing twice keeps one entry');
+    setPoolLimit(big * 4 * 2);
+    const [x, y, z] = [allocate(big), allocate(big), allocate(big)];
+    release(x); release(y); release(z);
+    t.ok(poolStats().bytes <= big * 4 * 2, `over the limit the oldest go: ${poolStats().arrays} arrays kept`);
+    t.notEqual(allocate(big), a, 'the oldest (released first) was evicted');
+    setPoolLimit(0);
+    const w = allocate(big);
+    release(w);
+    t.equal(poolStats().arrays, 0, 'limit 0 turns the pool off');
+    setPoolLimit(1 << 30);
+    t.throws(() => setPoolLimit(-1), /setPoolLimit: expected a finite number of bytes >= 0, got -1/, 'a bad limit says so');
+    clearPool();
+  });
+
+  test('pool: a disposed tensor gives its array back only when no op still reads it', async (t) => {
+    await setBackend('cpu');
+    clearPool();
+    let resolve!: (v: Float32Array) => void;
+    const gate = new Promise<Float32Array>((r) => (resolve = r));
+    const x = computedOnes(big);
+    await x.settled('test');
+    // an op that waits for a second input, so x is pinned while it is pending
+    const pending = new Tensor([big], gate);
+    const y = opResult('test add', [big], [x, pending], ([a, b]) => {
+      const out = allocate(big);
+      for (let i = 0; i < big; i++) out[i] = a[i] + b[i];
+      return out;
+    });
+    const before = released();
+    x.dispose();
+    t.equal(released(), before, 'x is disposed but still pinned by the pending op: its array is not released');
+    // churn the pool: if x's array were free, this would take it and overwrite it
+    const churn = allocate(big).fill(-99);
+    resolve(Float32Array.from({ length: big }, () => 2));
+    const values = await y.data();
+    t.ok(values.every((v) => v === 3), 'the op read x\'s values, not the churn');
+    t.ok(released() > before, 'once the op finished, x\'s array went back');
+    release(churn);
+    y.dispose();
+    pending.dispose();
+    clearPool();
+  });
+
+  test('pool: storage() handed out raw, an op returning its input, and assign() while pinned', async (t) => {
+    await setBackend('cpu');
+    clearPool();
+    const escaped = computedOnes(big);
+    await escaped.storage('test');
+    let before = released();
+    escaped.dispose();
+    t.equal(released(), before, 'a tensor whose storage was handed out raw is never pooled');
+
+    const x = computedOnes(big);
+    const same = opResult('test identity', [big], [x], ([v]) => v);
+    await same.settled('test');
+    before = released();
+    x.dispose();
+    same.dispose();
+    t.equal(released(), before, 'an array that two tensors hold (an op returned its input) is never pooled');
+
+    const p = computedOnes(big);
+    await p.settled('test');
+    let open!: () => void;
+    const hold = new Promise<void>((r) => (open = r));
+    const reader = opResult('test slow read', [big], [p], async ([v]) => {
+      await hold;
+      const out = allocate(big);
+      out.set(v);
+      return out;
+    });
+    before = released();
+    p.assign(Promise.resolve(allocate(big).fill(5)), 'test');
+    await p.settled('test');
+    t.equal(released(), before, 'assign() while an op reads the old values keeps them');
+    open();
+    t.ok((await reader.data()).every((v) => v === 1), 'the op saw the old values');
+    t.ok(released() > before, 'and then the old array went back');
+    t.ok((await p.data()).every((v) => v === 5), 'p holds the assigned values');
+    p.dispose();
+    reader.dispose();
+    clearPool();
+  });
+
+  test('pool: SGD on the wasm fast path gives the same weights, bit for bit, with the pool on and off', async (t) => {
+    const mode: Mode = modes.includes('wasm') ? 'wasm' : 'cpu';
+    await setBackend(mode);
+    const run = async () => {
+      const model = Vgg.configA({ widthMultiplier: 1 / 8, inputSize: 32, inputChannels: 1, numClasses: 10, fcWidth: 64, init: 'glorot', seed: 4 });
+      const opt = new optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
+      const x = randn([8, 1, 32, 32], { seed: 11 });
+      const labels = [0, 1, 2, 3, 4, 5, 6, 7];
+      for (let step = 0; step < 4; step++) {
+        await tidy(async () => {
+          const loss = ops.softmaxCrossEntropy(model.forward(x), labels);
+          await loss.backward();
+        });
+        await opt.step();
+        opt.zeroGrad();
+      }
+      const values = await Promise.all(model.parameters().map((p) => p.data()));
+      x.dispose();
+      model.dispose();
+      return values;
+    };
+    setPoolLimit(0);
+    const off = await run();
+    setPoolLimit(1 << 30);
+    const hitsBefore = poolStats().hits;
+    const on = await run();
+    const on2 = await run();
+    t.ok(poolStats().hits > hitsBefore, `[${mode}] the pool served ${poolStats().hits - hitsBefore} allocations`);
+    const same = (a: Float32Array[], b: Float32Array[]) => a.every((v, i) => v.length === b[i].length && v.every((x, j) => Object.is(x, b[i][j])));
+    t.ok(same(off, on) && same(off, on2), `[${mode}] every parameter is identical after 4 SGD steps, pool off and on (twice)`);
+    clearPool();
   });
 }

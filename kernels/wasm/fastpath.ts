@@ -37,6 +37,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { allocate } from '../../lib/pool.js';
 import type { Conv2dDims } from '../conv2d.js';
 import type { LinearDims } from '../linear.js';
 import type { PoolDims } from '../maxpool2d.js';
@@ -351,7 +352,7 @@ function view(fp: FastPath, address: number, floats: number): Float32Array {
 
 /** a copy of floats in the memory (TypedArray.slice of a view is ~50× slower than set) */
 function copyOut(fp: FastPath, address: number, floats: number): Float32Array {
-  const out = new Float32Array(floats);
+  const out = allocate(floats);
   out.set(view(fp, address, floats));
   return out;
 }
@@ -494,7 +495,7 @@ async function winogradConv(fp: FastPath, src: Float32Array, cin: number, cout: 
   const threads = threadsFor(fp, convMacs(d));
   const F = await forwardFilters(fp, wAt, fAt, cin, cout, 3, flip, threads);
   await runParts(fp, split(cout, threads).map((p): Call[] => [['winogradWeights', F, cout, cin, p.start, p.count, uAt]]));
-  const y = new Float32Array(N * outPer);
+  const y = allocate(N * outPer);
   for (let n0 = 0; n0 < N; n0 += images) {
     const g = Math.min(images, N - n0);
     view(fp, xAt, g * inPer).set(src.subarray(n0 * inPer, (n0 + g) * inPer));
@@ -549,7 +550,7 @@ async function batchedConv(fp: FastPath, src: Float32Array, cin: number, cout: n
   if (bias) view(fp, bAt, bias.length).set(bias);
   const threads = threadsFor(fp, convMacs(d));
   const F = await forwardFilters(fp, wAt, fAt, cin, cout, K, flip, threads);
-  const y = new Float32Array(N * outPer);
+  const y = allocate(N * outPer);
   for (let n0 = 0; n0 < N; n0 += g) {
     const gg = Math.min(g, N - n0), cols = gg * HW;
     view(fp, xAt, gg * inPer).set(src.subarray(n0 * inPer, (n0 + gg) * inPer));
@@ -608,7 +609,7 @@ export function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array,
     const [wAt, xAt, yAt, ...cols] = place(fp, w.length, inPer, outPer, ...parts.map((p) => colFloats(d, d.Cin, Math.min(band, p.count))));
     view(fp, wAt, w.length).set(w);
     const A: Operand = { at: wAt, rs: d.Cin * KK, cs: 1 };
-    const y = new Float32Array(d.N * outPer);
+    const y = allocate(d.N * outPer);
     for (let n = 0; n < d.N; n++) {
       view(fp, xAt, inPer).set(x.subarray(n * inPer, (n + 1) * inPer));
       const yv = view(fp, yAt, outPer);
@@ -633,7 +634,7 @@ export function conv2dBackwardInput(dy: Float32Array, w: Float32Array, d: Conv2d
     const bandOf = parts.map((p) => bandRows(d, p.count));
     const [wAt, dyAt, dxAt, ...cols] = place(fp, w.length, outPer, inPer, ...parts.map((p, t) => colFloats(d, p.count, bandOf[t])));
     view(fp, wAt, w.length).set(w);
-    const dx = new Float32Array(d.N * inPer);
+    const dx = allocate(d.N * inPer);
     for (let n = 0; n < d.N; n++) {
       view(fp, dyAt, outPer).set(dy.subarray(n * outPer, (n + 1) * outPer));
       view(fp, dxAt, inPer).fill(0);
@@ -741,7 +742,7 @@ export function linearBackwardWeight(dy: Float32Array, x: Float32Array, d: Linea
     const [dyAt, xAt, dwAt] = place(fp, d.N * d.Out, d.N * d.In, (blocks[0]?.count ?? 0) * d.In);
     view(fp, dyAt, d.N * d.Out).set(dy);
     view(fp, xAt, d.N * d.In).set(x);
-    const dw = new Float32Array(d.Out * d.In);
+    const dw = allocate(d.Out * d.In);
     for (const ob of blocks) {
       const parts = split(d.In, threadsFor(fp, d.N * ob.count * d.In), 8);
       await runParts(fp, parts.map((p, t) => [gemm(ob.count, p.count, d.N, { at: dyAt + ob.start * 4, rs: 1, cs: d.Out },
@@ -787,7 +788,7 @@ function blockwise(items: number, inputs: Stream[], outputs: number[], kernel: (
     const widest = Math.max(1, ...inputs.map((s) => s.per), ...outputs);
     const block = Math.max(1, Math.min(items, Math.floor(FLAT_BLOCK / widest)));
     const at = place(fp, ...inputs.map((s) => block * s.per), ...outputs.map((per) => block * per));
-    const results = outputs.map((per) => new Float32Array(items * per));
+    const results = outputs.map((per) => allocate(items * per));
     for (let start = 0; start < items; start += block) {
       const count = Math.min(block, items - start);
       inputs.forEach((s, i) => view(fp, at[i], count * s.per).set(s.data.subarray(start * s.per, (start + count) * s.per)));

@@ -7,7 +7,7 @@
  * §3.1: batch 256, momentum 0.9, weight decay (L2 multiplier) 5·10⁻⁴, lr 10⁻² — the
  * defaults here. The velocity of each parameter is created on the first step, zero.
  */
-import { Tensor, zeros, keep } from '../tensor.js';
+import { Tensor, zeros, keep, withValues } from '../tensor.js';
 import { sgdUpdate } from '../../kernels/elementwise.js';
 
 export interface SgdOptions {
@@ -53,11 +53,10 @@ export class SGD {
       if (!p.grad) return;
       const v = (this.velocities[i] ??= keep(zeros(p.shape)));
       const o = { lr: this.lr, momentum: this.momentum, weightDecay: this.weightDecay };
-      const result = Promise.all([p.storage('SGD.step'), p.grad.storage('SGD.step'), v.storage('SGD.step')])
-        .then(([pv, gv, vv]) => sgdUpdate(pv, gv, vv, o));
+      const result = withValues('SGD.step', [p, p.grad, v], ([pv, gv, vv]) => sgdUpdate(pv, gv, vv, o));
       p.assign(result.then((r) => r.param), 'SGD.step');
       v.assign(result.then((r) => r.velocity), 'SGD.step');
-      updates.push(p.storage('SGD.step'), v.storage('SGD.step'));
+      updates.push(p.settled('SGD.step'), v.settled('SGD.step'));
     });
     await Promise.all(updates);
   }
