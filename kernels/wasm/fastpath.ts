@@ -111,6 +111,11 @@ const WINOGRAD_BAND_FLOATS = 1 << 21;
 const WINOGRAD_MIN_TILES = 128;
 /** Images of at most this many pixels run several to a GEMM, their pixels side by side, so that its columns are not too few */
 const BATCH_PIXELS = 512;
+/**
+ * ... or whatever their size when col has at most this many rows (the first layer: 3·3·3 = 27):
+ * a GEMM with so short a K does little per call, and one image per call leaves the threads waiting.
+ */
+const FEW_ROWS = 64;
 /** Below this many multiply-adds a job runs on one thread (2 threads break even near 2 M here, ~0.2 ms). */
 const MIN_PARALLEL_MACS = 1 << 21;
 
@@ -521,9 +526,9 @@ async function winogradConv(fp: FastPath, src: Float32Array, cin: number, cout: 
 /** the indices [r.start, r.start + r.count) */
 const indices = (r: Range) => Array.from({ length: r.count }, (_, i) => r.start + i);
 
-/** whether a convolution runs several images to a GEMM (small images, more than one) */
-function useBatched(d: Conv2dDims): boolean {
-  return d.N > 1 && d.H * d.W <= BATCH_PIXELS;
+/** whether a convolution runs several images to a GEMM (more than one, and small images or a col of few rows; `channels`: the GEMM's input channels) */
+function useBatched(d: Conv2dDims, channels: number): boolean {
+  return d.N > 1 && (d.H * d.W <= BATCH_PIXELS || channels * d.K * d.K <= FEW_ROWS);
 }
 
 /** images per group of batchedConv / batchedConvWeight: their col of `channels` input channels fits BAND_FLOATS */
@@ -602,7 +607,7 @@ async function batchedConvWeight(fp: FastPath, dy: Float32Array, x: Float32Array
 export function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   return withFastPath(async (fp) => {
     if (useWinograd(fp, d)) return winogradConv(fp, x, d.Cin, d.Cout, w, b, false, d);
-    if (useBatched(d)) return batchedConv(fp, x, d.Cin, d.Cout, w, b, false, d);
+    if (useBatched(d, d.Cin)) return batchedConv(fp, x, d.Cin, d.Cout, w, b, false, d);
     const HW = d.H * d.W, KK = d.K * d.K, inPer = d.Cin * HW, outPer = d.Cout * HW;
     const parts = split(d.H, threadsFor(fp, convMacs(d)));
     const band = bandRows(d, d.Cin);
@@ -628,7 +633,7 @@ export function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array,
 export function conv2dBackwardInput(dy: Float32Array, w: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   return withFastPath(async (fp) => {
     if (useWinograd(fp, d)) return winogradConv(fp, dy, d.Cout, d.Cin, w, null, true, d);
-    if (useBatched(d)) return batchedConv(fp, dy, d.Cout, d.Cin, w, null, true, d);
+    if (useBatched(d, d.Cout)) return batchedConv(fp, dy, d.Cout, d.Cin, w, null, true, d);
     const HW = d.H * d.W, KK = d.K * d.K, inPer = d.Cin * HW, outPer = d.Cout * HW;
     const parts = split(d.Cin, threadsFor(fp, convMacs(d)));
     const bandOf = parts.map((p) => bandRows(d, p.count));
@@ -656,7 +661,7 @@ export function conv2dBackwardInput(dy: Float32Array, w: Float32Array, d: Conv2d
 /** dW = Σ_n dy_n·col(x_n)ᵀ; threads take input channels (columns of dW) */
 export function conv2dBackwardWeight(dy: Float32Array, x: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   return withFastPath(async (fp) => {
-    if (useBatched(d)) return batchedConvWeight(fp, dy, x, d);
+    if (useBatched(d, d.Cin)) return batchedConvWeight(fp, dy, x, d);
     const HW = d.H * d.W, KK = d.K * d.K, inPer = d.Cin * HW, outPer = d.Cout * HW;
     const parts = split(d.Cin, threadsFor(fp, convMacs(d)));
     const bandOf = parts.map((p) => bandRows(d, p.count));
