@@ -46,6 +46,8 @@ const CONV_SHAPES: conv.Conv2dDims[] = [
   { N: 3, Cin: 32, Cout: 32, H: 56, W: 56, K: 3 }, // Winograd: two images side by side in a band, then one
   { N: 5, Cin: 128, Cout: 24, H: 16, W: 16, K: 3 }, // small images, several to a GEMM: groups of 3 and 2 (im2col)
   { N: 4, Cin: 256, Cout: 40, H: 6, W: 5, K: 1 }, // 1×1 on small images, several to a GEMM
+  { N: 3, Cin: 3, Cout: 8, H: 29, W: 31, K: 3 }, // a first layer: col has 27 rows, so images go several to a GEMM whatever their size
+  { N: 2, Cin: 40, Cout: 6, H: 30, W: 30, K: 1 }, // 1×1 with few channels on bigger images: batched both ways
 ];
 
 const LINEAR_SHAPES: fc.LinearDims[] = [
