@@ -63,7 +63,10 @@ export function allocateZeros(length: number): Float32Array {
  * any more. Arrays that allocate() did not make, and arrays already free, are ignored.
  */
 export function release(a: Float32Array): void {
-  if (!born.has(a) || order.has(a) || limitBytes === 0) return;
+  if (!born.has(a) || order.has(a)) return;
+  settled.delete(a);
+  for (const fn of releaseListeners) fn(a);
+  if (limitBytes === 0) return;
   let stack = free.get(a.length);
   if (!stack) free.set(a.length, (stack = []));
   stack.push(a);
@@ -95,6 +98,28 @@ export function setPoolLimit(bytes: number): void {
     if (stats.bytes <= limitBytes) break;
     drop(oldest);
   }
+}
+
+/**
+ * Settled arrays: the values of a resolved tensor, which nothing writes while a tensor holds
+ * them. Kernels may keep what they derive from one (the fast path keeps a parameter's
+ * filters in its memory between calls) until it is released to the pool.
+ */
+const settled = new WeakSet<Float32Array>();
+const releaseListeners: ((a: Float32Array) => void)[] = [];
+
+/** Marks an array whose values will not change until it is released (the tensor core calls it). */
+export function settle(a: Float32Array): void {
+  settled.add(a);
+}
+
+export function isSettled(a: Float32Array): boolean {
+  return settled.has(a);
+}
+
+/** Calls `fn` with each array given back to the pool: whatever was derived from its values is stale. */
+export function onRelease(fn: (a: Float32Array) => void): void {
+  releaseListeners.push(fn);
 }
 
 /** Empties the pool: its arrays go to the garbage collector. */

@@ -22,7 +22,7 @@
 import ndarray from 'ndarray';
 import type { NdArray } from 'ndarray';
 import { normalRandom } from './random.js';
-import { allocate, release } from './pool.js';
+import { allocate, release, settle } from './pool.js';
 
 export type Shape = readonly number[];
 
@@ -92,6 +92,7 @@ export class Tensor {
   /** Records the array a storage promise resolves to; a failure is reported by whoever awaits it, never as an unhandled rejection. */
   private _track(storage: Promise<Float32Array>): void {
     storage.then((v) => {
+      settle(v);
       if (!owners.has(v)) owners.set(v, this);
       if (this._storage === storage) this._values = v;
       else this._retired.push(v);

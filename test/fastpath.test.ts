@@ -25,7 +25,15 @@ import * as pool from '../kernels/maxpool2d.js';
 import * as ew from '../kernels/elementwise.js';
 import * as drop from '../kernels/dropout.js';
 import * as fast from '../kernels/wasm/fastpath.js';
-import { expectClose, randomArray, type CheckRecord } from './helpers.js';
+import { expectClose, randomArray, rejectsWith, type CheckRecord } from './helpers.js';
+import { allocate, release, settle, setPoolLimit, clearPool } from '../lib/pool.js';
+
+/** a settled copy of w, as a tensor's parameter is: the fast path keeps its filters resident */
+const settledCopy = (w: Float32Array) => {
+  const copy = Float32Array.from(w);
+  settle(copy);
+  return copy;
+};
 
 /** the fast path is not a gpu.js mode; its checks are recorded under 'wasm' */
 const mode = 'wasm' as unknown as Mode;
@@ -132,7 +140,7 @@ export function registerFastPathTests(): void {
       for (const conv3x3 of ['auto', 'im2col', 'winograd'] as const) {
       test(`[wasm ${config}, 3×3 ${conv3x3}] conv2d forward and backward against the float64 reference`, async (t) => {
         const info = await fast.initFastPath({ simd, threads, conv3x3 });
-        t.deepEqual(info, { simd, threads, conv3x3 }, `runs ${config}, 3×3 convolutions by ${conv3x3}`);
+        t.deepEqual(info, { simd, threads, conv3x3, residentBytes: fast.RESIDENT_BYTES }, `runs ${config}, 3×3 convolutions by ${conv3x3}`);
         for (const d of CONV_SHAPES) {
           if (conv3x3 !== 'auto' && d.K !== 3) continue;
           const c = convCase(d);
@@ -141,6 +149,15 @@ export function registerFastPathTests(): void {
           expectClose(t, await fast.conv2dBackwardInput(c.dy, c.w, d), c.dx, { family: CONV, pass: 'backward input', mode, what });
           expectClose(t, await fast.conv2dBackwardWeight(c.dy, c.x, d), c.dw, { family: CONV, pass: 'backward weight', mode, what });
           expectClose(t, await fast.conv2dBackwardBias(c.dy, d), c.db, { family: CONV, pass: 'backward bias', mode, what });
+          if (threads === 2) {
+            // a parameter's filters: made resident by the first call, read from there by the second
+            const w = settledCopy(c.w);
+            for (const call of ['first', 'second']) {
+              const how = `${what}; resident filters, ${call} call`;
+              expectClose(t, await fast.conv2dForward(c.x, w, c.b, d), c.y, { family: CONV, pass: 'forward', mode, what: how });
+              expectClose(t, await fast.conv2dBackwardInput(c.dy, w, d), c.dx, { family: CONV, pass: 'backward input', mode, what: how });
+            }
+          }
         }
       });
       }
@@ -154,6 +171,12 @@ export function registerFastPathTests(): void {
           expectClose(t, await fast.linearBackwardInput(c.dy, c.w, d), c.dx, { family: FC, pass: 'backward input', mode, what });
           expectClose(t, await fast.linearBackwardWeight(c.dy, c.x, d), c.dw, { family: FC, pass: 'backward weight', mode, what });
           expectClose(t, await fast.linearBackwardBias(c.dy, d), c.db, { family: FC, pass: 'backward bias', mode, what });
+          const w = settledCopy(c.w);
+          for (const call of ['first', 'second']) {
+            const how = `${what}; resident weight, ${call} call`;
+            expectClose(t, await fast.linearForward(c.x, w, c.b, d), c.y, { family: FC, pass: 'forward', mode, what: how });
+            expectClose(t, await fast.linearBackwardInput(c.dy, w, d), c.dx, { family: FC, pass: 'backward input', mode, what: how });
+          }
         }
       });
     }
@@ -189,4 +212,43 @@ export function registerFastPathTests(): void {
       }
     });
   }
+
+  test('[wasm] resident filters: an array given back to the pool and reused with new values is not read stale; the least recently used go at the limit; 0 turns them off', async (t) => {
+    const d: conv.Conv2dDims = { N: 2, Cin: 32, Cout: 32, H: 12, W: 12, K: 3 };
+    const c = convCase(d);
+    const wLength = c.w.length;
+    const other = { w: randomArray(wLength, 77) }; // other filters of the same length
+    t.ok(wLength * 4 >= 16384, 'the filters are big enough to be pooled');
+    const refY = (w: Float32Array) => conv.conv2dForwardRef(c.x, w, c.b, d);
+    for (const conv3x3 of ['winograd', 'im2col'] as const) {
+      await fast.initFastPath({ threads: 2, conv3x3 });
+      setPoolLimit(1 << 30);
+      clearPool();
+      const a = allocate(wLength);
+      a.set(c.w);
+      settle(a);
+      expectClose(t, await fast.conv2dForward(c.x, a, c.b, d), c.y, { family: CONV, pass: 'forward', mode, what: `${conv3x3}: settled filters, resident` });
+      expectClose(t, await fast.conv2dBackwardInput(c.dy, a, d), c.dx, { family: CONV, pass: 'backward input', mode, what: `${conv3x3}: turned filters, resident` });
+      release(a);
+      const b = allocate(wLength);
+      t.equal(b, a, `${conv3x3}: the pool hands the same array back`);
+      b.set(other.w);
+      settle(b);
+      expectClose(t, await fast.conv2dForward(c.x, b, c.b, d), refY(other.w), { family: CONV, pass: 'forward', mode, what: `${conv3x3}: the reused array's new filters, not the resident old ones` });
+      expectClose(t, await fast.conv2dBackwardInput(c.dy, b, d), conv.conv2dBackwardRef(c.dy, c.x, other.w, d).dx, { family: CONV, pass: 'backward input', mode, what: `${conv3x3}: the reused array's new turned filters` });
+      clearPool();
+    }
+    // room for one set of filters only: two settled arrays take turns, each call evicts the other
+    await fast.initFastPath({ threads: 2, conv3x3: 'im2col', residentBytes: wLength * 4 });
+    const [p, q] = [settledCopy(c.w), settledCopy(other.w)];
+    for (let i = 0; i < 2; i++) {
+      expectClose(t, await fast.conv2dForward(c.x, p, c.b, d), c.y, { family: CONV, pass: 'forward', mode, what: `limit of one: first filters, round ${i + 1}` });
+      expectClose(t, await fast.conv2dForward(c.x, q, c.b, d), refY(other.w), { family: CONV, pass: 'forward', mode, what: `limit of one: second filters, round ${i + 1}` });
+    }
+    const off = await fast.initFastPath({ threads: 2, residentBytes: 0 });
+    t.equal(off.residentBytes, 0, 'residentBytes: 0 is accepted');
+    expectClose(t, await fast.conv2dForward(c.x, p, c.b, d), c.y, { family: CONV, pass: 'forward', mode, what: 'nothing resident' });
+    await rejectsWith(t, () => fast.initFastPath({ residentBytes: -1 }), [/initFastPath/, /residentBytes must be a finite number ≥ 0, got -1/], 'a bad residentBytes');
+    await fast.initFastPath({});
+  });
 }

@@ -10,6 +10,7 @@ import { allocate, release, poolStats, setPoolLimit, clearPool, POOL_MIN_FLOATS 
 import { opResult } from '../lib/tensor.js';
 import { Vgg } from '../lib/models/vgg.js';
 import * as optim from '../lib/optim/index.js';
+import { initFastPath } from '../kernels/wasm/fastpath.js';
 import { throwsWith, rejectsWith } from './helpers.js';
 
 export function registerTensorTests(modes: Mode[]): void {
@@ -251,7 +252,7 @@ export function registerTensorTests(modes: Mode[]): void {
     clearPool();
   });
 
-  test('pool: SGD on the wasm fast path gives the same weights, bit for bit, with the pool on and off', async (t) => {
+  test('pool: SGD on the wasm fast path gives the same weights, bit for bit, with the pool and resident filters on and off', async (t) => {
     const mode: Mode = modes.includes('wasm') ? 'wasm' : 'cpu';
     await setBackend(mode);
     const run = async () => {
@@ -273,14 +274,16 @@ export function registerTensorTests(modes: Mode[]): void {
       return values;
     };
     setPoolLimit(0);
+    if (mode === 'wasm') await initFastPath({ residentBytes: 0 });
     const off = await run();
     setPoolLimit(1 << 30);
+    if (mode === 'wasm') await initFastPath({});
     const hitsBefore = poolStats().hits;
     const on = await run();
     const on2 = await run();
     t.ok(poolStats().hits > hitsBefore, `[${mode}] the pool served ${poolStats().hits - hitsBefore} allocations`);
     const same = (a: Float32Array[], b: Float32Array[]) => a.every((v, i) => v.length === b[i].length && v.every((x, j) => Object.is(x, b[i][j])));
-    t.ok(same(off, on) && same(off, on2), `[${mode}] every parameter is identical after 4 SGD steps, pool off and on (twice)`);
+    t.ok(same(off, on) && same(off, on2), `[${mode}] every parameter is identical after 4 SGD steps: pool and resident filters off, then on (twice)`);
     clearPool();
   });
 }

@@ -37,7 +37,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { allocate } from '../../lib/pool.js';
+import { allocate, isSettled, onRelease } from '../../lib/pool.js';
 import type { Conv2dDims } from '../conv2d.js';
 import type { LinearDims } from '../linear.js';
 import type { PoolDims } from '../maxpool2d.js';
@@ -86,6 +86,11 @@ export interface FastPathOptions {
    * WINOGRAD_MIN_CHANNELS, else im2col + GEMM; or always one of the two.
    */
   conv3x3?: Conv3x3Algorithm | 'auto';
+  /**
+   * The most bytes of parameters' filters kept in the module's memory between calls
+   * (default RESIDENT_BYTES, 768 MiB); 0 copies them in on every call.
+   */
+  residentBytes?: number;
 }
 
 export type Conv3x3Algorithm = 'im2col' | 'winograd';
@@ -95,6 +100,7 @@ export interface FastPathInfo {
   simd: SimdBuild;
   threads: number;
   conv3x3: Conv3x3Algorithm | 'auto';
+  residentBytes: number;
 }
 
 /** The memory's limit in 64 KiB pages (2 GiB): at most the maximum that scripts/build-wasm.mjs builds in. */
@@ -202,8 +208,12 @@ interface FastPath {
   helpers: Helper[];
   /** byte address of each thread's GEMM scratch */
   scratch: number[];
-  /** where the buffers of a call start */
+  /** where the resident filters start, after the scratch areas */
   heap: number;
+  /** where this call's next buffers go: after the resident filters and what the call has reserved */
+  callTop: number;
+  resident: ResidentStore;
+  residentBytes: number;
   conv3x3: Conv3x3Algorithm | 'auto';
 }
 
@@ -233,7 +243,7 @@ function open(simd: SimdBuild, threads: number): FastPath {
   const module = new WebAssembly.Module(bytes);
   const memory = new WebAssembly.Memory({ initial: 1, maximum: MAXIMUM_PAGES, shared: true });
   const m = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmModule;
-  const fp: FastPath = { simd, module, memory, m, helpers: [], scratch: [], heap: 0, conv3x3: 'auto' };
+  const fp: FastPath = { simd, module, memory, m, helpers: [], scratch: [], heap: 0, callTop: 0, resident: newResidentStore(0), residentBytes: RESIDENT_BYTES, conv3x3: 'auto' };
   setThreads(fp, threads);
   warmUp(fp);
   return fp;
@@ -278,6 +288,8 @@ function setThreads(fp: FastPath, threads: number): void {
   const bytes = align64(fp.m.gemmScratchBytes());
   fp.scratch = Array.from({ length: threads }, (_, t) => align64(fp.m.heapBase()) + t * bytes);
   fp.heap = align64(fp.m.heapBase()) + threads * bytes;
+  fp.resident = newResidentStore(fp.heap); // the scratch areas moved: start the resident filters again
+  fp.callTop = fp.heap;
   ensureBytes(fp, fp.heap);
 }
 
@@ -310,15 +322,19 @@ function configure(options: FastPathOptions): FastPathInfo {
   }
   const conv3x3 = options.conv3x3 ?? 'auto';
   if (!['auto', 'im2col', 'winograd'].includes(conv3x3)) throw new Error(`initFastPath: conv3x3 must be 'auto', 'im2col' or 'winograd', got '${String(conv3x3)}'`);
+  const residentBytes = options.residentBytes ?? RESIDENT_BYTES;
+  if (!(residentBytes >= 0) || !Number.isFinite(residentBytes)) throw new Error(`initFastPath: residentBytes must be a finite number ≥ 0, got ${options.residentBytes}`);
   if (state) setThreads(state, threads);
   else state = open(simd, threads);
   state.conv3x3 = conv3x3;
+  state.residentBytes = residentBytes;
+  while (state.resident.bytes > residentBytes) forget(state.resident, state.resident.entries.reduce((a, b) => (a.used <= b.used ? a : b)));
   return getFastPathInfo()!;
 }
 
 /** The build and the thread count that run, or null before the fast path has started. */
 export function getFastPathInfo(): FastPathInfo | null {
-  return state && { simd: state.simd, threads: state.helpers.length + 1, conv3x3: state.conv3x3 };
+  return state && { simd: state.simd, threads: state.helpers.length + 1, conv3x3: state.conv3x3, residentBytes: state.residentBytes };
 }
 
 /**
@@ -335,13 +351,27 @@ export function initFastPath(options: FastPathOptions = {}): Promise<FastPathInf
 function withFastPath<T>(job: (fp: FastPath) => Promise<T>): Promise<T> {
   return serialized(() => {
     if (!state) configure({});
+    state!.callTop = callBase(state!);
     return job(state!);
   });
 }
 
-/** Places buffers of the given sizes (floats) after the scratch areas, grows the memory to hold them, returns their byte addresses. */
+/** where a call's buffers start: after the scratch areas and the resident filters */
+function callBase(fp: FastPath): number {
+  return align64(Math.max(fp.heap, fp.resident.end));
+}
+
+/** Keeps `floats` at the call's base for the rest of the call (place() goes after them); returns their address. */
+function reserve(fp: FastPath, floats: number): number {
+  const at = fp.callTop;
+  fp.callTop = align64(at + floats * 4);
+  ensureBytes(fp, fp.callTop);
+  return at;
+}
+
+/** Places a call's buffers of the given sizes (floats) after what it reserved, grows the memory to hold them, returns their byte addresses. */
 function place(fp: FastPath, ...floats: number[]): number[] {
-  let at = fp.heap;
+  let at = fp.callTop;
   const addresses = floats.map((n) => {
     const address = at;
     at = align64(at + n * 4);
@@ -394,6 +424,139 @@ function bands(r: Range, size: number): Range[] {
   const out: Range[] = [];
   for (let s = r.start; s < r.start + r.count; s += size) out.push({ start: s, count: Math.min(size, r.start + r.count - s) });
   return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Resident filters. A parameter's values do not change while a tensor holds them (the
+// tensor core marks such arrays settled, lib/pool.ts), so its filters, and what the
+// launchers make of them (turned by 180°, Winograd's U = G·g·Gᵀ), stay in the memory
+// between calls, keyed by the array: tfjs-wasm keeps its weights in its heap the same way.
+// An array handed back to the pool, or collected, loses its entries. At most
+// RESIDENT_BYTES stay; beyond that the least recently used go.
+
+/** the most bytes of resident filters by default (VGG-16's 138 M parameters take 553 MB) */
+export const RESIDENT_BYTES = 768 * 2 ** 20;
+
+/** what is resident for an array: the filters themselves, turned, or Winograd-transformed (plain or turned) */
+type FilterKind = 'w' | 'flip' | 'winograd' | 'winograd-flip';
+
+interface ResidentEntry {
+  array: WeakRef<Float32Array>;
+  kind: FilterKind;
+  at: number;
+  bytes: number;
+  used: number;
+}
+
+interface ResidentStore {
+  /** [start, end): the region the entries and the holes between them take */
+  start: number;
+  end: number;
+  entries: ResidentEntry[];
+  byArray: WeakMap<Float32Array, Map<FilterKind, ResidentEntry>>;
+  clock: number;
+  bytes: number;
+}
+
+function newResidentStore(start: number): ResidentStore {
+  return { start, end: start, entries: [], byArray: new WeakMap(), clock: 0, bytes: 0 };
+}
+
+function forget(store: ResidentStore, e: ResidentEntry): void {
+  store.entries.splice(store.entries.indexOf(e), 1);
+  store.bytes -= e.bytes;
+  const a = e.array.deref();
+  if (a) store.byArray.get(a)?.delete(e.kind);
+  store.end = store.entries.reduce((end, x) => Math.max(end, align64(x.at + x.bytes)), store.start);
+}
+
+/** an address in the region for `bytes`: the first hole that fits, else the end */
+function residentSlot(store: ResidentStore, bytes: number): number {
+  const taken = [...store.entries].sort((a, b) => a.at - b.at);
+  let at = store.start;
+  for (const e of taken) {
+    if (e.at - at >= bytes) return at;
+    at = Math.max(at, align64(e.at + e.bytes));
+  }
+  return at;
+}
+
+onRelease((a) => {
+  const kinds = state?.resident.byArray.get(a);
+  if (kinds) for (const e of [...kinds.values()]) forget(state!.resident, e);
+});
+
+/**
+ * The filters `w` as the launchers use them (`kind`, `floats` long), at a byte address:
+ * resident when `w` is settled and fits, made by `make(at)` the first time; else made
+ * into this call's reserved memory. Must be called before the call places its buffers.
+ */
+async function filtersOf(fp: FastPath, w: Float32Array, kind: FilterKind, floats: number, make: (at: number) => Promise<void>): Promise<number> {
+  const store = fp.resident;
+  const bytes = floats * 4;
+  const known = store.byArray.get(w)?.get(kind);
+  if (known) {
+    known.used = ++store.clock;
+    return known.at;
+  }
+  if (isSettled(w) && bytes <= fp.residentBytes && fp.callTop === callBase(fp)) {
+    for (const e of [...store.entries]) if (!e.array.deref()) forget(store, e);
+    while (store.bytes + bytes > fp.residentBytes) forget(store, store.entries.reduce((a, b) => (a.used <= b.used ? a : b)));
+    const at = residentSlot(store, bytes);
+    if (align64(at + bytes) < MAXIMUM_PAGES * PAGE) {
+      const e: ResidentEntry = { array: new WeakRef(w), kind, at, bytes, used: ++store.clock };
+      store.entries.push(e);
+      store.bytes += bytes;
+      store.end = Math.max(store.end, align64(at + bytes));
+      ensureBytes(fp, store.end);
+      fp.callTop = callBase(fp);
+      let kinds = store.byArray.get(w);
+      if (!kinds) store.byArray.set(w, (kinds = new Map()));
+      kinds.set(kind, e);
+      try {
+        await make(at);
+      } catch (err) {
+        forget(store, e);
+        fp.callTop = callBase(fp);
+        throw err;
+      }
+      return at;
+    }
+  }
+  const at = reserve(fp, floats);
+  await make(at);
+  return at;
+}
+
+/** w [cout][cin][K][K] copied in, at an address (resident or reserved) */
+function plainFilters(fp: FastPath, w: Float32Array): Promise<number> {
+  return filtersOf(fp, w, 'w', w.length, async (at) => {
+    view(fp, at, w.length).set(w);
+  });
+}
+
+/**
+ * The filters of a convolution written as a forward pass, [cout][cin][K][K]: w itself, or
+ * for the gradient to the input (flip) w turned by 180°, in and out swapped (gemm.as's
+ * flipFilters, by rows on the threads).
+ */
+function forwardFilters(fp: FastPath, w: Float32Array, cin: number, cout: number, K: number, flip: boolean, threads: number): Promise<number> {
+  if (!flip) return plainFilters(fp, w);
+  return filtersOf(fp, w, 'flip', w.length, async (at) => {
+    const [wAt] = place(fp, w.length);
+    view(fp, wAt, w.length).set(w);
+    await runParts(fp, split(cout, threads).map((p): Call[] => [['flipFilters', wAt, cin, cout, K, p.start, p.count, at]]));
+  });
+}
+
+/** Winograd's U = G·g·Gᵀ [16][cout][cin] of the forward filters (turned for flip), by output channels on the threads */
+function winogradFilters(fp: FastPath, w: Float32Array, cin: number, cout: number, flip: boolean, threads: number): Promise<number> {
+  return filtersOf(fp, w, flip ? 'winograd-flip' : 'winograd', 16 * cin * cout, async (at) => {
+    const [wAt, fAt] = place(fp, w.length, flip ? w.length : 0);
+    view(fp, wAt, w.length).set(w);
+    if (flip) await runParts(fp, split(cout, threads).map((p): Call[] => [['flipFilters', wAt, cin, cout, 3, p.start, p.count, fAt]]));
+    await runParts(fp, split(cout, threads).map((p): Call[] => [['winogradWeights', flip ? fAt : wAt, cout, cin, p.start, p.count, at]]));
+  });
 }
 
 /** how many threads a job of `macs` multiply-adds uses */
@@ -463,16 +626,6 @@ function useWinograd(fp: FastPath, d: Conv2dDims): boolean {
   return d.Cin >= WINOGRAD_MIN_CHANNELS && d.Cout >= WINOGRAD_MIN_CHANNELS && saving >= 1.5 && d.N * th * twp >= WINOGRAD_MIN_TILES;
 }
 
-/**
- * The filters of a convolution written as a forward pass, [cout][cin][K][K], at the returned
- * address: w itself (at wAt), or for the gradient to the input (flip) w turned by 180°, in
- * and out swapped, made by flipFilters into fAt, by rows on the threads.
- */
-async function forwardFilters(fp: FastPath, wAt: number, fAt: number, cin: number, cout: number, K: number, flip: boolean, threads: number): Promise<number> {
-  if (!flip) return wAt;
-  await runParts(fp, split(cout, threads).map((p): Call[] => [['flipFilters', wAt, cin, cout, K, p.start, p.count, fAt]]));
-  return fAt;
-}
 
 /**
  * A stride-1 "same" 3×3 convolution by Winograd's F(2×2, 3×3) (see winograd.as): src
@@ -493,13 +646,10 @@ async function winogradConv(fp: FastPath, src: Float32Array, cin: number, cout: 
   const fitRows = Math.max(1, Math.floor(WINOGRAD_BAND_FLOATS / (16 * (cin + cout) * twp)));
   const [images, bandRows] = fitRows >= th ? [Math.min(N, Math.floor(fitRows / th)), th] : [1, fitRows];
   const ld = images * bandRows * twp;
-  const [wAt, fAt, bAt, uAt, xAt, xpAt, vAt, mAt, yAt] = place(fp, w.length, flip ? w.length : 0, bias?.length ?? 0, 16 * cin * cout,
-    images * inPer, images * padPer, 16 * cin * ld, 16 * cout * ld, images * outPer);
-  view(fp, wAt, w.length).set(w);
-  if (bias) view(fp, bAt, bias.length).set(bias);
   const threads = threadsFor(fp, convMacs(d));
-  const F = await forwardFilters(fp, wAt, fAt, cin, cout, 3, flip, threads);
-  await runParts(fp, split(cout, threads).map((p): Call[] => [['winogradWeights', F, cout, cin, p.start, p.count, uAt]]));
+  const uAt = await winogradFilters(fp, w, cin, cout, flip, threads);
+  const [bAt, xAt, xpAt, vAt, mAt, yAt] = place(fp, bias?.length ?? 0, images * inPer, images * padPer, 16 * cin * ld, 16 * cout * ld, images * outPer);
+  if (bias) view(fp, bAt, bias.length).set(bias);
   const y = allocate(N * outPer);
   for (let n0 = 0; n0 < N; n0 += images) {
     const g = Math.min(images, N - n0);
@@ -549,12 +699,10 @@ async function batchedConv(fp: FastPath, src: Float32Array, cin: number, cout: n
   const { N, H, W, K } = d;
   const HW = H * W, KK = K * K, inPer = cin * HW, outPer = cout * HW;
   const g = groupSize(d, cin);
-  const [wAt, fAt, bAt, xAt, colAt, cAt, yAt] = place(fp, w.length, flip ? w.length : 0, bias?.length ?? 0, g * inPer,
-    cin * KK * g * HW, cout * g * HW, g * outPer);
-  view(fp, wAt, w.length).set(w);
-  if (bias) view(fp, bAt, bias.length).set(bias);
   const threads = threadsFor(fp, convMacs(d));
-  const F = await forwardFilters(fp, wAt, fAt, cin, cout, K, flip, threads);
+  const F = await forwardFilters(fp, w, cin, cout, K, flip, threads);
+  const [bAt, xAt, colAt, cAt, yAt] = place(fp, bias?.length ?? 0, g * inPer, cin * KK * g * HW, cout * g * HW, g * outPer);
+  if (bias) view(fp, bAt, bias.length).set(bias);
   const y = allocate(N * outPer);
   for (let n0 = 0; n0 < N; n0 += g) {
     const gg = Math.min(g, N - n0), cols = gg * HW;
@@ -611,8 +759,8 @@ export function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array,
     const HW = d.H * d.W, KK = d.K * d.K, inPer = d.Cin * HW, outPer = d.Cout * HW;
     const parts = split(d.H, threadsFor(fp, convMacs(d)));
     const band = bandRows(d, d.Cin);
-    const [wAt, xAt, yAt, ...cols] = place(fp, w.length, inPer, outPer, ...parts.map((p) => colFloats(d, d.Cin, Math.min(band, p.count))));
-    view(fp, wAt, w.length).set(w);
+    const wAt = await plainFilters(fp, w);
+    const [xAt, yAt, ...cols] = place(fp, inPer, outPer, ...parts.map((p) => colFloats(d, d.Cin, Math.min(band, p.count))));
     const A: Operand = { at: wAt, rs: d.Cin * KK, cs: 1 };
     const y = allocate(d.N * outPer);
     for (let n = 0; n < d.N; n++) {
@@ -637,8 +785,8 @@ export function conv2dBackwardInput(dy: Float32Array, w: Float32Array, d: Conv2d
     const HW = d.H * d.W, KK = d.K * d.K, inPer = d.Cin * HW, outPer = d.Cout * HW;
     const parts = split(d.Cin, threadsFor(fp, convMacs(d)));
     const bandOf = parts.map((p) => bandRows(d, p.count));
-    const [wAt, dyAt, dxAt, ...cols] = place(fp, w.length, outPer, inPer, ...parts.map((p, t) => colFloats(d, p.count, bandOf[t])));
-    view(fp, wAt, w.length).set(w);
+    const wAt = await plainFilters(fp, w);
+    const [dyAt, dxAt, ...cols] = place(fp, outPer, inPer, ...parts.map((p, t) => colFloats(d, p.count, bandOf[t])));
     const dx = allocate(d.N * inPer);
     for (let n = 0; n < d.N; n++) {
       view(fp, dyAt, outPer).set(dy.subarray(n * outPer, (n + 1) * outPer));
@@ -705,16 +853,36 @@ function weightBlocks(d: LinearDims): Range[] {
   return bands({ start: 0, count: d.Out }, Math.max(1, Math.floor(WEIGHT_BLOCK_FLOATS / Math.max(1, d.In))));
 }
 
+/**
+ * Where the weight w [Out, In] of a linear layer is read from, block by block: resident
+ * (kept between calls, one block) when it is settled and fits, else copied in per call, in
+ * blocks of at most WEIGHT_BLOCK_FLOATS into one buffer. Call before placing buffers.
+ */
+async function linearWeights(fp: FastPath, w: Float32Array, d: LinearDims): Promise<{ blocks: Range[]; floats: number; at: (ob: Range, buffer: number) => number }> {
+  if (isSettled(w) && w.length * 4 <= fp.residentBytes) {
+    const wAt = await plainFilters(fp, w);
+    return { blocks: d.Out ? [{ start: 0, count: d.Out }] : [], floats: 0, at: () => wAt };
+  }
+  const blocks = weightBlocks(d);
+  return {
+    blocks, floats: (blocks[0]?.count ?? 0) * d.In,
+    at: (ob, buffer) => {
+      view(fp, buffer, ob.count * d.In).set(w.subarray(ob.start * d.In, (ob.start + ob.count) * d.In));
+      return buffer;
+    },
+  };
+}
+
 /** y = x·wᵀ + b; threads take columns of y (output features) */
 export function linearForward(x: Float32Array, w: Float32Array, b: Float32Array, d: LinearDims): Promise<Float32Array> {
   return withFastPath(async (fp) => {
-    const blocks = weightBlocks(d);
-    const [xAt, yAt, wAt] = place(fp, d.N * d.In, d.N * d.Out, (blocks[0]?.count ?? 0) * d.In);
+    const weights = await linearWeights(fp, w, d);
+    const [xAt, yAt, bufferAt] = place(fp, d.N * d.In, d.N * d.Out, weights.floats);
     view(fp, xAt, d.N * d.In).set(x);
     const yv = view(fp, yAt, d.N * d.Out);
     for (let n = 0; n < d.N; n++) yv.set(b, n * d.Out);
-    for (const ob of blocks) {
-      view(fp, wAt, ob.count * d.In).set(w.subarray(ob.start * d.In, (ob.start + ob.count) * d.In));
+    for (const ob of weights.blocks) {
+      const wAt = weights.at(ob, bufferAt);
       const parts = split(ob.count, threadsFor(fp, d.N * ob.count * d.In), 8);
       await runParts(fp, parts.map((p, t) => [gemm(d.N, p.count, d.In, { at: xAt, rs: d.In, cs: 1 },
         { at: wAt + p.start * d.In * 4, rs: 1, cs: d.In }, yAt + (ob.start + p.start) * 4, d.Out, true, fp.scratch[t])]));
@@ -726,12 +894,12 @@ export function linearForward(x: Float32Array, w: Float32Array, b: Float32Array,
 /** dx = dy·w, summed over the weight blocks; threads take columns of dx (input features) */
 export function linearBackwardInput(dy: Float32Array, w: Float32Array, d: LinearDims): Promise<Float32Array> {
   return withFastPath(async (fp) => {
-    const blocks = weightBlocks(d);
-    const [dyAt, dxAt, wAt] = place(fp, d.N * d.Out, d.N * d.In, (blocks[0]?.count ?? 0) * d.In);
+    const weights = await linearWeights(fp, w, d);
+    const [dyAt, dxAt, bufferAt] = place(fp, d.N * d.Out, d.N * d.In, weights.floats);
     view(fp, dyAt, d.N * d.Out).set(dy);
     view(fp, dxAt, d.N * d.In).fill(0);
-    for (const ob of blocks) {
-      view(fp, wAt, ob.count * d.In).set(w.subarray(ob.start * d.In, (ob.start + ob.count) * d.In));
+    for (const ob of weights.blocks) {
+      const wAt = weights.at(ob, bufferAt);
       const parts = split(d.In, threadsFor(fp, d.N * ob.count * d.In), 8);
       await runParts(fp, parts.map((p, t) => [gemm(d.N, p.count, ob.count, { at: dyAt + ob.start * 4, rs: d.Out, cs: 1 },
         { at: wAt + p.start * 4, rs: d.In, cs: 1 }, dxAt + p.start * 4, d.In, true, fp.scratch[t])]));
