@@ -73,6 +73,11 @@ export function release(a: Float32Array): void {
   order.add(a);
   stats.bytes += a.byteLength;
   stats.released++;
+  trim();
+}
+
+/** drops the oldest free arrays until the pool is within its limit */
+function trim(): void {
   for (const oldest of order) {
     if (stats.bytes <= limitBytes) break;
     drop(oldest);
@@ -94,10 +99,7 @@ function drop(a: Float32Array): void {
 export function setPoolLimit(bytes: number): void {
   if (!(bytes >= 0) || !Number.isFinite(bytes)) throw new Error(`setPoolLimit: expected a finite number of bytes >= 0, got ${bytes}`);
   limitBytes = bytes;
-  for (const oldest of order) {
-    if (stats.bytes <= limitBytes) break;
-    drop(oldest);
-  }
+  trim();
 }
 
 /**
