@@ -616,14 +616,17 @@ function winogradTiles(H: number, W: number): { th: number; twp: number } {
  * GEMM. Under 'auto': a 3×3 kernel with at least WINOGRAD_MIN_CHANNELS channels in and out,
  * where the 2.25× fewer multiply-adds still save 1.5× after the tiles that hang over the
  * image's edge (4×4 images fill half of their tiles), and with at least WINOGRAD_MIN_TILES
- * tiles in the batch to pay for the filters' transform (a 14×14 image alone does not).
+ * tiles in the batch to pay for the filters' transform (a 14×14 image alone does not),
+ * unless the filters are a settled parameter's, whose transform stays resident.
  */
-function useWinograd(fp: FastPath, d: Conv2dDims): boolean {
+function useWinograd(fp: FastPath, d: Conv2dDims, w: Float32Array): boolean {
   if (d.K !== 3 || fp.conv3x3 === 'im2col') return false;
   if (fp.conv3x3 === 'winograd') return true;
   const { th, twp } = winogradTiles(d.H, d.W);
   const saving = (2.25 * d.H * d.W) / (4 * th * twp);
-  return d.Cin >= WINOGRAD_MIN_CHANNELS && d.Cout >= WINOGRAD_MIN_CHANNELS && saving >= 1.5 && d.N * th * twp >= WINOGRAD_MIN_TILES;
+  // a settled parameter's U is made once and stays resident, so few tiles pay too
+  const paysForU = d.N * th * twp >= WINOGRAD_MIN_TILES || (isSettled(w) && 16 * d.Cin * d.Cout * 4 <= fp.residentBytes);
+  return d.Cin >= WINOGRAD_MIN_CHANNELS && d.Cout >= WINOGRAD_MIN_CHANNELS && saving >= 1.5 && paysForU;
 }
 
 
@@ -754,7 +757,7 @@ async function batchedConvWeight(fp: FastPath, dy: Float32Array, x: Float32Array
 /** y_n = W·col(x_n) + b; threads take bands of output rows */
 export function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   return withFastPath(async (fp) => {
-    if (useWinograd(fp, d)) return winogradConv(fp, x, d.Cin, d.Cout, w, b, false, d);
+    if (useWinograd(fp, d, w)) return winogradConv(fp, x, d.Cin, d.Cout, w, b, false, d);
     if (useBatched(d, d.Cin)) return batchedConv(fp, x, d.Cin, d.Cout, w, b, false, d);
     const HW = d.H * d.W, KK = d.K * d.K, inPer = d.Cin * HW, outPer = d.Cout * HW;
     const parts = split(d.H, threadsFor(fp, convMacs(d)));
@@ -780,7 +783,7 @@ export function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array,
 /** dx_n = col2im(Wᵀ·dy_n); threads take input channels */
 export function conv2dBackwardInput(dy: Float32Array, w: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   return withFastPath(async (fp) => {
-    if (useWinograd(fp, d)) return winogradConv(fp, dy, d.Cout, d.Cin, w, null, true, d);
+    if (useWinograd(fp, d, w)) return winogradConv(fp, dy, d.Cout, d.Cin, w, null, true, d);
     if (useBatched(d, d.Cout)) return batchedConv(fp, dy, d.Cout, d.Cin, w, null, true, d);
     const HW = d.H * d.W, KK = d.K * d.K, inPer = d.Cin * HW, outPer = d.Cout * HW;
     const parts = split(d.Cin, threadsFor(fp, convMacs(d)));
