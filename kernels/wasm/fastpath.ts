@@ -454,12 +454,14 @@ interface ResidentStore {
   end: number;
   entries: ResidentEntry[];
   byArray: WeakMap<Float32Array, Map<FilterKind, ResidentEntry>>;
+  /** what each array was used as once already: the second use makes it resident */
+  seen: WeakMap<Float32Array, Set<FilterKind>>;
   clock: number;
   bytes: number;
 }
 
 function newResidentStore(start: number): ResidentStore {
-  return { start, end: start, entries: [], byArray: new WeakMap(), clock: 0, bytes: 0 };
+  return { start, end: start, entries: [], byArray: new WeakMap(), seen: new WeakMap(), clock: 0, bytes: 0 };
 }
 
 function forget(store: ResidentStore, e: ResidentEntry): void {
@@ -482,14 +484,16 @@ function residentSlot(store: ResidentStore, bytes: number): number {
 }
 
 onRelease((a) => {
+  state?.resident.seen.delete(a);
   const kinds = state?.resident.byArray.get(a);
   if (kinds) for (const e of [...kinds.values()]) forget(state!.resident, e);
 });
 
 /**
  * The filters `w` as the launchers use them (`kind`, `floats` long), at a byte address:
- * resident when `w` is settled and fits, made by `make(at)` the first time; else made
- * into this call's reserved memory. Must be called before the call places its buffers.
+ * resident when `w` is settled, used as `kind` before, and fits, made by `make(at)` the
+ * first time; else made into this call's reserved memory. Must be called before the call
+ * places its buffers.
  */
 async function filtersOf(fp: FastPath, w: Float32Array, kind: FilterKind, floats: number, make: (at: number) => Promise<void>): Promise<number> {
   const store = fp.resident;
@@ -499,7 +503,15 @@ async function filtersOf(fp: FastPath, w: Float32Array, kind: FilterKind, floats
     known.used = ++store.clock;
     return known.at;
   }
-  if (isSettled(w) && bytes <= fp.residentBytes && fp.callTop === callBase(fp)) {
+  // resident from the second use: during training a parameter's array serves one step (once
+  // as w, once turned), and copying it into resident memory would only churn that memory
+  let uses = store.seen.get(w);
+  const again = !!uses?.has(kind);
+  if (isSettled(w) && !again) {
+    if (!uses) store.seen.set(w, (uses = new Set()));
+    uses.add(kind);
+  }
+  if (again && isSettled(w) && bytes <= fp.residentBytes && fp.callTop === callBase(fp)) {
     for (const e of [...store.entries]) if (!e.array.deref()) forget(store, e);
     while (store.bytes + bytes > fp.residentBytes) forget(store, store.entries.reduce((a, b) => (a.used <= b.used ? a : b)));
     const at = residentSlot(store, bytes);
@@ -616,17 +628,16 @@ function winogradTiles(H: number, W: number): { th: number; twp: number } {
  * GEMM. Under 'auto': a 3×3 kernel with at least WINOGRAD_MIN_CHANNELS channels in and out,
  * where the 2.25× fewer multiply-adds still save 1.5× after the tiles that hang over the
  * image's edge (4×4 images fill half of their tiles), and with at least WINOGRAD_MIN_TILES
- * tiles in the batch to pay for the filters' transform (a 14×14 image alone does not),
- * unless the filters are a settled parameter's, whose transform stays resident.
+ * tiles in the batch to pay for the filters' transform (a 14×14 image alone does not).
+ * The choice depends on the shape alone, never on what is resident, so that the same call
+ * always gives the same result.
  */
-function useWinograd(fp: FastPath, d: Conv2dDims, w: Float32Array): boolean {
+function useWinograd(fp: FastPath, d: Conv2dDims): boolean {
   if (d.K !== 3 || fp.conv3x3 === 'im2col') return false;
   if (fp.conv3x3 === 'winograd') return true;
   const { th, twp } = winogradTiles(d.H, d.W);
   const saving = (2.25 * d.H * d.W) / (4 * th * twp);
-  // a settled parameter's U is made once and stays resident, so few tiles pay too
-  const paysForU = d.N * th * twp >= WINOGRAD_MIN_TILES || (isSettled(w) && 16 * d.Cin * d.Cout * 4 <= fp.residentBytes);
-  return d.Cin >= WINOGRAD_MIN_CHANNELS && d.Cout >= WINOGRAD_MIN_CHANNELS && saving >= 1.5 && paysForU;
+  return d.Cin >= WINOGRAD_MIN_CHANNELS && d.Cout >= WINOGRAD_MIN_CHANNELS && saving >= 1.5 && d.N * th * twp >= WINOGRAD_MIN_TILES;
 }
 
 
@@ -757,7 +768,7 @@ async function batchedConvWeight(fp: FastPath, dy: Float32Array, x: Float32Array
 /** y_n = W·col(x_n) + b; threads take bands of output rows */
 export function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   return withFastPath(async (fp) => {
-    if (useWinograd(fp, d, w)) return winogradConv(fp, x, d.Cin, d.Cout, w, b, false, d);
+    if (useWinograd(fp, d)) return winogradConv(fp, x, d.Cin, d.Cout, w, b, false, d);
     if (useBatched(d, d.Cin)) return batchedConv(fp, x, d.Cin, d.Cout, w, b, false, d);
     const HW = d.H * d.W, KK = d.K * d.K, inPer = d.Cin * HW, outPer = d.Cout * HW;
     const parts = split(d.H, threadsFor(fp, convMacs(d)));
@@ -783,7 +794,7 @@ export function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array,
 /** dx_n = col2im(Wᵀ·dy_n); threads take input channels */
 export function conv2dBackwardInput(dy: Float32Array, w: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   return withFastPath(async (fp) => {
-    if (useWinograd(fp, d, w)) return winogradConv(fp, dy, d.Cout, d.Cin, w, null, true, d);
+    if (useWinograd(fp, d)) return winogradConv(fp, dy, d.Cout, d.Cin, w, null, true, d);
     if (useBatched(d, d.Cout)) return batchedConv(fp, dy, d.Cout, d.Cin, w, null, true, d);
     const HW = d.H * d.W, KK = d.K * d.K, inPer = d.Cin * HW, outPer = d.Cout * HW;
     const parts = split(d.Cin, threadsFor(fp, convMacs(d)));
