@@ -32,7 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setBackend, noGrad, tidy, Tensor, Vgg, ops, optim } from '../lib/index.js';
-import { release, settle } from '../lib/pool.js';
+import { release, settle, clearPool } from '../lib/pool.js';
 import { conv2dForward, conv2dBackwardInput, conv2dBackwardWeight, type Conv2dDims } from '../kernels/conv2d.js';
 import { linearForward, linearBackwardInput, linearBackwardWeight, type LinearDims } from '../kernels/linear.js';
 import { maxPool2dForward, maxPool2dBackward, type PoolDims } from '../kernels/maxpool2d.js';
@@ -599,7 +599,10 @@ if (PEER) {
 const runMeter = loadMeter();
 const loadStart = os.loadavg();
 console.log(`${total} rows${QUICK ? ' (--quick)' : ''}${ONLY ? ` (--only=${ONLY.join(',')})` : ''}; samples: ≥ ${TIMING.minSamples}, ≥ ${TIMING.maxTime} s each\n`);
-for (const c of cases) await c.run();
+for (const c of cases) {
+  await c.run();
+  clearPool(); // one case's free arrays (other sizes) would only sit in memory during the next
+}
 
 const gitOf = (cmd: string) => {
   try {
