@@ -328,7 +328,7 @@ function configure(options: FastPathOptions): FastPathInfo {
   else state = open(simd, threads);
   state.conv3x3 = conv3x3;
   state.residentBytes = residentBytes;
-  while (state.resident.bytes > residentBytes) forget(state.resident, state.resident.entries.reduce((a, b) => (a.used <= b.used ? a : b)));
+  evictTo(state.resident, residentBytes);
   return getFastPathInfo()!;
 }
 
@@ -472,6 +472,11 @@ function forget(store: ResidentStore, e: ResidentEntry): void {
   store.end = store.entries.reduce((end, x) => Math.max(end, align64(x.at + x.bytes)), store.start);
 }
 
+/** forgets the least recently used entries until at most `bytes` stay */
+function evictTo(store: ResidentStore, bytes: number): void {
+  while (store.bytes > bytes) forget(store, store.entries.reduce((a, b) => (a.used <= b.used ? a : b)));
+}
+
 /** an address in the region for `bytes`: the first hole that fits, else the end */
 function residentSlot(store: ResidentStore, bytes: number): number {
   const taken = [...store.entries].sort((a, b) => a.at - b.at);
@@ -513,7 +518,7 @@ async function filtersOf(fp: FastPath, w: Float32Array, kind: FilterKind, floats
   }
   if (again && isSettled(w) && bytes <= fp.residentBytes && fp.callTop === callBase(fp)) {
     for (const e of [...store.entries]) if (!e.array.deref()) forget(store, e);
-    while (store.bytes + bytes > fp.residentBytes) forget(store, store.entries.reduce((a, b) => (a.used <= b.used ? a : b)));
+    evictTo(store, fp.residentBytes - bytes);
     const at = residentSlot(store, bytes);
     if (align64(at + bytes) < MAXIMUM_PAGES * PAGE) {
       const e: ResidentEntry = { array: new WeakRef(w), kind, at, bytes, used: ++store.clock };
