@@ -56,6 +56,7 @@ const CONV_SHAPES: conv.Conv2dDims[] = [
   { N: 4, Cin: 256, Cout: 40, H: 6, W: 5, K: 1 }, // 1×1 on small images, several to a GEMM
   { N: 3, Cin: 3, Cout: 8, H: 29, W: 31, K: 3 }, // a first layer: col has 27 rows, so images go several to a GEMM whatever their size
   { N: 2, Cin: 40, Cout: 6, H: 30, W: 30, K: 1 }, // 1×1 with few channels on bigger images: batched both ways
+  { N: 2, Cin: 3, Cout: 4, H: 515, W: 513, K: 3 }, // a first layer too big for im2col's padded plane: row by row
 ];
 
 const LINEAR_SHAPES: fc.LinearDims[] = [

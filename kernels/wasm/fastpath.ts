@@ -46,7 +46,7 @@ import type { PoolDims } from '../maxpool2d.js';
 interface GemmModule {
   gemm(M: number, N: number, K: number, a: number, rsA: number, csA: number, b: number, rsB: number, csB: number,
     c: number, ldc: number, accumulate: number, scratch: number): void;
-  im2col(x: number, C: number, H: number, W: number, k: number, y0: number, rows: number, col: number, ldcol: number): void;
+  im2col(x: number, C: number, H: number, W: number, k: number, y0: number, rows: number, col: number, ldcol: number, scratch: number): void;
   batchPlanes(src: number, g: number, C: number, P: number, c0: number, count: number, dst: number): void;
   unbatchPlanes(src: number, g: number, C: number, P: number, c0: number, count: number, dst: number, bias: number, hasBias: number): void;
   flipFilters(w: number, Cout: number, Cin: number, k: number, c0: number, count: number, out: number): void;
@@ -259,7 +259,7 @@ function warmUp(fp: FastPath): void {
   const m = fp.m;
   for (let i = 0; i < 200; i++) {
     m.gemm(64, 64, 64, a, 64, 1, b, 64, 1, c, 64, 0, fp.scratch[0]);
-    m.im2col(a, 4, 8, 8, 3, 0, 8, col, 64);
+    m.im2col(a, 4, 8, 8, 3, 0, 8, col, 64, fp.scratch[0]);
     m.batchPlanes(a, 4, 4, 13, 0, 4, b);
     m.unbatchPlanes(b, 4, 4, 13, 0, 4, c, a, i & 1);
     m.flipFilters(a, 8, 8, 3, 0, 8, b);
@@ -610,11 +610,11 @@ function colFloats(d: Conv2dDims, channels: number, rows: number): number {
  * col(x) of channels [c0, c0+count) and output rows `rows`, as a GEMM operand [count·K·K × rows·W]:
  * the im2col buffer `col` (and the call that fills it), or x itself for a 1×1 conv.
  */
-function colOf(d: Conv2dDims, x: number, c0: number, count: number, rows: Range, col: number): { calls: Call[]; op: Operand } {
+function colOf(d: Conv2dDims, x: number, c0: number, count: number, rows: Range, col: number, scratch: number): { calls: Call[]; op: Operand } {
   const HW = d.H * d.W;
   if (d.K === 1) return { calls: [], op: { at: x + (c0 * HW + rows.start * d.W) * 4, rs: HW, cs: 1 } };
   return {
-    calls: [['im2col', x + c0 * HW * 4, count, d.H, d.W, d.K, rows.start, rows.count, col, rows.count * d.W]],
+    calls: [['im2col', x + c0 * HW * 4, count, d.H, d.W, d.K, rows.start, rows.count, col, rows.count * d.W, scratch]],
     op: { at: col, rs: rows.count * d.W, cs: 1 },
   };
 }
@@ -728,7 +728,7 @@ async function batchedConv(fp: FastPath, src: Float32Array, cin: number, cout: n
     view(fp, xAt, gg * inPer).set(src.subarray(n0 * inPer, (n0 + gg) * inPer));
     await runParts(fp, K === 1
       ? split(cin, threads).map((p): Call[] => [['batchPlanes', xAt, gg, cin, HW, p.start, p.count, colAt]])
-      : split(gg, threads).map((p): Call[] => indices(p).map((k): Call => ['im2col', xAt + k * inPer * 4, cin, H, W, K, 0, H, colAt + k * HW * 4, cols])));
+      : split(gg, threads).map((p, t): Call[] => indices(p).map((k): Call => ['im2col', xAt + k * inPer * 4, cin, H, W, K, 0, H, colAt + k * HW * 4, cols, fp.scratch[t]])));
     await runParts(fp, split(cout, threads, 4).map((p, t): Call[] => [
       gemm(p.count, cols, cin * KK, { at: F + p.start * cin * KK * 4, rs: cin * KK, cs: 1 }, { at: colAt, rs: cols, cs: 1 }, cAt + p.start * cols * 4, cols, false, fp.scratch[t]),
       ['unbatchPlanes', cAt, gg, cout, HW, p.start, p.count, yAt, bAt, bias ? 1 : 0],
@@ -759,7 +759,7 @@ async function batchedConvWeight(fp: FastPath, dy: Float32Array, x: Float32Array
     await runParts(fp, Array.from({ length: threads }, (_, t): Call[] => [
       ...(K === 1
         ? (inChannels[t] ? [['batchPlanes', xAt, gg, Cin, HW, inChannels[t].start, inChannels[t].count, colAt] as Call] : [])
-        : (images[t] ? indices(images[t]).map((k): Call => ['im2col', xAt + k * inPer * 4, Cin, H, W, K, 0, H, colAt + k * HW * 4, cols]) : [])),
+        : (images[t] ? indices(images[t]).map((k): Call => ['im2col', xAt + k * inPer * 4, Cin, H, W, K, 0, H, colAt + k * HW * 4, cols, fp.scratch[t]]) : [])),
       ...(outChannels[t] ? [['batchPlanes', dyAt, gg, Cout, HW, outChannels[t].start, outChannels[t].count, dyBatchAt] as Call] : []),
     ]));
     await runParts(fp, split(Cin, threads).map((p, t): Call[] => [
@@ -787,7 +787,7 @@ export function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array,
       const yv = view(fp, yAt, outPer);
       for (let co = 0; co < d.Cout; co++) yv.fill(b[co], co * HW, (co + 1) * HW);
       await runParts(fp, parts.map((p, t) => bands(p, band).flatMap((rows) => {
-        const col = colOf(d, xAt, 0, d.Cin, rows, cols[t]);
+        const col = colOf(d, xAt, 0, d.Cin, rows, cols[t], fp.scratch[t]);
         return [...col.calls, gemm(d.Cout, rows.count * d.W, d.Cin * KK, A, col.op, yAt + rows.start * d.W * 4, HW, true, fp.scratch[t])];
       })));
       y.set(view(fp, yAt, outPer), n * outPer);
@@ -839,7 +839,7 @@ export function conv2dBackwardWeight(dy: Float32Array, x: Float32Array, d: Conv2
       view(fp, dyAt, outPer).set(dy.subarray(n * outPer, (n + 1) * outPer));
       view(fp, xAt, inPer).set(x.subarray(n * inPer, (n + 1) * inPer));
       await runParts(fp, parts.map((p, t) => bands({ start: 0, count: d.H }, bandOf[t]).flatMap((rows) => {
-        const col = colOf(d, xAt, p.start, p.count, rows, cols[t]);
+        const col = colOf(d, xAt, p.start, p.count, rows, cols[t], fp.scratch[t]);
         const colT: Operand = { at: col.op.at, rs: col.op.cs, cs: col.op.rs }; // colᵀ [rows·W × count·K·K]
         return [...col.calls, gemm(d.Cout, p.count * KK, rows.count * d.W, { at: dyAt + rows.start * d.W * 4, rs: HW, cs: 1 }, colT,
           dwAt + p.start * KK * 4, d.Cin * KK, true, fp.scratch[t])];

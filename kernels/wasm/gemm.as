@@ -214,12 +214,60 @@ export function gemm(M: usize, N: usize, K: usize, a: usize, rsA: usize, csA: us
   return min(W, W + P - kx);
 }
 
+/** copies n floats from src to dst (any alignment), a f32x4 at a time */
+// @ts-ignore: decorator
+@inline function copyFloats(dst: usize, src: usize, n: usize): void {
+  let i: usize = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + i * 4, v128.load(src + i * 4));
+  if (n - i >= 2) {
+    store<u64>(dst + i * 4, load<u64>(src + i * 4));
+    i += 2;
+  }
+  if (i < n) store<f32>(dst + i * 4, load<f32>(src + i * 4));
+}
+
 /**
  * col[C*k*k × rows*W] of output rows y0 .. y0+rows-1 of one image x[C, H, W]; see the header.
  * Row r of col starts at col + r*ldcol*4 (ldcol = rows*W when col holds this image alone;
  * more when the cols of several images sit side by side).
+ *
+ * Each channel's rows y0-P .. y0+rows+P-1 are first copied into a zero-bordered plane of
+ * (rows+2P) × (W+2P) in the packed-B area of `scratch` (the calling thread's GEMM scratch,
+ * free between GEMMs), so that every row of col is one plain copy of W floats, with no edge
+ * cases: on 4×4 and 2×2 images a row is one or half a f32x4, where a memory.copy per row
+ * (and fills for its edges) cost ten times the copy itself. A plane too big for the area
+ * (a first layer of over ~510 × 510 pixels, whose band is the whole image) takes the
+ * row-by-row path instead.
  */
-export function im2col(x: usize, C: i32, H: i32, W: i32, k: i32, y0: i32, rows: i32, col: usize, ldcol: i32): void {
+export function im2col(x: usize, C: i32, H: i32, W: i32, k: i32, y0: i32, rows: i32, col: usize, ldcol: i32, scratch: usize): void {
+  const P = (k - 1) / 2;
+  const Wp = W + 2 * P, Rp = rows + 2 * P;
+  if (<usize>(Rp * Wp) * 4 > PACK_B_BYTES) {
+    im2colRows(x, C, H, W, k, y0, rows, col, ldcol);
+    return;
+  }
+  const pad = scratch + PACK_A_BYTES;
+  // the border, and rows outside the image, stay zero for every channel: fill once
+  memory.fill(pad, 0, <usize>(Rp * Wp) * 4);
+  const first = max(0, y0 - P), last = min(H, y0 + rows + P); // the image rows the band reads
+  const rowBytes = <usize>Wp * 4, lineBytes = <usize>W * 4;
+  let r = 0;
+  for (let c = 0; c < C; c++) {
+    for (let iy = first; iy < last; iy++) {
+      copyFloats(pad + <usize>(iy - y0 + P) * rowBytes + <usize>P * 4, x + <usize>((c * H + iy) * W) * 4, <usize>W);
+    }
+    for (let ky = 0; ky < k; ky++) {
+      for (let kx = 0; kx < k; kx++, r++) {
+        let dst = col + <usize>r * <usize>ldcol * 4;
+        let src = pad + <usize>ky * rowBytes + <usize>kx * 4;
+        for (let oy = 0; oy < rows; oy++, dst += lineBytes, src += rowBytes) copyFloats(dst, src, <usize>W);
+      }
+    }
+  }
+}
+
+/** im2col row by row, the edges of each row filled with zeros: for planes too big to pad in scratch */
+function im2colRows(x: usize, C: i32, H: i32, W: i32, k: i32, y0: i32, rows: i32, col: usize, ldcol: i32): void {
   const P = (k - 1) / 2;
   let r = 0;
   for (let c = 0; c < C; c++) {
