@@ -14,7 +14,8 @@
  * (the VGG shape) and several weight blocks (In·Out above 2^22). Each 3×3 convolution runs
  * three ways: 'auto' (Winograd F(2×2, 3×3) from 16 channels in and out), and im2col and
  * Winograd forced on every shape (single channel, 1×1 images, tiles past odd edges, several
- * bands of tile rows). Small images with N > 1 run several to a GEMM, in one group or more.
+ * bands of tile rows; images under 7 columns take the quad layout, four images to the SIMD
+ * lanes). Small images with N > 1 run several to a GEMM, in one group or more.
  */
 import test from 'tape';
 import type { Mode } from '../lib/backend.js';
@@ -57,6 +58,8 @@ const CONV_SHAPES: conv.Conv2dDims[] = [
   { N: 3, Cin: 3, Cout: 8, H: 29, W: 31, K: 3 }, // a first layer: col has 27 rows, so images go several to a GEMM whatever their size
   { N: 2, Cin: 40, Cout: 6, H: 30, W: 30, K: 1 }, // 1×1 with few channels on bigger images: batched both ways
   { N: 2, Cin: 3, Cout: 4, H: 515, W: 513, K: 3 }, // a first layer too big for im2col's padded plane: row by row
+  { N: 34, Cin: 16, Cout: 20, H: 4, W: 4, K: 3 }, // Winograd's quad layout under 'auto' (images one to a lane): 9 quads, the last half full
+  { N: 5, Cin: 17, Cout: 18, H: 5, W: 6, K: 3 }, // the quad layout (forced) with tiles past odd edges and 4 + 1 images
 ];
 
 const LINEAR_SHAPES: fc.LinearDims[] = [

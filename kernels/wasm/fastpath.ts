@@ -66,12 +66,17 @@ interface GemmModule {
   winogradPad(x: number, c0: number, count: number, H: number, W: number, xp: number, Hp: number, Wp: number): void;
   winogradInput(xp: number, c0: number, count: number, Hp: number, Wp: number, i0: number, rows: number, twp: number, v: number, ldv: number, xiStride: number): void;
   winogradOutput(m: number, co0: number, count: number, ldm: number, xiStride: number, i0: number, rows: number, twp: number,
-    y: number, H: number, W: number, bias: number, hasBias: number): void;
-  winogradWeights(w: number, Cout: number, Cin: number, co0: number, count: number, u: number): void;
+    y: number, H: number, W: number, bias: number, hasBias: number, tmp: number): void;
+  winogradInputQuad(x: number, inPer: number, images: number, c0: number, count: number, H: number, W: number, th: number, tw: number,
+    v: number, ldv: number, xiStride: number, plane: number): void;
+  winogradOutputQuad(m: number, co0: number, count: number, ldm: number, xiStride: number, th: number, tw: number,
+    y: number, outPer: number, images: number, H: number, W: number, bias: number, hasBias: number, tmp: number): void;
+  winogradWeights(w: number, Cout: number, Cin: number, co0: number, count: number, u: number, flip: number): void;
 }
 
 /** One call of an export of the module; a thread's part of a job is a list of them. */
-type Call = ['gemm' | 'im2col' | 'col2imAdd' | 'batchPlanes' | 'unbatchPlanes' | 'flipFilters' | 'winogradPad' | 'winogradInput' | 'winogradOutput' | 'winogradWeights', ...number[]];
+type Call = ['gemm' | 'im2col' | 'col2imAdd' | 'batchPlanes' | 'unbatchPlanes' | 'flipFilters' | 'winogradPad' | 'winogradInput' | 'winogradOutput' | 'winogradWeights'
+  | 'winogradInputQuad' | 'winogradOutputQuad', ...number[]];
 
 export type SimdBuild = 'relaxed' | 'mul+add';
 
@@ -113,6 +118,8 @@ const WEIGHT_BLOCK_FLOATS = 1 << 22;
 export const WINOGRAD_MIN_CHANNELS = 16;
 /** The most floats of one band's transformed input and GEMM results (V and M, 8 MiB) */
 const WINOGRAD_BAND_FLOATS = 1 << 21;
+/** the same for the quad layout of small images (twice as many: their 16 GEMMs have few columns, 256 for 64 images of 4×4 at 512 channels) */
+const WINOGRAD_QUAD_BAND_FLOATS = 1 << 22;
 /** the fewest tiles in a batch for which the filters' transform pays off under 'auto' */
 const WINOGRAD_MIN_TILES = 128;
 /** Images of at most this many pixels run several to a GEMM, their pixels side by side, so that its columns are not too few */
@@ -274,10 +281,12 @@ function warmUp(fp: FastPath): void {
     m.sum(a, 1023);
     m.sgdUpdate(a, b, c, col, c, 1023, 0.01, 0.9, 5e-4);
     m.dropoutApply(a, b, 2, c, 1023);
-    m.winogradWeights(a, 4, 4, 0, 4, b);
+    m.winogradWeights(a, 4, 4, 0, 4, b, i & 1);
     m.winogradPad(a, 0, 4, 7, 7, col, 10, 10);
     m.winogradInput(col, 0, 4, 10, 10, 0, 4, 4, b, 16, 64);
-    m.winogradOutput(b, 0, 4, 16, 64, 0, 4, 4, c, 7, 7, a, 1);
+    m.winogradOutput(b, 0, 4, 16, 64, 0, 4, 4, c, 7, 7, a, 1, fp.scratch[0]);
+    m.winogradInputQuad(a, 48, 3, 0, 4, 3, 4, 2, 2, b, 16, 64, fp.scratch[0]);
+    m.winogradOutputQuad(b, 0, 4, 16, 64, 2, 2, c, 48, 3, 3, 4, a, 1, fp.scratch[0]);
   }
 }
 
@@ -569,10 +578,9 @@ function forwardFilters(fp: FastPath, w: Float32Array, cin: number, cout: number
 /** Winograd's U = G·g·Gᵀ [16][cout][cin] of the forward filters (turned for flip), by output channels on the threads */
 function winogradFilters(fp: FastPath, w: Float32Array, cin: number, cout: number, flip: boolean, threads: number): Promise<number> {
   return filtersOf(fp, w, flip ? 'winograd-flip' : 'winograd', 16 * cin * cout, async (at) => {
-    const [wAt, fAt] = place(fp, w.length, flip ? w.length : 0);
+    const [wAt] = place(fp, w.length);
     view(fp, wAt, w.length).set(w);
-    if (flip) await runParts(fp, split(cout, threads).map((p): Call[] => [['flipFilters', wAt, cin, cout, 3, p.start, p.count, fAt]]));
-    await runParts(fp, split(cout, threads).map((p): Call[] => [['winogradWeights', flip ? fAt : wAt, cout, cin, p.start, p.count, at]]));
+    await runParts(fp, split(cout, threads).map((p): Call[] => [['winogradWeights', wAt, cout, cin, p.start, p.count, at, flip ? 1 : 0]]));
   });
 }
 
@@ -629,11 +637,21 @@ function winogradTiles(H: number, W: number): { th: number; twp: number } {
 }
 
 /**
+ * Whether Winograd takes a batch's images four at a time, one per SIMD lane (winograd.as's
+ * winogradInputQuad), rather than four tiles of a row: for images under 7 columns, whose
+ * rows have fewer than four tiles (a 4×4 image would leave half of the lanes empty).
+ */
+function quadLayout(d: Conv2dDims): boolean {
+  return Math.ceil(d.W / 2) < 4;
+}
+
+/**
  * Whether a convolution runs by Winograd's F(2×2, 3×3) (winograd.as) rather than im2col +
  * GEMM. Under 'auto': a 3×3 kernel with at least WINOGRAD_MIN_CHANNELS channels in and out,
  * where the 2.25× fewer multiply-adds still save 1.5× after the tiles that hang over the
- * image's edge (4×4 images fill half of their tiles), and with at least WINOGRAD_MIN_TILES
- * tiles in the batch to pay for the filters' transform (a 14×14 image alone does not).
+ * image's edge or fill no lane (a 3×3 image fills half of its four tiles; in the quad layout,
+ * a batch of 5 images takes 8 lanes), and with at least WINOGRAD_MIN_TILES tiles in the
+ * batch to pay for the filters' transform (a 14×14 image alone does not).
  * The choice depends on the shape alone, never on what is resident, so that the same call
  * always gives the same result.
  */
@@ -641,10 +659,10 @@ function useWinograd(fp: FastPath, d: Conv2dDims): boolean {
   if (d.K !== 3 || fp.conv3x3 === 'im2col') return false;
   if (fp.conv3x3 === 'winograd') return true;
   const { th, twp } = winogradTiles(d.H, d.W);
-  const saving = (2.25 * d.H * d.W) / (4 * th * twp);
-  return d.Cin >= WINOGRAD_MIN_CHANNELS && d.Cout >= WINOGRAD_MIN_CHANNELS && saving >= 1.5 && d.N * th * twp >= WINOGRAD_MIN_TILES;
+  const tiles = quadLayout(d) ? Math.ceil(d.N / 4) * 4 * th * Math.ceil(d.W / 2) : d.N * th * twp;
+  const saving = (2.25 * d.N * d.H * d.W) / (4 * tiles);
+  return d.Cin >= WINOGRAD_MIN_CHANNELS && d.Cout >= WINOGRAD_MIN_CHANNELS && saving >= 1.5 && tiles >= WINOGRAD_MIN_TILES;
 }
-
 
 /**
  * A stride-1 "same" 3×3 convolution by Winograd's F(2×2, 3×3) (see winograd.as): src
@@ -658,6 +676,7 @@ function useWinograd(fp: FastPath, d: Conv2dDims): boolean {
  */
 async function winogradConv(fp: FastPath, src: Float32Array, cin: number, cout: number, w: Float32Array, bias: Float32Array | null,
   flip: boolean, d: Conv2dDims): Promise<Float32Array> {
+  if (quadLayout(d)) return winogradQuadConv(fp, src, cin, cout, w, bias, flip, d);
   const { N, H, W } = d;
   const HW = H * W, inPer = cin * HW, outPer = cout * HW;
   const { th, twp } = winogradTiles(H, W);
@@ -684,9 +703,46 @@ async function winogradConv(fp: FastPath, src: Float32Array, cin: number, cout: 
       await runParts(fp, split(cout, threads, 4).map((p, t): Call[] => [
         ...Array.from({ length: 16 }, (_, xi) => gemm(p.count, g * rows * twp, cin, { at: uAt + (xi * cout + p.start) * cin * 4, rs: cin, cs: 1 },
           { at: vAt + xi * cin * ld * 4, rs: ld, cs: 1 }, mAt + (xi * cout + p.start) * ld * 4, ld, false, fp.scratch[t])),
-        ...each.map((k): Call => ['winogradOutput', tileAt(mAt, k), p.start, p.count, ld, cout * ld, i0, rows, twp, yAt + k * outPer * 4, H, W, bAt, bias ? 1 : 0]),
+        ...each.map((k): Call => ['winogradOutput', tileAt(mAt, k), p.start, p.count, ld, cout * ld, i0, rows, twp, yAt + k * outPer * 4, H, W, bAt, bias ? 1 : 0, fp.scratch[t]]),
       ]));
     }
+    y.set(view(fp, yAt, g * outPer), n0 * outPer);
+  }
+  return y;
+}
+
+/**
+ * winogradConv for small images, four to a SIMD lane each (quadLayout): a band holds a
+ * multiple of four images whose transformed input and GEMM results fit
+ * WINOGRAD_QUAD_BAND_FLOATS; in V and M, quad q's tiles take columns [q·4·tiles, (q+1)·4·tiles).
+ * Threads as in winogradConv: the input's transform by channels, the 16 GEMMs and the
+ * output's transform by output channels.
+ */
+async function winogradQuadConv(fp: FastPath, src: Float32Array, cin: number, cout: number, w: Float32Array, bias: Float32Array | null,
+  flip: boolean, d: Conv2dDims): Promise<Float32Array> {
+  const { N, H, W } = d;
+  const HW = H * W, inPer = cin * HW, outPer = cout * HW;
+  const th = Math.ceil(H / 2), tw = Math.ceil(W / 2), tiles = th * tw;
+  const fit = Math.max(1, Math.floor(WINOGRAD_QUAD_BAND_FLOATS / (16 * (cin + cout) * 4 * tiles))) * 4;
+  const images = Math.min(fit, Math.ceil(N / 4) * 4);
+  const ld = images * tiles;
+  const threads = threadsFor(fp, convMacs(d));
+  const uAt = await winogradFilters(fp, w, cin, cout, flip, threads);
+  const [bAt, xAt, vAt, mAt, yAt] = place(fp, bias?.length ?? 0, images * inPer, 16 * cin * ld, 16 * cout * ld, images * outPer);
+  if (bias) view(fp, bAt, bias.length).set(bias);
+  const y = allocate(N * outPer);
+  for (let n0 = 0; n0 < N; n0 += images) {
+    const g = Math.min(images, N - n0), quads = Math.ceil(g / 4), cols = quads * 4 * tiles;
+    const each = Array.from({ length: quads }, (_, q) => ({ q, count: Math.min(4, g - 4 * q), col: q * 4 * tiles * 4 }));
+    view(fp, xAt, g * inPer).set(src.subarray(n0 * inPer, (n0 + g) * inPer));
+    await runParts(fp, split(cin, threads).map((p, t): Call[] => each.map(({ q, count, col }): Call =>
+      ['winogradInputQuad', xAt + q * 4 * inPer * 4, inPer, count, p.start, p.count, H, W, th, tw, vAt + col, ld, cin * ld, fp.scratch[t]])));
+    await runParts(fp, split(cout, threads, 4).map((p, t): Call[] => [
+      ...Array.from({ length: 16 }, (_, xi) => gemm(p.count, cols, cin, { at: uAt + (xi * cout + p.start) * cin * 4, rs: cin, cs: 1 },
+        { at: vAt + xi * cin * ld * 4, rs: ld, cs: 1 }, mAt + (xi * cout + p.start) * ld * 4, ld, false, fp.scratch[t])),
+      ...each.map(({ q, count, col }): Call => ['winogradOutputQuad', mAt + col, p.start, p.count, ld, cout * ld, th, tw,
+        yAt + q * 4 * outPer * 4, outPer, count, H, W, bAt, bias ? 1 : 0, fp.scratch[t]]),
+    ]));
     y.set(view(fp, yAt, g * outPer), n0 * outPer);
   }
   return y;

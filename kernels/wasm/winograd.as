@@ -44,6 +44,38 @@ const HALF: f32 = 0.5;
   return f32x4.shuffle(a, b, 1, 3, 5, 7);
 }
 
+/**
+ * Bᵀ d B of four tiles at once (one per lane; d_rk: row r, column k of their 4×4 blocks),
+ * element ξ = 4ρ + κ stored at out + ξ·xiBytes.
+ */
+// @ts-ignore: decorator
+@inline function inputTransform(d00: v128, d01: v128, d02: v128, d03: v128, d10: v128, d11: v128, d12: v128, d13: v128,
+  d20: v128, d21: v128, d22: v128, d23: v128, d30: v128, d31: v128, d32: v128, d33: v128, out: usize, xiBytes: usize): void {
+  // Bᵀ d: rows
+  const t00 = f32x4.sub(d00, d20), t01 = f32x4.sub(d01, d21), t02 = f32x4.sub(d02, d22), t03 = f32x4.sub(d03, d23);
+  const t10 = f32x4.add(d10, d20), t11 = f32x4.add(d11, d21), t12 = f32x4.add(d12, d22), t13 = f32x4.add(d13, d23);
+  const t20 = f32x4.sub(d20, d10), t21 = f32x4.sub(d21, d11), t22 = f32x4.sub(d22, d12), t23 = f32x4.sub(d23, d13);
+  const t30 = f32x4.sub(d10, d30), t31 = f32x4.sub(d11, d31), t32 = f32x4.sub(d12, d32), t33 = f32x4.sub(d13, d33);
+  // (Bᵀ d) B: columns; ξ = 4ρ + κ
+  let o = out;
+  v128.store(o, f32x4.sub(t00, t02)); o += xiBytes;
+  v128.store(o, f32x4.add(t01, t02)); o += xiBytes;
+  v128.store(o, f32x4.sub(t02, t01)); o += xiBytes;
+  v128.store(o, f32x4.sub(t01, t03)); o += xiBytes;
+  v128.store(o, f32x4.sub(t10, t12)); o += xiBytes;
+  v128.store(o, f32x4.add(t11, t12)); o += xiBytes;
+  v128.store(o, f32x4.sub(t12, t11)); o += xiBytes;
+  v128.store(o, f32x4.sub(t11, t13)); o += xiBytes;
+  v128.store(o, f32x4.sub(t20, t22)); o += xiBytes;
+  v128.store(o, f32x4.add(t21, t22)); o += xiBytes;
+  v128.store(o, f32x4.sub(t22, t21)); o += xiBytes;
+  v128.store(o, f32x4.sub(t21, t23)); o += xiBytes;
+  v128.store(o, f32x4.sub(t30, t32)); o += xiBytes;
+  v128.store(o, f32x4.add(t31, t32)); o += xiBytes;
+  v128.store(o, f32x4.sub(t32, t31)); o += xiBytes;
+  v128.store(o, f32x4.sub(t31, t33));
+}
+
 /** xp[c] for c in [c0, c0+count) = image x[c] (H × W) placed at row 1, column 1 of a zeroed Hp × Wp plane */
 export function winogradPad(x: usize, c0: i32, count: i32, H: i32, W: i32, xp: usize, Hp: i32, Wp: i32): void {
   for (let c = c0; c < c0 + count; c++) {
@@ -81,29 +113,7 @@ export function winogradInput(xp: usize, c0: i32, count: i32, Hp: i32, Wp: i32, 
         at += rowBytes;
         a0 = v128.load(at); a1 = v128.load(at, 16); b0 = v128.load(at, 8); b1 = v128.load(at, 24);
         const d30 = even(a0, a1), d31 = odd(a0, a1), d32 = even(b0, b1), d33 = odd(b0, b1);
-        // Bᵀ d: rows
-        const t00 = f32x4.sub(d00, d20), t01 = f32x4.sub(d01, d21), t02 = f32x4.sub(d02, d22), t03 = f32x4.sub(d03, d23);
-        const t10 = f32x4.add(d10, d20), t11 = f32x4.add(d11, d21), t12 = f32x4.add(d12, d22), t13 = f32x4.add(d13, d23);
-        const t20 = f32x4.sub(d20, d10), t21 = f32x4.sub(d21, d11), t22 = f32x4.sub(d22, d12), t23 = f32x4.sub(d23, d13);
-        const t30 = f32x4.sub(d10, d30), t31 = f32x4.sub(d11, d31), t32 = f32x4.sub(d12, d32), t33 = f32x4.sub(d13, d33);
-        // (Bᵀ d) B: columns; ξ = 4ρ + κ
-        let o = out;
-        v128.store(o, f32x4.sub(t00, t02)); o += xiBytes;
-        v128.store(o, f32x4.add(t01, t02)); o += xiBytes;
-        v128.store(o, f32x4.sub(t02, t01)); o += xiBytes;
-        v128.store(o, f32x4.sub(t01, t03)); o += xiBytes;
-        v128.store(o, f32x4.sub(t10, t12)); o += xiBytes;
-        v128.store(o, f32x4.add(t11, t12)); o += xiBytes;
-        v128.store(o, f32x4.sub(t12, t11)); o += xiBytes;
-        v128.store(o, f32x4.sub(t11, t13)); o += xiBytes;
-        v128.store(o, f32x4.sub(t20, t22)); o += xiBytes;
-        v128.store(o, f32x4.add(t21, t22)); o += xiBytes;
-        v128.store(o, f32x4.sub(t22, t21)); o += xiBytes;
-        v128.store(o, f32x4.sub(t21, t23)); o += xiBytes;
-        v128.store(o, f32x4.sub(t30, t32)); o += xiBytes;
-        v128.store(o, f32x4.add(t31, t32)); o += xiBytes;
-        v128.store(o, f32x4.sub(t32, t31)); o += xiBytes;
-        v128.store(o, f32x4.sub(t31, t33));
+        inputTransform(d00, d01, d02, d03, d10, d11, d12, d13, d20, d21, d22, d23, d30, d31, d32, d33, out, xiBytes);
       }
     }
   }
@@ -135,11 +145,39 @@ export function winogradInput(xp: usize, c0: i32, count: i32, Hp: i32, Wp: i32, 
 }
 
 /**
+ * Aᵀ M A (+ b) of four tiles at once (one per lane; M's element ξ at src + ξ·xiBytes): the
+ * tiles' outputs y00, y01, y10, y11 (row, column) stored at tmp, tmp+16, tmp+32, tmp+48.
+ */
+// @ts-ignore: decorator
+@inline function outputTransform(src: usize, xiBytes: usize, b: v128, tmp: usize): void {
+  let s = src;
+  const m00 = v128.load(s); s += xiBytes; const m01 = v128.load(s); s += xiBytes;
+  const m02 = v128.load(s); s += xiBytes; const m03 = v128.load(s); s += xiBytes;
+  const m10 = v128.load(s); s += xiBytes; const m11 = v128.load(s); s += xiBytes;
+  const m12 = v128.load(s); s += xiBytes; const m13 = v128.load(s); s += xiBytes;
+  const m20 = v128.load(s); s += xiBytes; const m21 = v128.load(s); s += xiBytes;
+  const m22 = v128.load(s); s += xiBytes; const m23 = v128.load(s); s += xiBytes;
+  const m30 = v128.load(s); s += xiBytes; const m31 = v128.load(s); s += xiBytes;
+  const m32 = v128.load(s); s += xiBytes; const m33 = v128.load(s);
+  // Aᵀ M: rows
+  const s00 = f32x4.add(f32x4.add(m00, m10), m20), s01 = f32x4.add(f32x4.add(m01, m11), m21);
+  const s02 = f32x4.add(f32x4.add(m02, m12), m22), s03 = f32x4.add(f32x4.add(m03, m13), m23);
+  const s10 = f32x4.sub(f32x4.sub(m10, m20), m30), s11 = f32x4.sub(f32x4.sub(m11, m21), m31);
+  const s12 = f32x4.sub(f32x4.sub(m12, m22), m32), s13 = f32x4.sub(f32x4.sub(m13, m23), m33);
+  // (Aᵀ M) A: columns
+  v128.store(tmp, f32x4.add(f32x4.add(f32x4.add(s00, s01), s02), b));
+  v128.store(tmp, f32x4.add(f32x4.sub(f32x4.sub(s01, s02), s03), b), 16);
+  v128.store(tmp, f32x4.add(f32x4.add(f32x4.add(s10, s11), s12), b), 32);
+  v128.store(tmp, f32x4.add(f32x4.sub(f32x4.sub(s11, s12), s13), b), 48);
+}
+
+/**
  * y[co] (H × W, plus bias[co] when hasBias) = Aᵀ M A for output channels [co0, co0+count)
  * and tile rows i0 .. i0+rows-1, four tiles at a time; outputs outside H × W are dropped.
+ * tmp: 64 bytes of the calling thread's scratch.
  */
 export function winogradOutput(m: usize, co0: i32, count: i32, ldm: i32, xiStride: i32, i0: i32, rows: i32, twp: i32,
-  y: usize, H: i32, W: i32, bias: usize, hasBias: bool): void {
+  y: usize, H: i32, W: i32, bias: usize, hasBias: bool, tmp: usize): void {
   const xiBytes = <usize>xiStride * 4;
   for (let co = co0; co < co0 + count; co++) {
     const b = hasBias ? v128.load32_splat(bias + <usize>co * 4) : f32x4.splat(0);
@@ -148,27 +186,11 @@ export function winogradOutput(m: usize, co0: i32, count: i32, ldm: i32, xiStrid
       const second = 2 * i + 1 < H;
       let src = m + <usize>(co * ldm + (i - i0) * twp) * 4;
       for (let j = 0; j < twp && 2 * j < W; j += 4, src += 16) {
-        let s = src;
-        const m00 = v128.load(s); s += xiBytes; const m01 = v128.load(s); s += xiBytes;
-        const m02 = v128.load(s); s += xiBytes; const m03 = v128.load(s); s += xiBytes;
-        const m10 = v128.load(s); s += xiBytes; const m11 = v128.load(s); s += xiBytes;
-        const m12 = v128.load(s); s += xiBytes; const m13 = v128.load(s); s += xiBytes;
-        const m20 = v128.load(s); s += xiBytes; const m21 = v128.load(s); s += xiBytes;
-        const m22 = v128.load(s); s += xiBytes; const m23 = v128.load(s); s += xiBytes;
-        const m30 = v128.load(s); s += xiBytes; const m31 = v128.load(s); s += xiBytes;
-        const m32 = v128.load(s); s += xiBytes; const m33 = v128.load(s);
-        // Aᵀ M: rows
-        const s00 = f32x4.add(f32x4.add(m00, m10), m20), s01 = f32x4.add(f32x4.add(m01, m11), m21);
-        const s02 = f32x4.add(f32x4.add(m02, m12), m22), s03 = f32x4.add(f32x4.add(m03, m13), m23);
-        const s10 = f32x4.sub(f32x4.sub(m10, m20), m30), s11 = f32x4.sub(f32x4.sub(m11, m21), m31);
-        const s12 = f32x4.sub(f32x4.sub(m12, m22), m32), s13 = f32x4.sub(f32x4.sub(m13, m23), m33);
-        // (Aᵀ M) A: columns
-        const y00 = f32x4.add(f32x4.add(f32x4.add(s00, s01), s02), b);
-        const y01 = f32x4.add(f32x4.sub(f32x4.sub(s01, s02), s03), b);
+        outputTransform(src, xiBytes, b, tmp);
+        const y00 = v128.load(tmp), y01 = v128.load(tmp, 16);
         storeOutputRow(row0 + <usize>(2 * j) * 4, y00, y01, j, W);
         if (second) {
-          const y10 = f32x4.add(f32x4.add(f32x4.add(s10, s11), s12), b);
-          const y11 = f32x4.add(f32x4.sub(f32x4.sub(s11, s12), s13), b);
+          const y10 = v128.load(tmp, 32), y11 = v128.load(tmp, 48);
           storeOutputRow(row0 + <usize>(W + 2 * j) * 4, y10, y11, j, W);
         }
       }
@@ -176,44 +198,155 @@ export function winogradOutput(m: usize, co0: i32, count: i32, ldm: i32, xiStrid
   }
 }
 
+// ---------------------------------------------------------------------------------------
+// Small images, four at a time. An image narrower than 8 columns has fewer than four tiles
+// to a row, so the row-wise layout above would leave lanes empty (a 4×4 image: half of
+// them). Here each lane holds one of four images instead, at the same tile: their padded
+// planes are interleaved, pixel by pixel, so that one f32x4 load reads a pixel of all four.
+// The tiles of a quad of images sit in V and M at t = (i·tw + j)·4 + lane; U and the 16
+// GEMMs are those of the row-wise layout.
+
 /**
- * U[ξ][co][c] = (G g Gᵀ)[ξ] for the filters g = w[co][c] (w: [Cout][Cin][3][3]; U:
- * [16][Cout][Cin]) with co in [co0, co0+count). The gradient to the input passes the
- * filters of its forward form (gemm.as's flipFilters: turned by 180°, in and out swapped).
+ * V[ξ][c][t] = (Bᵀ d B)[ξ] for channels [c0, c0+count) of the `images` (≤ 4) images at x
+ * (inPer floats apart), all th × tw tiles: lane n is image n (lanes past `images` read zeros).
+ * plane: (2·th+2)·(2·tw+2)·16 bytes of the calling thread's scratch, for the interleaved
+ * padded plane of one channel.
  */
-export function winogradWeights(w: usize, Cout: i32, Cin: i32, co0: i32, count: i32, u: usize): void {
-  const xiBytes = <usize>(Cout * Cin) * 4;
-  for (let co = co0; co < co0 + count; co++) {
-    for (let c = 0; c < Cin; c++) filterTransform(w + <usize>((co * Cin + c) * 9) * 4, u + <usize>(co * Cin + c) * 4, xiBytes);
+export function winogradInputQuad(x: usize, inPer: i32, images: i32, c0: i32, count: i32, H: i32, W: i32, th: i32, tw: i32,
+  v: usize, ldv: i32, xiStride: i32, plane: usize): void {
+  const Wp = 2 * tw + 2;
+  const rowBytes = <usize>Wp * 16;
+  const xiBytes = <usize>xiStride * 4;
+  // the border, rows and columns past H × W, and lanes past `images` stay zero for every channel
+  memory.fill(plane, 0, <usize>((2 * th + 2) * Wp) * 16);
+  for (let c = c0; c < c0 + count; c++) {
+    for (let n = 0; n < images; n++) {
+      const src = x + <usize>(n * inPer + c * H * W) * 4;
+      for (let r = 0; r < H; r++) {
+        const row = plane + <usize>(r + 1) * rowBytes + 16 + <usize>n * 4;
+        for (let s = 0; s < W; s++) store<f32>(row + <usize>s * 16, load<f32>(src + <usize>(r * W + s) * 4));
+      }
+    }
+    let out = v + <usize>(c * ldv) * 4;
+    for (let i = 0; i < th; i++) {
+      for (let j = 0; j < tw; j++, out += 16) {
+        let at = plane + <usize>(2 * i) * rowBytes + <usize>(2 * j) * 16;
+        const d00 = v128.load(at), d01 = v128.load(at, 16), d02 = v128.load(at, 32), d03 = v128.load(at, 48);
+        at += rowBytes;
+        const d10 = v128.load(at), d11 = v128.load(at, 16), d12 = v128.load(at, 32), d13 = v128.load(at, 48);
+        at += rowBytes;
+        const d20 = v128.load(at), d21 = v128.load(at, 16), d22 = v128.load(at, 32), d23 = v128.load(at, 48);
+        at += rowBytes;
+        const d30 = v128.load(at), d31 = v128.load(at, 16), d32 = v128.load(at, 32), d33 = v128.load(at, 48);
+        inputTransform(d00, d01, d02, d03, d10, d11, d12, d13, d20, d21, d22, d23, d30, d31, d32, d33, out, xiBytes);
+      }
+    }
   }
 }
 
-/** G g Gᵀ of the 3×3 filter at g, its element ξ stored at o + ξ·xiBytes */
+/** stores lane `lane` of the tile outputs at tmp (see outputTransform) as the 2×2 block at `at` of a W-wide plane, clipped to `rows` × `cols` */
 // @ts-ignore: decorator
-@inline function filterTransform(g: usize, o: usize, xiBytes: usize): void {
-  const g00 = load<f32>(g), g01 = load<f32>(g, 4), g02 = load<f32>(g, 8);
-  const g10 = load<f32>(g, 12), g11 = load<f32>(g, 16), g12 = load<f32>(g, 20);
-  const g20 = load<f32>(g, 24), g21 = load<f32>(g, 28), g22 = load<f32>(g, 32);
+@inline function storeTileLane(tmp: usize, lane: usize, at: usize, W: i32, rows: i32, cols: i32): void {
+  store<f32>(at, load<f32>(tmp + lane * 4));
+  if (cols > 1) store<f32>(at, load<f32>(tmp + 16 + lane * 4), 4);
+  if (rows > 1) {
+    const below = at + <usize>W * 4;
+    store<f32>(below, load<f32>(tmp + 32 + lane * 4));
+    if (cols > 1) store<f32>(below, load<f32>(tmp + 48 + lane * 4), 4);
+  }
+}
+
+/**
+ * y[n][co] (H × W, plus bias[co] when hasBias) = Aᵀ M A for the `images` (≤ 4) images at y
+ * (outPer floats apart) of a quad laid out by winogradInputQuad, output channels
+ * [co0, co0+count). tmp: 64 bytes of the calling thread's scratch.
+ */
+export function winogradOutputQuad(m: usize, co0: i32, count: i32, ldm: i32, xiStride: i32, th: i32, tw: i32,
+  y: usize, outPer: i32, images: i32, H: i32, W: i32, bias: usize, hasBias: bool, tmp: usize): void {
+  const xiBytes = <usize>xiStride * 4;
+  for (let co = co0; co < co0 + count; co++) {
+    const b = hasBias ? v128.load32_splat(bias + <usize>co * 4) : f32x4.splat(0);
+    let src = m + <usize>(co * ldm) * 4;
+    for (let i = 0; i < th; i++) {
+      const rows = min(2, H - 2 * i);
+      for (let j = 0; j < tw; j++, src += 16) {
+        outputTransform(src, xiBytes, b, tmp);
+        const cols = min(2, W - 2 * j);
+        const at = y + <usize>((co * H + 2 * i) * W + 2 * j) * 4;
+        for (let n = 0; n < images; n++) storeTileLane(tmp, <usize>n, at + <usize>(n * outPer) * 4, W, rows, cols);
+      }
+    }
+  }
+}
+
+/**
+ * U[ξ][co][c] = (G g Gᵀ)[ξ] for the filters g = w[co][c] (w: [Cout][Cin][3][3]; U:
+ * [16][Cout][Cin]) with co in [co0, co0+count), four input channels at a time (one per
+ * lane, so that U is written a f32x4 at a time). With `flip`, the filters are those of the
+ * gradient to the input in its forward form: g = w[c][co] turned by 180° (w: [Cin][Cout][3][3],
+ * as gemm.as's flipFilters would make them), read in place.
+ */
+export function winogradWeights(w: usize, Cout: i32, Cin: i32, co0: i32, count: i32, u: usize, flip: bool): void {
+  const xiBytes = <usize>(Cout * Cin) * 4;
+  const laneBytes: usize = flip ? <usize>Cout * 36 : 36;
+  for (let co = co0; co < co0 + count; co++) {
+    for (let c = 0; c < Cin; c += 4) {
+      // tap 0 of lane 0's filter: the taps follow 4 bytes apart, or 4 bytes back when turned
+      const g = flip ? w + <usize>((c * Cout + co) * 9 + 8) * 4 : w + <usize>((co * Cin + c) * 9) * 4;
+      filterTransform(g, flip, laneBytes, min(4, Cin - c), u + <usize>(co * Cin + c) * 4, xiBytes);
+    }
+  }
+}
+
+/** tap k of `lanes` filters (lane l's filter laneBytes after lane 0's), 0 in the lanes past them */
+// @ts-ignore: decorator
+@inline function tap(g: usize, flip: bool, laneBytes: usize, lanes: i32, k: usize): v128 {
+  const at = flip ? g - k * 4 : g + k * 4;
+  let t = f32x4.splat(load<f32>(at));
+  t = f32x4.replace_lane(t, 1, lanes > 1 ? load<f32>(at + laneBytes) : 0);
+  t = f32x4.replace_lane(t, 2, lanes > 2 ? load<f32>(at + 2 * laneBytes) : 0);
+  t = f32x4.replace_lane(t, 3, lanes > 3 ? load<f32>(at + 3 * laneBytes) : 0);
+  return t;
+}
+
+/** stores the first `lanes` lanes of a at `at` */
+// @ts-ignore: decorator
+@inline function storeFirst(at: usize, a: v128, lanes: i32): void {
+  if (lanes == 4) v128.store(at, a);
+  else storeLanes(at, a, lanes);
+}
+
+/** G g Gᵀ of `lanes` 3×3 filters (see tap), element ξ of lane l stored at o + ξ·xiBytes + 4l */
+// @ts-ignore: decorator
+@inline function filterTransform(g: usize, flip: bool, laneBytes: usize, lanes: i32, o: usize, xiBytes: usize): void {
+  const g00 = tap(g, flip, laneBytes, lanes, 0), g01 = tap(g, flip, laneBytes, lanes, 1), g02 = tap(g, flip, laneBytes, lanes, 2);
+  const g10 = tap(g, flip, laneBytes, lanes, 3), g11 = tap(g, flip, laneBytes, lanes, 4), g12 = tap(g, flip, laneBytes, lanes, 5);
+  const g20 = tap(g, flip, laneBytes, lanes, 6), g21 = tap(g, flip, laneBytes, lanes, 7), g22 = tap(g, flip, laneBytes, lanes, 8);
+  const half = f32x4.splat(HALF);
   // G g (4×3), column by column
   const q00 = g00, q01 = g01, q02 = g02;
-  const q10 = HALF * (g00 + g10 + g20), q11 = HALF * (g01 + g11 + g21), q12 = HALF * (g02 + g12 + g22);
-  const q20 = HALF * (g00 - g10 + g20), q21 = HALF * (g01 - g11 + g21), q22 = HALF * (g02 - g12 + g22);
+  const q10 = f32x4.mul(half, f32x4.add(f32x4.add(g00, g10), g20));
+  const q11 = f32x4.mul(half, f32x4.add(f32x4.add(g01, g11), g21));
+  const q12 = f32x4.mul(half, f32x4.add(f32x4.add(g02, g12), g22));
+  const q20 = f32x4.mul(half, f32x4.add(f32x4.sub(g00, g10), g20));
+  const q21 = f32x4.mul(half, f32x4.add(f32x4.sub(g01, g11), g21));
+  const q22 = f32x4.mul(half, f32x4.add(f32x4.sub(g02, g12), g22));
   const q30 = g20, q31 = g21, q32 = g22;
   // (G g) Gᵀ, row by row: ξ = 4ρ + κ
-  store<f32>(o, q00); o += xiBytes;
-  store<f32>(o, HALF * (q00 + q01 + q02)); o += xiBytes;
-  store<f32>(o, HALF * (q00 - q01 + q02)); o += xiBytes;
-  store<f32>(o, q02); o += xiBytes;
-  store<f32>(o, q10); o += xiBytes;
-  store<f32>(o, HALF * (q10 + q11 + q12)); o += xiBytes;
-  store<f32>(o, HALF * (q10 - q11 + q12)); o += xiBytes;
-  store<f32>(o, q12); o += xiBytes;
-  store<f32>(o, q20); o += xiBytes;
-  store<f32>(o, HALF * (q20 + q21 + q22)); o += xiBytes;
-  store<f32>(o, HALF * (q20 - q21 + q22)); o += xiBytes;
-  store<f32>(o, q22); o += xiBytes;
-  store<f32>(o, q30); o += xiBytes;
-  store<f32>(o, HALF * (q30 + q31 + q32)); o += xiBytes;
-  store<f32>(o, HALF * (q30 - q31 + q32)); o += xiBytes;
-  store<f32>(o, q32);
+  storeFirst(o, q00, lanes); o += xiBytes;
+  storeFirst(o, f32x4.mul(half, f32x4.add(f32x4.add(q00, q01), q02)), lanes); o += xiBytes;
+  storeFirst(o, f32x4.mul(half, f32x4.add(f32x4.sub(q00, q01), q02)), lanes); o += xiBytes;
+  storeFirst(o, q02, lanes); o += xiBytes;
+  storeFirst(o, q10, lanes); o += xiBytes;
+  storeFirst(o, f32x4.mul(half, f32x4.add(f32x4.add(q10, q11), q12)), lanes); o += xiBytes;
+  storeFirst(o, f32x4.mul(half, f32x4.add(f32x4.sub(q10, q11), q12)), lanes); o += xiBytes;
+  storeFirst(o, q12, lanes); o += xiBytes;
+  storeFirst(o, q20, lanes); o += xiBytes;
+  storeFirst(o, f32x4.mul(half, f32x4.add(f32x4.add(q20, q21), q22)), lanes); o += xiBytes;
+  storeFirst(o, f32x4.mul(half, f32x4.add(f32x4.sub(q20, q21), q22)), lanes); o += xiBytes;
+  storeFirst(o, q22, lanes); o += xiBytes;
+  storeFirst(o, q30, lanes); o += xiBytes;
+  storeFirst(o, f32x4.mul(half, f32x4.add(f32x4.add(q30, q31), q32)), lanes); o += xiBytes;
+  storeFirst(o, f32x4.mul(half, f32x4.add(f32x4.sub(q30, q31), q32)), lanes); o += xiBytes;
+  storeFirst(o, q32, lanes);
 }
