@@ -72,11 +72,14 @@ interface GemmModule {
   winogradOutputQuad(m: number, co0: number, count: number, ldm: number, xiStride: number, th: number, tw: number,
     y: number, outPer: number, images: number, H: number, W: number, bias: number, hasBias: number, tmp: number): void;
   winogradWeights(w: number, Cout: number, Cin: number, co0: number, count: number, u: number, flip: number): void;
+  winogradGradQuad(dy: number, outPer: number, images: number, co0: number, count: number, H: number, W: number, th: number, tw: number,
+    y: number, ldy: number, xiStride: number, plane: number): void;
+  winogradGradWeights(m: number, Cout: number, Cin: number, co0: number, count: number, dw: number): void;
 }
 
 /** One call of an export of the module; a thread's part of a job is a list of them. */
 type Call = ['gemm' | 'im2col' | 'col2imAdd' | 'batchPlanes' | 'unbatchPlanes' | 'flipFilters' | 'winogradPad' | 'winogradInput' | 'winogradOutput' | 'winogradWeights'
-  | 'winogradInputQuad' | 'winogradOutputQuad', ...number[]];
+  | 'winogradInputQuad' | 'winogradOutputQuad' | 'winogradGradQuad' | 'winogradGradWeights', ...number[]];
 
 export type SimdBuild = 'relaxed' | 'mul+add';
 
@@ -120,8 +123,12 @@ export const WINOGRAD_MIN_CHANNELS = 16;
 const WINOGRAD_BAND_FLOATS = 1 << 21;
 /** the same for the quad layout of small images (twice as many: their 16 GEMMs have few columns, 256 for 64 images of 4×4 at 512 channels) */
 const WINOGRAD_QUAD_BAND_FLOATS = 1 << 22;
-/** the fewest tiles in a batch for which the filters' transform pays off under 'auto' */
-const WINOGRAD_MIN_TILES = 128;
+/**
+ * the fewest tiles in a batch for which the filters' transform pays off under 'auto'
+ * (measured: 512→512 at 14×14 b1, 49 tiles, 12.1 against im2col's 16.3 ms; 2×2 b16, 16
+ * tiles, 7.5 against 6.6 ms)
+ */
+const WINOGRAD_MIN_TILES = 32;
 /** Images of at most this many pixels run several to a GEMM, their pixels side by side, so that its columns are not too few */
 const BATCH_PIXELS = 512;
 /**
@@ -287,6 +294,8 @@ function warmUp(fp: FastPath): void {
     m.winogradOutput(b, 0, 4, 16, 64, 0, 4, 4, c, 7, 7, a, 1, fp.scratch[0]);
     m.winogradInputQuad(a, 48, 3, 0, 4, 3, 4, 2, 2, b, 16, 64, fp.scratch[0]);
     m.winogradOutputQuad(b, 0, 4, 16, 64, 2, 2, c, 48, 3, 3, 4, a, 1, fp.scratch[0]);
+    m.winogradGradQuad(a, 48, 3, 0, 4, 3, 4, 2, 2, b, 16, 64, fp.scratch[0]);
+    m.winogradGradWeights(b, 4, 4, 0, 4, c);
   }
 }
 
@@ -641,8 +650,13 @@ function winogradTiles(H: number, W: number): { th: number; twp: number } {
  * winogradInputQuad), rather than four tiles of a row: for images under 7 columns, whose
  * rows have fewer than four tiles (a 4×4 image would leave half of the lanes empty).
  */
-function quadLayout(d: Conv2dDims): boolean {
-  return Math.ceil(d.W / 2) < 4;
+function quadLayout(fp: FastPath, d: Conv2dDims): boolean {
+  return Math.ceil(d.W / 2) < 4 && quadPlaneFits(fp, d);
+}
+
+/** whether the interleaved padded plane of one channel of four images (winogradInputQuad's `plane`) fits a thread's GEMM scratch */
+function quadPlaneFits(fp: FastPath, d: Conv2dDims): boolean {
+  return (2 * Math.ceil(d.H / 2) + 2) * (2 * Math.ceil(d.W / 2) + 2) * 16 <= fp.m.gemmScratchBytes();
 }
 
 /**
@@ -651,7 +665,7 @@ function quadLayout(d: Conv2dDims): boolean {
  * where the 2.25× fewer multiply-adds still save 1.5× after the tiles that hang over the
  * image's edge or fill no lane (a 3×3 image fills half of its four tiles; in the quad layout,
  * a batch of 5 images takes 8 lanes), and with at least WINOGRAD_MIN_TILES tiles in the
- * batch to pay for the filters' transform (a 14×14 image alone does not).
+ * batch to pay for the filters' transform (a 2×2 image needs a batch of 32).
  * The choice depends on the shape alone, never on what is resident, so that the same call
  * always gives the same result.
  */
@@ -659,7 +673,7 @@ function useWinograd(fp: FastPath, d: Conv2dDims): boolean {
   if (d.K !== 3 || fp.conv3x3 === 'im2col') return false;
   if (fp.conv3x3 === 'winograd') return true;
   const { th, twp } = winogradTiles(d.H, d.W);
-  const tiles = quadLayout(d) ? Math.ceil(d.N / 4) * 4 * th * Math.ceil(d.W / 2) : d.N * th * twp;
+  const tiles = quadLayout(fp, d) ? Math.ceil(d.N / 4) * 4 * th * Math.ceil(d.W / 2) : d.N * th * twp;
   const saving = (2.25 * d.N * d.H * d.W) / (4 * tiles);
   return d.Cin >= WINOGRAD_MIN_CHANNELS && d.Cout >= WINOGRAD_MIN_CHANNELS && saving >= 1.5 && tiles >= WINOGRAD_MIN_TILES;
 }
@@ -676,7 +690,7 @@ function useWinograd(fp: FastPath, d: Conv2dDims): boolean {
  */
 async function winogradConv(fp: FastPath, src: Float32Array, cin: number, cout: number, w: Float32Array, bias: Float32Array | null,
   flip: boolean, d: Conv2dDims): Promise<Float32Array> {
-  if (quadLayout(d)) return winogradQuadConv(fp, src, cin, cout, w, bias, flip, d);
+  if (quadLayout(fp, d)) return winogradQuadConv(fp, src, cin, cout, w, bias, flip, d);
   const { N, H, W } = d;
   const HW = H * W, inPer = cin * HW, outPer = cout * HW;
   const { th, twp } = winogradTiles(H, W);
@@ -746,6 +760,57 @@ async function winogradQuadConv(fp: FastPath, src: Float32Array, cin: number, co
     y.set(view(fp, yAt, g * outPer), n0 * outPer);
   }
   return y;
+}
+
+/**
+ * Whether the weight gradient runs by Winograd's F(3×3, 2×2) (winograd.as), in the quad
+ * layout, rather than im2col + GEMM. Under 'auto': as useWinograd for a quad layout (it needs
+ * a batch: lanes hold images), for images of any width whose plane fits the scratch; forced
+ * 'winograd' takes it wherever the plane fits.
+ */
+function useWinogradWeight(fp: FastPath, d: Conv2dDims): boolean {
+  if (d.K !== 3 || fp.conv3x3 === 'im2col' || !quadPlaneFits(fp, d)) return false;
+  if (fp.conv3x3 === 'winograd') return true;
+  const tiles = Math.ceil(d.N / 4) * 4 * Math.ceil(d.H / 2) * Math.ceil(d.W / 2);
+  const saving = (2.25 * d.N * d.H * d.W) / (4 * tiles);
+  return d.Cin >= WINOGRAD_MIN_CHANNELS && d.Cout >= WINOGRAD_MIN_CHANNELS && saving >= 1.5 && tiles >= WINOGRAD_MIN_TILES;
+}
+
+/**
+ * dW by F(3×3, 2×2) (winograd.as): per band of images (a multiple of four whose transforms
+ * fit WINOGRAD_QUAD_BAND_FLOATS), V = the input's transform (as the forward's) and Y = dy's,
+ * then M[ξ] (+)= Y[ξ]·V[ξ]ᵀ, 16 GEMMs over the band's tiles; at the end dW = Gᵀ M G.
+ * Threads: the two transforms by channels (one barrier), the GEMMs and dW's transform by
+ * output channels.
+ */
+async function winogradConvWeight(fp: FastPath, dy: Float32Array, x: Float32Array, d: Conv2dDims): Promise<Float32Array> {
+  const { N, H, W, Cin, Cout } = d;
+  const HW = H * W, inPer = Cin * HW, outPer = Cout * HW, dwLength = Cout * Cin * 9;
+  const th = Math.ceil(H / 2), tw = Math.ceil(W / 2), tiles = th * tw;
+  const fit = Math.max(1, Math.floor(WINOGRAD_QUAD_BAND_FLOATS / (16 * (Cin + Cout) * 4 * tiles))) * 4;
+  const images = Math.min(fit, Math.ceil(N / 4) * 4);
+  const ld = images * tiles;
+  const threads = threadsFor(fp, convMacs(d));
+  // M gets 4 floats more: winogradGradWeights reads a whole f32x4 past the last input channel
+  const [xAt, dyAt, vAt, yAt, mAt, dwAt] = place(fp, images * inPer, images * outPer, 16 * Cin * ld, 16 * Cout * ld, 16 * Cout * Cin + 4, dwLength);
+  for (let n0 = 0; n0 < N; n0 += images) {
+    const g = Math.min(images, N - n0), quads = Math.ceil(g / 4), cols = quads * 4 * tiles;
+    const each = Array.from({ length: quads }, (_, q) => ({ q, count: Math.min(4, g - 4 * q), col: q * 4 * tiles * 4 }));
+    view(fp, xAt, g * inPer).set(x.subarray(n0 * inPer, (n0 + g) * inPer));
+    view(fp, dyAt, g * outPer).set(dy.subarray(n0 * outPer, (n0 + g) * outPer));
+    const inChannels = split(Cin, threads), outChannels = split(Cout, threads);
+    await runParts(fp, Array.from({ length: threads }, (_, t): Call[] => [
+      ...(inChannels[t] ? each.map(({ q, count, col }): Call => ['winogradInputQuad', xAt + q * 4 * inPer * 4, inPer, count,
+        inChannels[t].start, inChannels[t].count, H, W, th, tw, vAt + col, ld, Cin * ld, fp.scratch[t]]) : []),
+      ...(outChannels[t] ? each.map(({ q, count, col }): Call => ['winogradGradQuad', dyAt + q * 4 * outPer * 4, outPer, count,
+        outChannels[t].start, outChannels[t].count, H, W, th, tw, yAt + col, ld, Cout * ld, fp.scratch[t]]) : []),
+    ]));
+    await runParts(fp, split(Cout, threads, 4).map((p, t): Call[] => Array.from({ length: 16 }, (_, xi) =>
+      gemm(p.count, Cin, cols, { at: yAt + (xi * Cout + p.start) * ld * 4, rs: ld, cs: 1 }, { at: vAt + xi * Cin * ld * 4, rs: 1, cs: ld },
+        mAt + (xi * Cout + p.start) * Cin * 4, Cin, n0 > 0, fp.scratch[t]))));
+  }
+  await runParts(fp, split(Cout, threads).map((p): Call[] => [['winogradGradWeights', mAt, Cout, Cin, p.start, p.count, dwAt]]));
+  return copyOut(fp, dwAt, dwLength);
 }
 
 /** the indices [r.start, r.start + r.count) */
@@ -884,6 +949,7 @@ export function conv2dBackwardInput(dy: Float32Array, w: Float32Array, d: Conv2d
 /** dW = Σ_n dy_n·col(x_n)ᵀ; threads take input channels (columns of dW) */
 export function conv2dBackwardWeight(dy: Float32Array, x: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   return withFastPath(async (fp) => {
+    if (useWinogradWeight(fp, d)) return winogradConvWeight(fp, dy, x, d);
     if (useBatched(d, d.Cin)) return batchedConvWeight(fp, dy, x, d);
     const HW = d.H * d.W, KK = d.K * d.K, inPer = d.Cin * HW, outPer = d.Cout * HW;
     const parts = split(d.Cin, threadsFor(fp, convMacs(d)));

@@ -279,6 +279,131 @@ export function winogradOutputQuad(m: usize, co0: i32, count: i32, ldm: i32, xiS
   }
 }
 
+// ---------------------------------------------------------------------------------------
+// The gradient to the weights, by F(3×3, 2×2) (Lavin & Gray §4: the filter gradient of an
+// F(2×2, 3×3) layer). For a tile t (2×2 outputs, 4×4 padded input block d, as above),
+// dW[ky][kx] gets Σ_ab dy[2i+a][2j+b] · d[a+ky][b+kx], a "valid" correlation of d with the
+// 2×2 block g of dy. F(2, 3) as a trilinear form, Σ_ξ (A y')_ξ (Bᵀ d)_ξ (G g)_ξ =
+// Σ_ik y'_i d_{i+k} g_k, differentiated by g gives it: dW = Gᵀ [ (A g Aᵀ) ⊙ (Bᵀ d B) ] G,
+// with the forward's matrices (A = (Aᵀ)ᵀ, 4×2). Summed over tiles, the ⊙ becomes 16 GEMMs
+// M[ξ][co][c] = Σ_t Y[ξ][co][t] · V[ξ][c][t]: V is the forward's input transform
+// (winogradInputQuad), Y = A g Aᵀ the transform of dy (winogradGradQuad), and dW the
+// transform of M (winogradGradWeights). Quad layout only: four images to the lanes.
+
+/**
+ * Y[ξ][co][t] = (A g Aᵀ)[ξ] for output channels [co0, co0+count) of the `images` (≤ 4)
+ * images of dy at `dy` (outPer floats apart), all th × tw tiles, t = (i·tw + j)·4 + lane
+ * (as winogradInputQuad). plane: (2·th)·(2·tw)·16 bytes of the calling thread's scratch.
+ */
+export function winogradGradQuad(dy: usize, outPer: i32, images: i32, co0: i32, count: i32, H: i32, W: i32, th: i32, tw: i32,
+  y: usize, ldy: i32, xiStride: i32, plane: usize): void {
+  const Wp = 2 * tw;
+  const rowBytes = <usize>Wp * 16;
+  const xiBytes = <usize>xiStride * 4;
+  // rows and columns past H × W (odd sizes), and lanes past `images`, stay zero
+  memory.fill(plane, 0, <usize>(2 * th * Wp) * 16);
+  for (let co = co0; co < co0 + count; co++) {
+    for (let n = 0; n < images; n++) {
+      const src = dy + <usize>(n * outPer + co * H * W) * 4;
+      for (let r = 0; r < H; r++) {
+        const row = plane + <usize>r * rowBytes + <usize>n * 4;
+        for (let s = 0; s < W; s++) store<f32>(row + <usize>s * 16, load<f32>(src + <usize>(r * W + s) * 4));
+      }
+    }
+    let out = y + <usize>(co * ldy) * 4;
+    for (let i = 0; i < th; i++) {
+      for (let j = 0; j < tw; j++, out += 16) {
+        const at = plane + <usize>(2 * i) * rowBytes + <usize>(2 * j) * 16;
+        const g00 = v128.load(at), g01 = v128.load(at, 16), g10 = v128.load(at + rowBytes), g11 = v128.load(at + rowBytes, 16);
+        // A g: rows g0, g0 + g1, g0 - g1, -g1
+        const p0 = g00, p1 = g01;
+        const q0 = f32x4.add(g00, g10), q1 = f32x4.add(g01, g11);
+        const r0 = f32x4.sub(g00, g10), r1 = f32x4.sub(g01, g11);
+        const s0 = f32x4.neg(g10), s1 = f32x4.neg(g11);
+        // (A g) Aᵀ: the same on each row's two columns; ξ = 4ρ + κ
+        let o = out;
+        v128.store(o, p0); o += xiBytes;
+        v128.store(o, f32x4.add(p0, p1)); o += xiBytes;
+        v128.store(o, f32x4.sub(p0, p1)); o += xiBytes;
+        v128.store(o, f32x4.neg(p1)); o += xiBytes;
+        v128.store(o, q0); o += xiBytes;
+        v128.store(o, f32x4.add(q0, q1)); o += xiBytes;
+        v128.store(o, f32x4.sub(q0, q1)); o += xiBytes;
+        v128.store(o, f32x4.neg(q1)); o += xiBytes;
+        v128.store(o, r0); o += xiBytes;
+        v128.store(o, f32x4.add(r0, r1)); o += xiBytes;
+        v128.store(o, f32x4.sub(r0, r1)); o += xiBytes;
+        v128.store(o, f32x4.neg(r1)); o += xiBytes;
+        v128.store(o, s0); o += xiBytes;
+        v128.store(o, f32x4.add(s0, s1)); o += xiBytes;
+        v128.store(o, f32x4.sub(s0, s1)); o += xiBytes;
+        v128.store(o, f32x4.neg(s1));
+      }
+    }
+  }
+}
+
+/** row ρ of Gᵀ m (Gᵀ = [1 ½ ½ 0; 0 ½ -½ 0; 0 ½ ½ 1]) applied to four values */
+// @ts-ignore: decorator
+@inline function gradRow0(m0: v128, m1: v128, m2: v128): v128 {
+  return f32x4.add(m0, f32x4.mul(f32x4.splat(HALF), f32x4.add(m1, m2)));
+}
+// @ts-ignore: decorator
+@inline function gradRow1(m1: v128, m2: v128): v128 {
+  return f32x4.mul(f32x4.splat(HALF), f32x4.sub(m1, m2));
+}
+// @ts-ignore: decorator
+@inline function gradRow2(m1: v128, m2: v128, m3: v128): v128 {
+  return f32x4.add(f32x4.mul(f32x4.splat(HALF), f32x4.add(m1, m2)), m3);
+}
+
+/** stores lane l < lanes of a at at + l·36 bytes (tap k of 4 filters [c][3][3] in a row) */
+// @ts-ignore: decorator
+@inline function storeTap(at: usize, a: v128, lanes: i32): void {
+  store<f32>(at, f32x4.extract_lane(a, 0));
+  if (lanes > 1) store<f32>(at, f32x4.extract_lane(a, 1), 36);
+  if (lanes > 2) store<f32>(at, f32x4.extract_lane(a, 2), 72);
+  if (lanes > 3) store<f32>(at, f32x4.extract_lane(a, 3), 108);
+}
+
+/**
+ * dw[co][c] (3×3; dw: [Cout][Cin][3][3]) = Gᵀ M[·][co][c] G (M: [16][Cout][Cin]) for
+ * output channels [co0, co0+count), four input channels at a time. M must have 3 readable
+ * floats past its end (the lanes past Cin are read, not stored).
+ */
+export function winogradGradWeights(m: usize, Cout: i32, Cin: i32, co0: i32, count: i32, dw: usize): void {
+  const xiBytes = <usize>(Cout * Cin) * 4;
+  for (let co = co0; co < co0 + count; co++) {
+    for (let c = 0; c < Cin; c += 4) {
+      let s = m + <usize>(co * Cin + c) * 4;
+      const m00 = v128.load(s); s += xiBytes; const m01 = v128.load(s); s += xiBytes;
+      const m02 = v128.load(s); s += xiBytes; const m03 = v128.load(s); s += xiBytes;
+      const m10 = v128.load(s); s += xiBytes; const m11 = v128.load(s); s += xiBytes;
+      const m12 = v128.load(s); s += xiBytes; const m13 = v128.load(s); s += xiBytes;
+      const m20 = v128.load(s); s += xiBytes; const m21 = v128.load(s); s += xiBytes;
+      const m22 = v128.load(s); s += xiBytes; const m23 = v128.load(s); s += xiBytes;
+      const m30 = v128.load(s); s += xiBytes; const m31 = v128.load(s); s += xiBytes;
+      const m32 = v128.load(s); s += xiBytes; const m33 = v128.load(s);
+      // Gᵀ M: rows, column by column
+      const a0 = gradRow0(m00, m10, m20), a1 = gradRow0(m01, m11, m21), a2 = gradRow0(m02, m12, m22), a3 = gradRow0(m03, m13, m23);
+      const b0 = gradRow1(m10, m20), b1 = gradRow1(m11, m21), b2 = gradRow1(m12, m22), b3 = gradRow1(m13, m23);
+      const e0 = gradRow2(m10, m20, m30), e1 = gradRow2(m11, m21, m31), e2 = gradRow2(m12, m22, m32), e3 = gradRow2(m13, m23, m33);
+      // (Gᵀ M) G: the same along each row; tap k = 3·ky + kx of lane l at dw + ((co·Cin + c + l)·9 + k)·4
+      const lanes = min(4, Cin - c);
+      const at = dw + <usize>((co * Cin + c) * 9) * 4;
+      storeTap(at, gradRow0(a0, a1, a2), lanes);
+      storeTap(at + 4, gradRow1(a1, a2), lanes);
+      storeTap(at + 8, gradRow2(a1, a2, a3), lanes);
+      storeTap(at + 12, gradRow0(b0, b1, b2), lanes);
+      storeTap(at + 16, gradRow1(b1, b2), lanes);
+      storeTap(at + 20, gradRow2(b1, b2, b3), lanes);
+      storeTap(at + 24, gradRow0(e0, e1, e2), lanes);
+      storeTap(at + 28, gradRow1(e1, e2), lanes);
+      storeTap(at + 32, gradRow2(e1, e2, e3), lanes);
+    }
+  }
+}
+
 /**
  * U[ξ][co][c] = (G g Gᵀ)[ξ] for the filters g = w[co][c] (w: [Cout][Cin][3][3]; U:
  * [16][Cout][Cin]) with co in [co0, co0+count), four input channels at a time (one per
