@@ -60,6 +60,7 @@ const CONV_SHAPES: conv.Conv2dDims[] = [
   { N: 2, Cin: 3, Cout: 4, H: 515, W: 513, K: 3 }, // a first layer too big for im2col's padded plane: row by row
   { N: 34, Cin: 16, Cout: 20, H: 4, W: 4, K: 3 }, // Winograd's quad layout under 'auto' (images one to a lane): 9 quads, the last half full
   { N: 5, Cin: 17, Cout: 18, H: 5, W: 6, K: 3 }, // the quad layout (forced) with tiles past odd edges and 4 + 1 images
+  { N: 5, Cin: 28, Cout: 30, H: 48, W: 48, K: 3 }, // the Winograd weight gradient in two bands of images (4 + 1), the second accumulating
 ];
 
 const LINEAR_SHAPES: fc.LinearDims[] = [
