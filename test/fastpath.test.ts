@@ -66,6 +66,7 @@ const CONV_SHAPES: conv.Conv2dDims[] = [
 const LINEAR_SHAPES: fc.LinearDims[] = [
   { N: 3, In: 7, Out: 5 },
   { N: 1, In: 1, Out: 1 },
+  { N: 1, In: 1003, Out: 4099 }, // batch 1: a matrix-vector product over four rows at a time, K and M past the unrolling, on 2 threads
   { N: 5, In: 333, Out: 101 },
   { N: 64, In: 1000, Out: 517 }, // on 2 threads
   { N: 3, In: 70001, Out: 67 }, // 4.7 M weights: two weight blocks

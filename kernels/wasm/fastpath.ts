@@ -46,6 +46,7 @@ import type { PoolDims } from '../maxpool2d.js';
 interface GemmModule {
   gemm(M: number, N: number, K: number, a: number, rsA: number, csA: number, b: number, rsB: number, csB: number,
     c: number, ldc: number, accumulate: number, scratch: number): void;
+  gemv(M: number, K: number, x: number, w: number, y: number): void;
   im2col(x: number, C: number, H: number, W: number, k: number, y0: number, rows: number, col: number, ldcol: number, scratch: number): void;
   batchPlanes(src: number, g: number, C: number, P: number, c0: number, count: number, dst: number): void;
   unbatchPlanes(src: number, g: number, C: number, P: number, c0: number, count: number, dst: number, bias: number, hasBias: number): void;
@@ -78,7 +79,7 @@ interface GemmModule {
 }
 
 /** One call of an export of the module; a thread's part of a job is a list of them. */
-type Call = ['gemm' | 'im2col' | 'col2imAdd' | 'batchPlanes' | 'unbatchPlanes' | 'flipFilters' | 'winogradPad' | 'winogradInput' | 'winogradOutput' | 'winogradWeights'
+type Call = ['gemm' | 'gemv' | 'im2col' | 'col2imAdd' | 'batchPlanes' | 'unbatchPlanes' | 'flipFilters' | 'winogradPad' | 'winogradInput' | 'winogradOutput' | 'winogradWeights'
   | 'winogradInputQuad' | 'winogradOutputQuad' | 'winogradGradQuad' | 'winogradGradWeights', ...number[]];
 
 export type SimdBuild = 'relaxed' | 'mul+add';
@@ -274,6 +275,7 @@ function warmUp(fp: FastPath): void {
   for (let i = 0; i < 200; i++) {
     m.gemm(64, 64, 64, a, 64, 1, b, 64, 1, c, 64, 0, fp.scratch[0]);
     m.im2col(a, 4, 8, 8, 3, 0, 8, col, 64, fp.scratch[0]);
+    m.gemv(63, 61, a, b, c);
     m.batchPlanes(a, 4, 4, 13, 0, 4, b);
     m.unbatchPlanes(b, 4, 4, 13, 0, 4, c, a, i & 1);
     m.flipFilters(a, 8, 8, 3, 0, 8, b);
@@ -1014,7 +1016,7 @@ async function linearWeights(fp: FastPath, w: Float32Array, d: LinearDims): Prom
   };
 }
 
-/** y = x·wᵀ + b; threads take columns of y (output features) */
+/** y = x·wᵀ + b; threads take columns of y (output features); one row of x is a matrix-vector product (gemv) */
 export function linearForward(x: Float32Array, w: Float32Array, b: Float32Array, d: LinearDims): Promise<Float32Array> {
   return withFastPath(async (fp) => {
     const weights = await linearWeights(fp, w, d);
@@ -1025,8 +1027,9 @@ export function linearForward(x: Float32Array, w: Float32Array, b: Float32Array,
     for (const ob of weights.blocks) {
       const wAt = weights.at(ob, bufferAt);
       const parts = split(ob.count, threadsFor(fp, d.N * ob.count * d.In), 8);
-      await runParts(fp, parts.map((p, t) => [gemm(d.N, p.count, d.In, { at: xAt, rs: d.In, cs: 1 },
-        { at: wAt + p.start * d.In * 4, rs: 1, cs: d.In }, yAt + (ob.start + p.start) * 4, d.Out, true, fp.scratch[t])]));
+      await runParts(fp, parts.map((p, t): Call[] => [d.N === 1
+        ? ['gemv', p.count, d.In, xAt, wAt + p.start * d.In * 4, yAt + (ob.start + p.start) * 4]
+        : gemm(d.N, p.count, d.In, { at: xAt, rs: d.In, cs: 1 }, { at: wAt + p.start * d.In * 4, rs: 1, cs: d.In }, yAt + (ob.start + p.start) * 4, d.Out, true, fp.scratch[t])]));
     }
     return copyOut(fp, yAt, d.N * d.Out);
   });
