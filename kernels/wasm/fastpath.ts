@@ -717,7 +717,7 @@ async function winogradConv(fp: FastPath, src: Float32Array, cin: number, cout: 
         ['winogradInput', xpAt + k * padPer * 4, p.start, p.count, Hp, Wp, i0, rows, twp, tileAt(vAt, k), ld, cin * ld],
       ])));
       await runParts(fp, split(cout, threads, 4).map((p, t): Call[] => [
-        ...Array.from({ length: 16 }, (_, xi) => gemm(p.count, g * rows * twp, cin, { at: uAt + (xi * cout + p.start) * cin * 4, rs: cin, cs: 1 },
+        ...Array.from({ length: 16 }, (_, xi) => gemm(p.count, g * rows * twp, cin, { at: uAt + (p.start * 16 + xi) * cin * 4, rs: 16 * cin, cs: 1 },
           { at: vAt + xi * cin * ld * 4, rs: ld, cs: 1 }, mAt + (xi * cout + p.start) * ld * 4, ld, false, fp.scratch[t])),
         ...each.map((k): Call => ['winogradOutput', tileAt(mAt, k), p.start, p.count, ld, cout * ld, i0, rows, twp, yAt + k * outPer * 4, H, W, bAt, bias ? 1 : 0, fp.scratch[t]]),
       ]));
@@ -754,7 +754,7 @@ async function winogradQuadConv(fp: FastPath, src: Float32Array, cin: number, co
     await runParts(fp, split(cin, threads).map((p, t): Call[] => each.map(({ q, count, col }): Call =>
       ['winogradInputQuad', xAt + q * 4 * inPer * 4, inPer, count, p.start, p.count, H, W, th, tw, vAt + col, ld, cin * ld, fp.scratch[t]])));
     await runParts(fp, split(cout, threads, 4).map((p, t): Call[] => [
-      ...Array.from({ length: 16 }, (_, xi) => gemm(p.count, cols, cin, { at: uAt + (xi * cout + p.start) * cin * 4, rs: cin, cs: 1 },
+      ...Array.from({ length: 16 }, (_, xi) => gemm(p.count, cols, cin, { at: uAt + (p.start * 16 + xi) * cin * 4, rs: 16 * cin, cs: 1 },
         { at: vAt + xi * cin * ld * 4, rs: ld, cs: 1 }, mAt + (xi * cout + p.start) * ld * 4, ld, false, fp.scratch[t])),
       ...each.map(({ q, count, col }): Call => ['winogradOutputQuad', mAt + col, p.start, p.count, ld, cout * ld, th, tw,
         yAt + q * 4 * outPer * 4, outPer, count, H, W, bAt, bias ? 1 : 0, fp.scratch[t]]),
@@ -809,7 +809,7 @@ async function winogradConvWeight(fp: FastPath, dy: Float32Array, x: Float32Arra
     ]));
     await runParts(fp, split(Cout, threads, 4).map((p, t): Call[] => Array.from({ length: 16 }, (_, xi) =>
       gemm(p.count, Cin, cols, { at: yAt + (xi * Cout + p.start) * ld * 4, rs: ld, cs: 1 }, { at: vAt + xi * Cin * ld * 4, rs: 1, cs: ld },
-        mAt + (xi * Cout + p.start) * Cin * 4, Cin, n0 > 0, fp.scratch[t]))));
+        mAt + (p.start * 16 + xi) * Cin * 4, 16 * Cin, n0 > 0, fp.scratch[t]))));
   }
   await runParts(fp, split(Cout, threads).map((p): Call[] => [['winogradGradWeights', mAt, Cout, Cin, p.start, p.count, dwAt]]));
   return copyOut(fp, dwAt, dwLength);

@@ -27,7 +27,8 @@
  *   V    [16][C][ldv]: element (ξ, c, t) at v + (ξ·ξStride + c·ldv + t)·4, with the tiles of
  *        tile rows i0 .. i0+rows-1 at t = (i - i0)·twp + j.
  *   M    [16][Cout][ldm], the same for the GEMMs' results.
- *   U    [16][rows][cols]: U[ξ][co][c] for a forward convolution; see winogradWeights.
+ *   U    [Cout][16][Cin]: U[ξ][co][c] at u + ((co·16 + ξ)·Cin + c)·4, so that a filter's 16
+ *        elements are written near each other (a GEMM reads U[ξ] with row stride 16·Cin).
  * Rounding: the transforms' coefficients (0, ±½, ±1) are exact in f32, and the error
  * measured against the float64 reference is of the order of a direct convolution's (the
  * tests check it at 1e-5 normalized, like every kernel).
@@ -367,15 +368,15 @@ export function winogradGradQuad(dy: usize, outPer: i32, images: i32, co0: i32, 
 }
 
 /**
- * dw[co][c] (3×3; dw: [Cout][Cin][3][3]) = Gᵀ M[·][co][c] G (M: [16][Cout][Cin]) for
+ * dw[co][c] (3×3; dw: [Cout][Cin][3][3]) = Gᵀ M[·][co][c] G (M: [Cout][16][Cin], as U) for
  * output channels [co0, co0+count), four input channels at a time. M must have 3 readable
  * floats past its end (the lanes past Cin are read, not stored).
  */
 export function winogradGradWeights(m: usize, Cout: i32, Cin: i32, co0: i32, count: i32, dw: usize): void {
-  const xiBytes = <usize>(Cout * Cin) * 4;
+  const xiBytes = <usize>Cin * 4;
   for (let co = co0; co < co0 + count; co++) {
     for (let c = 0; c < Cin; c += 4) {
-      let s = m + <usize>(co * Cin + c) * 4;
+      let s = m + <usize>(co * 16 * Cin + c) * 4;
       const m00 = v128.load(s); s += xiBytes; const m01 = v128.load(s); s += xiBytes;
       const m02 = v128.load(s); s += xiBytes; const m03 = v128.load(s); s += xiBytes;
       const m10 = v128.load(s); s += xiBytes; const m11 = v128.load(s); s += xiBytes;
@@ -406,19 +407,19 @@ export function winogradGradWeights(m: usize, Cout: i32, Cin: i32, co0: i32, cou
 
 /**
  * U[ξ][co][c] = (G g Gᵀ)[ξ] for the filters g = w[co][c] (w: [Cout][Cin][3][3]; U:
- * [16][Cout][Cin]) with co in [co0, co0+count), four input channels at a time (one per
+ * [Cout][16][Cin], see the header) with co in [co0, co0+count), four input channels at a time (one per
  * lane, so that U is written a f32x4 at a time). With `flip`, the filters are those of the
  * gradient to the input in its forward form: g = w[c][co] turned by 180° (w: [Cin][Cout][3][3],
  * as gemm.as's flipFilters would make them), read in place.
  */
 export function winogradWeights(w: usize, Cout: i32, Cin: i32, co0: i32, count: i32, u: usize, flip: bool): void {
-  const xiBytes = <usize>(Cout * Cin) * 4;
+  const xiBytes = <usize>Cin * 4;
   const laneBytes: usize = flip ? <usize>Cout * 36 : 36;
   for (let co = co0; co < co0 + count; co++) {
     for (let c = 0; c < Cin; c += 4) {
       // tap 0 of lane 0's filter: the taps follow 4 bytes apart, or 4 bytes back when turned
       const g = flip ? w + <usize>((c * Cout + co) * 9 + 8) * 4 : w + <usize>((co * Cin + c) * 9) * 4;
-      filterTransform(g, flip, laneBytes, min(4, Cin - c), u + <usize>(co * Cin + c) * 4, xiBytes);
+      filterTransform(g, flip, laneBytes, min(4, Cin - c), u + <usize>(co * 16 * Cin + c) * 4, xiBytes);
     }
   }
 }
