@@ -208,6 +208,41 @@ export function winogradOutput(m: usize, co0: i32, count: i32, ldm: i32, xiStrid
 // GEMMs are those of the row-wise layout.
 
 /**
+ * The H × W planes of `images` (≤ 4) images at src (per floats apart) interleaved pixel by
+ * pixel into lanes: pixel (r, s) of image n to at + r·rowBytes + s·16 + n·4. Four images
+ * go four pixels at a time (a 4×4 transpose of one f32x4 from each); others one by one.
+ */
+// @ts-ignore: decorator
+@inline function interleave(src: usize, per: i32, images: i32, H: i32, W: i32, at: usize, rowBytes: usize): void {
+  const imageBytes = <usize>per * 4;
+  let simdW = 0;
+  if (images == 4) {
+    simdW = W & ~3;
+    for (let r = 0; r < H; r++) {
+      const from = src + <usize>(r * W) * 4, to = at + <usize>r * rowBytes;
+      for (let s = 0; s < simdW; s += 4) {
+        const a = from + <usize>s * 4;
+        const p0 = v128.load(a), p1 = v128.load(a + imageBytes), p2 = v128.load(a + 2 * imageBytes), p3 = v128.load(a + 3 * imageBytes);
+        const t0 = f32x4.shuffle(p0, p1, 0, 4, 1, 5), t1 = f32x4.shuffle(p0, p1, 2, 6, 3, 7);
+        const t2 = f32x4.shuffle(p2, p3, 0, 4, 1, 5), t3 = f32x4.shuffle(p2, p3, 2, 6, 3, 7);
+        const o = to + <usize>s * 16;
+        v128.store(o, f32x4.shuffle(t0, t2, 0, 1, 4, 5));
+        v128.store(o, f32x4.shuffle(t0, t2, 2, 3, 6, 7), 16);
+        v128.store(o, f32x4.shuffle(t1, t3, 0, 1, 4, 5), 32);
+        v128.store(o, f32x4.shuffle(t1, t3, 2, 3, 6, 7), 48);
+      }
+    }
+  }
+  for (let n = 0; n < images; n++) {
+    const from = src + <usize>n * imageBytes;
+    for (let r = 0; r < H; r++) {
+      const to = at + <usize>r * rowBytes + <usize>n * 4;
+      for (let s = simdW; s < W; s++) store<f32>(to + <usize>s * 16, load<f32>(from + <usize>(r * W + s) * 4));
+    }
+  }
+}
+
+/**
  * V[ξ][c][t] = (Bᵀ d B)[ξ] for channels [c0, c0+count) of the `images` (≤ 4) images at x
  * (inPer floats apart), all th × tw tiles: lane n is image n (lanes past `images` read zeros).
  * plane: (2·th+2)·(2·tw+2)·16 bytes of the calling thread's scratch, for the interleaved
@@ -221,13 +256,7 @@ export function winogradInputQuad(x: usize, inPer: i32, images: i32, c0: i32, co
   // the border, rows and columns past H × W, and lanes past `images` stay zero for every channel
   memory.fill(plane, 0, <usize>((2 * th + 2) * Wp) * 16);
   for (let c = c0; c < c0 + count; c++) {
-    for (let n = 0; n < images; n++) {
-      const src = x + <usize>(n * inPer + c * H * W) * 4;
-      for (let r = 0; r < H; r++) {
-        const row = plane + <usize>(r + 1) * rowBytes + 16 + <usize>n * 4;
-        for (let s = 0; s < W; s++) store<f32>(row + <usize>s * 16, load<f32>(src + <usize>(r * W + s) * 4));
-      }
-    }
+    interleave(x + <usize>(c * H * W) * 4, inPer, images, H, W, plane + rowBytes + 16, rowBytes);
     let out = v + <usize>(c * ldv) * 4;
     for (let i = 0; i < th; i++) {
       for (let j = 0; j < tw; j++, out += 16) {
@@ -304,13 +333,7 @@ export function winogradGradQuad(dy: usize, outPer: i32, images: i32, co0: i32, 
   // rows and columns past H × W (odd sizes), and lanes past `images`, stay zero
   memory.fill(plane, 0, <usize>(2 * th * Wp) * 16);
   for (let co = co0; co < co0 + count; co++) {
-    for (let n = 0; n < images; n++) {
-      const src = dy + <usize>(n * outPer + co * H * W) * 4;
-      for (let r = 0; r < H; r++) {
-        const row = plane + <usize>r * rowBytes + <usize>n * 4;
-        for (let s = 0; s < W; s++) store<f32>(row + <usize>s * 16, load<f32>(src + <usize>(r * W + s) * 4));
-      }
-    }
+    interleave(dy + <usize>(co * H * W) * 4, outPer, images, H, W, plane, rowBytes);
     let out = y + <usize>(co * ldy) * 4;
     for (let i = 0; i < th; i++) {
       for (let j = 0; j < tw; j++, out += 16) {
