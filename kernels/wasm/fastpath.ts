@@ -79,8 +79,7 @@ interface GemmModule {
 }
 
 /** One call of an export of the module; a thread's part of a job is a list of them. */
-type Call = ['gemm' | 'gemv' | 'im2col' | 'col2imAdd' | 'batchPlanes' | 'unbatchPlanes' | 'flipFilters' | 'winogradPad' | 'winogradInput' | 'winogradOutput' | 'winogradWeights'
-  | 'winogradInputQuad' | 'winogradOutputQuad' | 'winogradGradQuad' | 'winogradGradWeights', ...number[]];
+type Call = [(typeof CALL_NAMES)[number], ...number[]];
 
 export type SimdBuild = 'relaxed' | 'mul+add';
 
@@ -148,66 +147,172 @@ function runCall(m: GemmModule, [name, ...args]: Call): void {
 }
 
 // ---------------------------------------------------------------------------------------
-// Worker side: the same file, started with workerData.verydeepFastPath.
+// Helpers: worker threads that run lists of calls on the shared memory. A job reaches a
+// helper through a channel of shared memory, not a message: the main thread writes the
+// calls (CALL_NAMES index, argument count, arguments, as float64) and bumps POSTED; the
+// helper, spinning for a moment and then asleep in Atomics.wait, runs them and sets DONE.
+// A message would wake the helper's event loop, and the reply the main thread's: ~60 µs
+// each way when the other side is busy, ~150 µs after a pause (measured here), and a
+// training step runs ~140 jobs. The main thread spins on DONE as well, then sleeps in
+// short Atomics.waits, and returns to its event loop every WAIT_SLICE_MS so that a dead
+// worker's 'exit' event can reach it.
+
+const CALL_NAMES = ['gemm', 'gemv', 'im2col', 'col2imAdd', 'batchPlanes', 'unbatchPlanes', 'flipFilters', 'winogradPad', 'winogradInput',
+  'winogradOutput', 'winogradWeights', 'winogradInputQuad', 'winogradOutputQuad', 'winogradGradQuad', 'winogradGradWeights'] as const;
+const CALL_INDEX = new Map<string, number>(CALL_NAMES.map((n, i) => [n, i]));
+/** float64 slots of a channel's job (a longer list goes in several jobs, one after another) */
+const CHANNEL_SLOTS = 1 << 14;
+/** Int32 slots of the control block: the job posted, the job done, whether it failed, and the length of the error's text */
+const POSTED = 0, DONE = 1, FAILED = 2, TEXT_LENGTH = 3;
+const STOP = -1;
+const ERROR_TEXT_BYTES = 1024;
+/** Atomics.load polls before sleeping: ~0.1–0.2 ms, about the gap between two jobs of one launcher */
+const SPINS = 1 << 15;
+const WAIT_SLICE_MS = 20;
+
+interface Channel {
+  control: SharedArrayBuffer;
+  slots: SharedArrayBuffer;
+  text: SharedArrayBuffer;
+}
 
 interface WorkerSetup {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
+  channel: Channel;
 }
 
+/** Writes the calls from slot 1 as CALL_NAMES index, argument count, arguments, and their count to slot 0; false if they do not fit. */
+function encode(calls: Call[], slots: Float64Array): boolean {
+  let at = 1;
+  for (const [name, ...args] of calls) {
+    if (at + 2 + args.length > slots.length) return false;
+    slots[at++] = CALL_INDEX.get(name)!;
+    slots[at++] = args.length;
+    for (const a of args) slots[at++] = a;
+  }
+  slots[0] = calls.length;
+  return true;
+}
+
+/**
+ * Spins, then sleeps in Atomics.wait (slices of sliceMs, at most `slices` of them), until
+ * control[slot] differs from `from`; returns its value (`from` if it never changed).
+ */
+function waitChange(control: Int32Array, slot: number, from: number, sliceMs: number, slices: number): number {
+  for (let i = 0; i < SPINS; i++) {
+    const v = Atomics.load(control, slot);
+    if (v !== from) return v;
+  }
+  for (let i = 0; i < slices; i++) {
+    Atomics.wait(control, slot, from, sliceMs);
+    const v = Atomics.load(control, slot);
+    if (v !== from) return v;
+  }
+  return from;
+}
+
+// Worker side: the same file, started with workerData.verydeepFastPath. It waits for jobs
+// for as long as it lives (its module never finishes evaluating), until STOP.
 if (!isMainThread && workerData?.verydeepFastPath) {
-  const { module, memory } = workerData.verydeepFastPath as WorkerSetup;
+  const { module, memory, channel } = workerData.verydeepFastPath as WorkerSetup;
   const m = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmModule;
-  parentPort!.on('message', ({ id, calls }: { id: number; calls: Call[] }) => {
+  const control = new Int32Array(channel.control), slots = new Float64Array(channel.slots), text = new Uint8Array(channel.text);
+  let seen = 0;
+  for (;;) {
+    seen = waitChange(control, POSTED, seen, Infinity, Infinity);
+    if (seen === STOP) break;
     try {
-      for (const call of calls) runCall(m, call);
-      parentPort!.postMessage({ id });
+      const count = slots[0];
+      for (let c = 0, at = 1; c < count; c++) {
+        const fn = m[CALL_NAMES[slots[at]]] as (...a: number[]) => void;
+        const n = slots[at + 1];
+        fn(...slots.subarray(at + 2, at + 2 + n));
+        at += 2 + n;
+      }
     } catch (e) {
-      parentPort!.postMessage({ id, error: (e as Error).message });
+      const bytes = new TextEncoder().encode((e as Error).message).subarray(0, ERROR_TEXT_BYTES);
+      text.set(bytes);
+      Atomics.store(control, TEXT_LENGTH, bytes.length);
+      Atomics.store(control, FAILED, 1);
     }
-  });
+    Atomics.store(control, DONE, seen);
+    Atomics.notify(control, DONE);
+  }
 }
 
-/** A worker thread that runs lists of calls on the shared memory. */
+/** A worker thread that runs lists of calls on the shared memory, one job at a time. */
 class Helper {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
-  private nextId = 0;
+  private readonly control: Int32Array;
+  private readonly slots: Float64Array;
+  private readonly text: Uint8Array;
+  /** the last job posted and the last seen done (they differ while one runs) */
+  private posted = 0;
+  private done = 0;
+  /** calls not posted yet: the rest of a list longer than the channel */
+  private rest: Call[] = [];
   /** set when the worker died: every later job fails with it */
   private failure: Error | null = null;
 
-  constructor(setup: WorkerSetup) {
+  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory) {
+    const channel: Channel = {
+      control: new SharedArrayBuffer(4 * 4),
+      slots: new SharedArrayBuffer(8 * CHANNEL_SLOTS),
+      text: new SharedArrayBuffer(ERROR_TEXT_BYTES),
+    };
+    this.control = new Int32Array(channel.control);
+    this.slots = new Float64Array(channel.slots);
+    this.text = new Uint8Array(channel.text);
+    const setup: WorkerSetup = { module, memory, channel };
     // execArgv: [] — the worker needs none of the parent's Node options, and some break it (--input-type)
     this.worker = new Worker(new URL(import.meta.url), { workerData: { verydeepFastPath: setup }, execArgv: [] });
-    this.worker.on('message', ({ id, error }: { id: number; error?: string }) => {
-      const p = this.pending.get(id)!;
-      this.pending.delete(id);
-      if (this.pending.size === 0) this.worker.unref();
-      if (error) p.reject(new Error(`wasm fast path worker: ${error}`));
-      else p.resolve();
-    });
     const fail = (e: Error) => {
       this.failure ??= e;
-      for (const p of this.pending.values()) p.reject(this.failure);
-      this.pending.clear();
     };
     this.worker.on('error', fail);
     this.worker.on('exit', (code) => fail(new Error(`wasm fast path worker exited (code ${code})`)));
-    // an idle helper does not keep the process alive; unref after the listeners, which would ref it again
+    // the helper never keeps the process alive: whoever posted a job awaits it
     this.worker.unref();
   }
 
-  run(calls: Call[]): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    if (this.pending.size === 0) this.worker.ref();
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, calls });
-    });
+  /** Starts `calls` (as many as the channel holds; finish() posts the rest). */
+  post(calls: Call[]): void {
+    if (this.failure) throw this.failure;
+    let count = calls.length;
+    while (!encode(calls.slice(0, count), this.slots)) {
+      if (count === 1) throw new Error(`wasm fast path: a '${calls[0][0]}' call of ${calls[0].length - 1} arguments does not fit a helper's channel`);
+      count = Math.ceil(count / 2);
+    }
+    this.rest = calls.slice(count);
+    this.posted = (this.posted % 0x7ffffffe) + 1;
+    Atomics.store(this.control, POSTED, this.posted);
+    Atomics.notify(this.control, POSTED);
+  }
+
+  /** Waits for the posted calls, posting the rest of the list as each job is done; throws what a call threw. */
+  async finish(): Promise<void> {
+    for (;;) {
+      while (this.done !== this.posted) {
+        this.done = waitChange(this.control, DONE, this.done, WAIT_SLICE_MS, 1);
+        if (this.done === this.posted) break;
+        await new Promise((resolve) => setImmediate(resolve)); // let a dead worker's 'exit' through
+        if (this.failure) throw this.failure;
+      }
+      if (Atomics.load(this.control, FAILED)) {
+        const message = new TextDecoder().decode(this.text.slice(0, Atomics.load(this.control, TEXT_LENGTH)));
+        Atomics.store(this.control, FAILED, 0);
+        this.rest = [];
+        throw new Error(`wasm fast path worker: ${message}`);
+      }
+      if (!this.rest.length) return;
+      this.post(this.rest);
+    }
   }
 
   terminate(): void {
+    Atomics.store(this.control, POSTED, STOP);
+    Atomics.notify(this.control, POSTED);
     void this.worker.terminate();
   }
 }
@@ -304,7 +409,7 @@ function warmUp(fp: FastPath): void {
 /** Starts or stops helpers so that `threads` threads run, and places their scratch areas. */
 function setThreads(fp: FastPath, threads: number): void {
   while (fp.helpers.length > threads - 1) fp.helpers.pop()!.terminate();
-  while (fp.helpers.length < threads - 1) fp.helpers.push(new Helper({ module: fp.module, memory: fp.memory }));
+  while (fp.helpers.length < threads - 1) fp.helpers.push(new Helper(fp.module, fp.memory));
   const bytes = align64(fp.m.gemmScratchBytes());
   fp.scratch = Array.from({ length: threads }, (_, t) => align64(fp.m.heapBase()) + t * bytes);
   fp.heap = align64(fp.m.heapBase()) + threads * bytes;
@@ -414,12 +519,26 @@ function copyOut(fp: FastPath, address: number, floats: number): Float32Array {
 
 /** Runs each part on its own thread (part 0 on this one) and waits for all. */
 async function runParts(fp: FastPath, parts: Call[][]): Promise<void> {
-  const others = parts.slice(1).map((calls, t) => fp.helpers[t].run(calls));
+  const posted: Helper[] = [];
+  let failure: unknown = null;
   try {
+    parts.slice(1).forEach((calls, t) => {
+      fp.helpers[t].post(calls);
+      posted.push(fp.helpers[t]);
+    });
     for (const call of parts[0] ?? []) runCall(fp.m, call);
-  } finally {
-    await Promise.all(others);
+  } catch (e) {
+    failure = e;
   }
+  // every posted job is waited for, even after a failure: the next call reuses their buffers
+  for (const h of posted) {
+    try {
+      await h.finish();
+    } catch (e) {
+      failure ??= e;
+    }
+  }
+  if (failure) throw failure;
 }
 
 interface Range {
