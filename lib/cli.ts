@@ -379,7 +379,7 @@ export async function main(argv: string[]): Promise<number> {
     const result = await runTraining(options);
     const f = result.final;
     console.log(`done in ${result.seconds.toFixed(1)} s on ${result.backend}: validation top-1 ${(f.top1 * 100).toFixed(2)}%, top-5 ${(f.top5 * 100).toFixed(2)}%` +
-      (result.test ? `; test top-1 ${(result.test.top1 * 100).toFixed(2)}%` : '') + (result.testFlip ? ` (${(result.testFlip.top1 * 100).toFixed(2)}% with flips)` : '') + (options.out ? `; wrote ${options.out}/checkpoint.safetensors and curves.svg` : ''));
+      (result.test ? `; test top-1 ${(result.test.top1 * 100).toFixed(2)}%` : '') + (result.testFlip ? ` (${(result.testFlip.top1 * 100).toFixed(2)}% with flips)` : '') + (!options.out ? '' : result.epochsRun > 0 ? `; wrote ${options.out}/checkpoint.safetensors and curves.svg` : `; no epoch left to train, ${options.out} unchanged`));
     return 0;
   }
   if (command === 'classify') return runCommand(rest, CLASSIFY_OPTIONS, classifyHelp, true, classify);
