@@ -13,6 +13,9 @@
  *   linear  x [N, In]   w [Out, In]   y, dy [N, Out]
  *     y = x·wᵀ + b     dx = dy·w     dw = dyᵀ·x
  * Transposes are never made: the GEMM reads Wᵀ, col(x)ᵀ, wᵀ and dyᵀ through strides.
+ * Where it saves (useWinograd, useWinogradWeight), a 3×3 convolution runs Winograd's
+ * F(2×2, 3×3) instead, forward and input gradient, and F(3×3, 2×2) for the weight
+ * gradient (winograd.as); a linear layer at batch 1 runs gemv.
  * It also runs the memory-bound kernels of pointwise.as (ReLU, max-pool 2×2, add / mul /
  * scale / sum, the SGD update, dropout) with the same signatures and results as the
  * launchers of kernels/relu.ts, maxpool2d.ts, elementwise.ts and dropout.ts, on the
@@ -31,7 +34,8 @@
  * that write disjoint outputs: the forward by rows of the output image, the input and
  * weight gradients by input channels, linear layers by columns of the result. Part 0 runs
  * on the calling thread, the others on worker threads that share the memory; each part
- * is a list of calls of the module's exports.
+ * is a list of calls of the module's exports, posted through a channel of shared memory
+ * (Helper). Winograd's work splits by channels instead (its transforms, then its GEMMs).
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
