@@ -13,7 +13,7 @@
  *   linear  x [N, In]   w [Out, In]   y, dy [N, Out]
  *     y = x·wᵀ + b     dx = dy·w     dw = dyᵀ·x
  * Transposes are never made: the GEMM reads Wᵀ, col(x)ᵀ, wᵀ and dyᵀ through strides.
- * Where it saves (useWinograd, useWinogradWeight), a 3×3 convolution runs Winograd's
+ * Where it saves (useWinograd, winogradWeightLayout), a 3×3 convolution runs Winograd's
  * F(2×2, 3×3) instead, forward and input gradient, and F(3×3, 2×2) for the weight
  * gradient (winograd.as); a linear layer at batch 1 runs gemv.
  * It also runs the memory-bound kernels of pointwise.as (ReLU, max-pool 2×2, add / mul /
@@ -68,7 +68,9 @@ interface GemmModule {
   sum(a: number, n: number): number;
   sgdUpdate(p: number, g: number, v: number, param: number, velocity: number, n: number, lr: number, momentum: number, weightDecay: number): void;
   dropoutApply(a: number, keep: number, scale: number, out: number, n: number): void;
-  winogradPad(x: number, c0: number, count: number, H: number, W: number, xp: number, Hp: number, Wp: number): void;
+  winogradPad(x: number, c0: number, count: number, H: number, W: number, xp: number, Hp: number, Wp: number, at: number): void;
+  winogradGradInput(yp: number, co0: number, count: number, Hp: number, Wp: number, i0: number, rows: number, twp: number,
+    y: number, ldy: number, xiStride: number): void;
   winogradInput(xp: number, c0: number, count: number, Hp: number, Wp: number, i0: number, rows: number, twp: number, v: number, ldv: number, xiStride: number): void;
   winogradOutput(m: number, co0: number, count: number, ldm: number, xiStride: number, i0: number, rows: number, twp: number,
     y: number, H: number, W: number, bias: number, hasBias: number, tmp: number): void;
@@ -162,7 +164,7 @@ function runCall(m: GemmModule, [name, ...args]: Call): void {
 // worker's 'exit' event can reach it.
 
 const CALL_NAMES = ['gemm', 'gemv', 'im2col', 'col2imAdd', 'batchPlanes', 'unbatchPlanes', 'flipFilters', 'winogradPad', 'winogradInput',
-  'winogradOutput', 'winogradWeights', 'winogradInputQuad', 'winogradOutputQuad', 'winogradGradQuad', 'winogradGradWeights'] as const;
+  'winogradOutput', 'winogradWeights', 'winogradInputQuad', 'winogradOutputQuad', 'winogradGradQuad', 'winogradGradInput', 'winogradGradWeights'] as const;
 const CALL_INDEX = new Map<string, number>(CALL_NAMES.map((n, i) => [n, i]));
 /** float64 slots of a channel's job (a longer list goes in several jobs, one after another) */
 const CHANNEL_SLOTS = 1 << 14;
@@ -400,7 +402,8 @@ function warmUp(fp: FastPath): void {
     m.sgdUpdate(a, b, c, col, c, 1023, 0.01, 0.9, 5e-4);
     m.dropoutApply(a, b, 2, c, 1023);
     m.winogradWeights(a, 4, 4, 0, 4, b, i & 1);
-    m.winogradPad(a, 0, 4, 7, 7, col, 10, 10);
+    m.winogradPad(a, 0, 4, 7, 7, col, 10, 10, 1);
+    m.winogradGradInput(col, 0, 4, 10, 10, 0, 4, 4, b, 16, 64);
     m.winogradInput(col, 0, 4, 10, 10, 0, 4, 4, b, 16, 64);
     m.winogradOutput(b, 0, 4, 16, 64, 0, 4, 4, c, 7, 7, a, 1, fp.scratch[0]);
     m.winogradInputQuad(a, 48, 3, 0, 4, 3, 4, 2, 2, b, 16, 64, fp.scratch[0]);
@@ -836,7 +839,7 @@ async function winogradConv(fp: FastPath, src: Float32Array, cin: number, cout: 
       const each = Array.from({ length: g }, (_, k) => k);
       const tileAt = (buffer: number, k: number) => buffer + k * rows * twp * 4; // image k's first tile in a band of V or M
       await runParts(fp, split(cin, threads).map((p): Call[] => each.flatMap((k): Call[] => [
-        ...(i0 === 0 ? [['winogradPad', xAt + k * inPer * 4, p.start, p.count, H, W, xpAt + k * padPer * 4, Hp, Wp] as Call] : []),
+        ...(i0 === 0 ? [['winogradPad', xAt + k * inPer * 4, p.start, p.count, H, W, xpAt + k * padPer * 4, Hp, Wp, 1] as Call] : []),
         ['winogradInput', xpAt + k * padPer * 4, p.start, p.count, Hp, Wp, i0, rows, twp, tileAt(vAt, k), ld, cin * ld],
       ])));
       await runParts(fp, split(cout, threads, 4).map((p, t): Call[] => [
@@ -888,21 +891,26 @@ async function winogradQuadConv(fp: FastPath, src: Float32Array, cin: number, co
 }
 
 /**
- * Whether the weight gradient runs by Winograd's F(3×3, 2×2) (winograd.as), in the quad
- * layout, rather than im2col + GEMM. Under 'auto': as useWinograd for a quad layout (it needs
- * a batch: lanes hold images), for images of any width whose plane fits the scratch; forced
- * 'winograd' takes it wherever the plane fits.
+ * Whether the weight gradient runs by Winograd's F(3×3, 2×2) (winograd.as) rather than
+ * im2col + GEMM, and in which layout: 'quad' (four images to the lanes) where its plane fits
+ * a thread's scratch and it leaves no more lanes empty than 'rows' (four tiles of a row, one
+ * image at a time: for a batch of one, quad would fill a quarter of its lanes). Under 'auto':
+ * as useWinograd, at least WINOGRAD_MIN_CHANNELS channels in and out, a saving of 1.5× after
+ * the empty lanes and tiles, and WINOGRAD_MIN_TILES tiles; forced 'winograd' takes it always.
  */
-function useWinogradWeight(fp: FastPath, d: Conv2dDims): boolean {
-  if (d.K !== 3 || fp.conv3x3 === 'im2col' || !quadPlaneFits(fp, d)) return false;
-  if (fp.conv3x3 === 'winograd') return true;
-  const tiles = Math.ceil(d.N / 4) * 4 * Math.ceil(d.H / 2) * Math.ceil(d.W / 2);
+function winogradWeightLayout(fp: FastPath, d: Conv2dDims): 'quad' | 'rows' | null {
+  if (d.K !== 3 || fp.conv3x3 === 'im2col') return null;
+  const th = Math.ceil(d.H / 2), { twp } = winogradTiles(d.H, d.W);
+  const quadTiles = Math.ceil(d.N / 4) * 4 * th * Math.ceil(d.W / 2), rowTiles = d.N * th * twp;
+  const layout = quadPlaneFits(fp, d) && quadTiles <= rowTiles ? 'quad' : 'rows';
+  if (fp.conv3x3 === 'winograd') return layout;
+  const tiles = layout === 'quad' ? quadTiles : rowTiles;
   const saving = (2.25 * d.N * d.H * d.W) / (4 * tiles);
-  return d.Cin >= WINOGRAD_MIN_CHANNELS && d.Cout >= WINOGRAD_MIN_CHANNELS && saving >= 1.5 && tiles >= WINOGRAD_MIN_TILES;
+  return d.Cin >= WINOGRAD_MIN_CHANNELS && d.Cout >= WINOGRAD_MIN_CHANNELS && saving >= 1.5 && tiles >= WINOGRAD_MIN_TILES ? layout : null;
 }
 
 /**
- * dW by F(3×3, 2×2) (winograd.as): per band of images (a multiple of four whose transforms
+ * dW by F(3×3, 2×2) (winograd.as) in the quad layout: per band of images (a multiple of four whose transforms
  * fit WINOGRAD_QUAD_BAND_FLOATS), V = the input's transform (as the forward's) and Y = dy's,
  * then M[ξ] (+)= Y[ξ]·V[ξ]ᵀ, 16 GEMMs over the band's tiles; at the end dW = Gᵀ M G.
  * Threads: the two transforms by channels (one barrier), the GEMMs and dW's transform by
@@ -933,6 +941,48 @@ async function winogradConvWeight(fp: FastPath, dy: Float32Array, x: Float32Arra
     await runParts(fp, split(Cout, threads, 4).map((p, t): Call[] => Array.from({ length: 16 }, (_, xi) =>
       gemm(p.count, Cin, cols, { at: yAt + (xi * Cout + p.start) * ld * 4, rs: ld, cs: 1 }, { at: vAt + xi * Cin * ld * 4, rs: 1, cs: ld },
         mAt + (p.start * 16 + xi) * Cin * 4, 16 * Cin, n0 > 0, fp.scratch[t]))));
+  }
+  await runParts(fp, split(Cout, threads).map((p): Call[] => [['winogradGradWeights', mAt, Cout, Cin, p.start, p.count, dwAt]]));
+  return copyOut(fp, dwAt, dwLength);
+}
+
+/**
+ * dW by F(3×3, 2×2) in the row layout, image by image: x and dy padded once per image
+ * (winogradPad at 1 and at 0), then per band of tile rows (WINOGRAD_BAND_FLOATS) V and Y
+ * (winogradInput, winogradGradInput) and M (+)= Y[ξ]·V[ξ]ᵀ; at the end dW = Gᵀ M G.
+ * Threads as in winogradConvWeight.
+ */
+async function winogradRowsConvWeight(fp: FastPath, dy: Float32Array, x: Float32Array, d: Conv2dDims): Promise<Float32Array> {
+  const { N, H, W, Cin, Cout } = d;
+  const HW = H * W, inPer = Cin * HW, outPer = Cout * HW, dwLength = Cout * Cin * 9;
+  const { th, twp } = winogradTiles(H, W);
+  const Hp = 2 * th + 2, Wp = 2 * twp + 2, Hy = 2 * th, Wy = 2 * twp;
+  const bandRows = Math.max(1, Math.min(th, Math.floor(WINOGRAD_BAND_FLOATS / (16 * (Cin + Cout) * twp))));
+  const ld = bandRows * twp;
+  const threads = threadsFor(fp, convMacs(d));
+  const [xAt, dyAt, xpAt, ypAt, vAt, yAt, mAt, dwAt] = place(fp, inPer, outPer, Cin * Hp * Wp, Cout * Hy * Wy,
+    16 * Cin * ld, 16 * Cout * ld, 16 * Cout * Cin + 4, dwLength); // M: see winogradConvWeight
+  const inChannels = split(Cin, threads), outChannels = split(Cout, threads);
+  let accumulate = false;
+  for (let n = 0; n < N; n++) {
+    view(fp, xAt, inPer).set(x.subarray(n * inPer, (n + 1) * inPer));
+    view(fp, dyAt, outPer).set(dy.subarray(n * outPer, (n + 1) * outPer));
+    for (let i0 = 0; i0 < th; i0 += bandRows) {
+      const rows = Math.min(bandRows, th - i0);
+      await runParts(fp, Array.from({ length: threads }, (_, t): Call[] => {
+        const ci = inChannels[t], co = outChannels[t];
+        return [
+          ...(ci && i0 === 0 ? [['winogradPad', xAt, ci.start, ci.count, H, W, xpAt, Hp, Wp, 1] as Call] : []),
+          ...(ci ? [['winogradInput', xpAt, ci.start, ci.count, Hp, Wp, i0, rows, twp, vAt, ld, Cin * ld] as Call] : []),
+          ...(co && i0 === 0 ? [['winogradPad', dyAt, co.start, co.count, H, W, ypAt, Hy, Wy, 0] as Call] : []),
+          ...(co ? [['winogradGradInput', ypAt, co.start, co.count, Hy, Wy, i0, rows, twp, yAt, ld, Cout * ld] as Call] : []),
+        ];
+      }));
+      await runParts(fp, split(Cout, threads, 4).map((p, t): Call[] => Array.from({ length: 16 }, (_, xi) =>
+        gemm(p.count, Cin, rows * twp, { at: yAt + (xi * Cout + p.start) * ld * 4, rs: ld, cs: 1 }, { at: vAt + xi * Cin * ld * 4, rs: 1, cs: ld },
+          mAt + (p.start * 16 + xi) * Cin * 4, 16 * Cin, accumulate, fp.scratch[t]))));
+      accumulate = true;
+    }
   }
   await runParts(fp, split(Cout, threads).map((p): Call[] => [['winogradGradWeights', mAt, Cout, Cin, p.start, p.count, dwAt]]));
   return copyOut(fp, dwAt, dwLength);
@@ -1074,7 +1124,9 @@ export function conv2dBackwardInput(dy: Float32Array, w: Float32Array, d: Conv2d
 /** dW = Σ_n dy_n·col(x_n)ᵀ; threads take input channels (columns of dW) */
 export function conv2dBackwardWeight(dy: Float32Array, x: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   return withFastPath(async (fp) => {
-    if (useWinogradWeight(fp, d)) return winogradConvWeight(fp, dy, x, d);
+    const layout = winogradWeightLayout(fp, d);
+    if (layout === 'quad') return winogradConvWeight(fp, dy, x, d);
+    if (layout === 'rows') return winogradRowsConvWeight(fp, dy, x, d);
     if (useBatched(d, d.Cin)) return batchedConvWeight(fp, dy, x, d);
     const HW = d.H * d.W, KK = d.K * d.K, inPer = d.Cin * HW, outPer = d.Cout * HW;
     const parts = split(d.Cin, threadsFor(fp, convMacs(d)));

@@ -77,13 +77,16 @@ const HALF: f32 = 0.5;
   v128.store(o, f32x4.sub(t31, t33));
 }
 
-/** xp[c] for c in [c0, c0+count) = image x[c] (H × W) placed at row 1, column 1 of a zeroed Hp × Wp plane */
-export function winogradPad(x: usize, c0: i32, count: i32, H: i32, W: i32, xp: usize, Hp: i32, Wp: i32): void {
+/**
+ * xp[c] for c in [c0, c0+count) = image x[c] (H × W) placed at row `at`, column `at` of a
+ * zeroed Hp × Wp plane: at 1 for an input (its halo of zeros), 0 for the weight gradient's dy.
+ */
+export function winogradPad(x: usize, c0: i32, count: i32, H: i32, W: i32, xp: usize, Hp: i32, Wp: i32, at: i32): void {
   for (let c = c0; c < c0 + count; c++) {
     const plane = xp + <usize>(c * Hp * Wp) * 4;
     memory.fill(plane, 0, <usize>(Hp * Wp) * 4);
     for (let r = 0; r < H; r++) {
-      memory.copy(plane + <usize>((r + 1) * Wp + 1) * 4, x + <usize>((c * H + r) * W) * 4, <usize>W * 4);
+      memory.copy(plane + <usize>((r + at) * Wp + at) * 4, x + <usize>((c * H + r) * W) * 4, <usize>W * 4);
     }
   }
 }
@@ -318,7 +321,37 @@ export function winogradOutputQuad(m: usize, co0: i32, count: i32, ldm: i32, xiS
 // with the forward's matrices (A = (Aᵀ)ᵀ, 4×2). Summed over tiles, the ⊙ becomes 16 GEMMs
 // M[ξ][co][c] = Σ_t Y[ξ][co][t] · V[ξ][c][t]: V is the forward's input transform
 // (winogradInputQuad), Y = A g Aᵀ the transform of dy (winogradGradQuad), and dW the
-// transform of M (winogradGradWeights). Quad layout only: four images to the lanes.
+// transform of M (winogradGradWeights). In the quad layout (four images to the lanes:
+// winogradInputQuad, winogradGradQuad) or the row layout (four tiles of a row: winogradPad,
+// winogradInput, winogradGradInput), for a single image.
+
+/** A g Aᵀ of four 2×2 blocks of dy at once (one per lane; g_ab: row a, column b), element ξ = 4ρ + κ stored at out + ξ·xiBytes */
+// @ts-ignore: decorator
+@inline function gradTransform(g00: v128, g01: v128, g10: v128, g11: v128, out: usize, xiBytes: usize): void {
+  // A g: rows g0, g0 + g1, g0 - g1, -g1
+  const p0 = g00, p1 = g01;
+  const q0 = f32x4.add(g00, g10), q1 = f32x4.add(g01, g11);
+  const r0 = f32x4.sub(g00, g10), r1 = f32x4.sub(g01, g11);
+  const s0 = f32x4.neg(g10), s1 = f32x4.neg(g11);
+  // (A g) Aᵀ: the same on each row's two columns; ξ = 4ρ + κ
+  let o = out;
+  v128.store(o, p0); o += xiBytes;
+  v128.store(o, f32x4.add(p0, p1)); o += xiBytes;
+  v128.store(o, f32x4.sub(p0, p1)); o += xiBytes;
+  v128.store(o, f32x4.neg(p1)); o += xiBytes;
+  v128.store(o, q0); o += xiBytes;
+  v128.store(o, f32x4.add(q0, q1)); o += xiBytes;
+  v128.store(o, f32x4.sub(q0, q1)); o += xiBytes;
+  v128.store(o, f32x4.neg(q1)); o += xiBytes;
+  v128.store(o, r0); o += xiBytes;
+  v128.store(o, f32x4.add(r0, r1)); o += xiBytes;
+  v128.store(o, f32x4.sub(r0, r1)); o += xiBytes;
+  v128.store(o, f32x4.neg(r1)); o += xiBytes;
+  v128.store(o, s0); o += xiBytes;
+  v128.store(o, f32x4.add(s0, s1)); o += xiBytes;
+  v128.store(o, f32x4.sub(s0, s1)); o += xiBytes;
+  v128.store(o, f32x4.neg(s1));
+}
 
 /**
  * Y[ξ][co][t] = (A g Aᵀ)[ξ] for output channels [co0, co0+count) of the `images` (≤ 4)
@@ -339,29 +372,34 @@ export function winogradGradQuad(dy: usize, outPer: i32, images: i32, co0: i32, 
       for (let j = 0; j < tw; j++, out += 16) {
         const at = plane + <usize>(2 * i) * rowBytes + <usize>(2 * j) * 16;
         const g00 = v128.load(at), g01 = v128.load(at, 16), g10 = v128.load(at + rowBytes), g11 = v128.load(at + rowBytes, 16);
-        // A g: rows g0, g0 + g1, g0 - g1, -g1
-        const p0 = g00, p1 = g01;
-        const q0 = f32x4.add(g00, g10), q1 = f32x4.add(g01, g11);
-        const r0 = f32x4.sub(g00, g10), r1 = f32x4.sub(g01, g11);
-        const s0 = f32x4.neg(g10), s1 = f32x4.neg(g11);
-        // (A g) Aᵀ: the same on each row's two columns; ξ = 4ρ + κ
-        let o = out;
-        v128.store(o, p0); o += xiBytes;
-        v128.store(o, f32x4.add(p0, p1)); o += xiBytes;
-        v128.store(o, f32x4.sub(p0, p1)); o += xiBytes;
-        v128.store(o, f32x4.neg(p1)); o += xiBytes;
-        v128.store(o, q0); o += xiBytes;
-        v128.store(o, f32x4.add(q0, q1)); o += xiBytes;
-        v128.store(o, f32x4.sub(q0, q1)); o += xiBytes;
-        v128.store(o, f32x4.neg(q1)); o += xiBytes;
-        v128.store(o, r0); o += xiBytes;
-        v128.store(o, f32x4.add(r0, r1)); o += xiBytes;
-        v128.store(o, f32x4.sub(r0, r1)); o += xiBytes;
-        v128.store(o, f32x4.neg(r1)); o += xiBytes;
-        v128.store(o, s0); o += xiBytes;
-        v128.store(o, f32x4.add(s0, s1)); o += xiBytes;
-        v128.store(o, f32x4.sub(s0, s1)); o += xiBytes;
-        v128.store(o, f32x4.neg(s1));
+        gradTransform(g00, g01, g10, g11, out, xiBytes);
+      }
+    }
+  }
+}
+
+/**
+ * Y[ξ][co][t] = (A g Aᵀ)[ξ] in the row layout: output channels [co0, co0+count), tile rows
+ * i0 .. i0+rows-1 of dy padded by winogradPad (at 0) into Hp × Wp planes (Hp = 2·th,
+ * Wp = 2·twp: zeros past H × W), four tiles of a row at a time, t = (i - i0)·twp + j
+ * (as winogradInput).
+ */
+export function winogradGradInput(yp: usize, co0: i32, count: i32, Hp: i32, Wp: i32, i0: i32, rows: i32, twp: i32,
+  y: usize, ldy: i32, xiStride: i32): void {
+  const rowBytes = <usize>Wp * 4;
+  const xiBytes = <usize>xiStride * 4;
+  for (let co = co0; co < co0 + count; co++) {
+    for (let i = i0; i < i0 + rows; i++) {
+      const top = yp + <usize>((co * Hp + 2 * i) * Wp) * 4;
+      let out = y + <usize>(co * ldy + (i - i0) * twp) * 4;
+      for (let j = 0; j < twp; j += 4, out += 16) {
+        // columns 2(j+lane) and 2(j+lane)+1 of rows 2i and 2i+1
+        const at = top + <usize>(2 * j) * 4;
+        let a0 = v128.load(at), a1 = v128.load(at, 16);
+        const g00 = even(a0, a1), g01 = odd(a0, a1);
+        a0 = v128.load(at + rowBytes); a1 = v128.load(at + rowBytes, 16);
+        const g10 = even(a0, a1), g11 = odd(a0, a1);
+        gradTransform(g00, g01, g10, g11, out, xiBytes);
       }
     }
   }
