@@ -824,9 +824,17 @@ async function winogradConv(fp: FastPath, src: Float32Array, cin: number, cout: 
   const { th, twp } = winogradTiles(H, W);
   const Hp = 2 * th + 2, Wp = 2 * twp + 2, padPer = cin * Hp * Wp;
   const fitRows = Math.max(1, Math.floor(WINOGRAD_BAND_FLOATS / (16 * (cin + cout) * twp)));
-  const [images, bandRows] = fitRows >= th ? [Math.min(N, Math.floor(fitRows / th)), th] : [1, fitRows];
-  const ld = images * bandRows * twp;
   const threads = threadsFor(fp, convMacs(d));
+  let [images, bandRows] = fitRows >= th ? [Math.min(N, Math.floor(fitRows / th)), th] : [1, fitRows];
+  // one image to a band, and fewer output channels than the band's tiles (64 or 128 channels at
+  // 224² or 112²): the threads split the band's tile rows instead of the channels, each running
+  // the input's transform, the 16 GEMMs (all output channels: the thin GEMM of half of 64
+  // channels packs each sliver of V for 32 rows only) and the output's transform for its rows,
+  // with no barrier between them; the padding comes first, for all channels. Bands of a
+  // multiple of `threads` rows share evenly (9 rows went 4 + 5, and the second thread set the pace).
+  const byRows = images === 1 && cout < bandRows * twp;
+  if (byRows && bandRows < th) bandRows = Math.max(1, bandRows - (bandRows % threads));
+  const ld = images * bandRows * twp;
   const uAt = await winogradFilters(fp, w, cin, cout, flip, threads);
   const [bAt, xAt, xpAt, vAt, mAt, yAt] = place(fp, bias?.length ?? 0, images * inPer, images * padPer, 16 * cin * ld, 16 * cout * ld, images * outPer);
   if (bias) view(fp, bAt, bias.length).set(bias);
@@ -834,8 +842,21 @@ async function winogradConv(fp: FastPath, src: Float32Array, cin: number, cout: 
   for (let n0 = 0; n0 < N; n0 += images) {
     const g = Math.min(images, N - n0);
     view(fp, xAt, g * inPer).set(src.subarray(n0 * inPer, (n0 + g) * inPer));
+    if (byRows) await runParts(fp, split(cin, threads).map((p): Call[] => [['winogradPad', xAt, p.start, p.count, H, W, xpAt, Hp, Wp, 1]]));
     for (let i0 = 0; i0 < th; i0 += bandRows) {
       const rows = Math.min(bandRows, th - i0);
+      if (byRows) {
+        await runParts(fp, split(rows, threads).map((r, t): Call[] => {
+          const first = r.start * twp, cols = r.count * twp; // the thread's columns of V and M
+          return [
+            ['winogradInput', xpAt, 0, cin, Hp, Wp, i0 + r.start, r.count, twp, vAt + first * 4, ld, cin * ld],
+            ...Array.from({ length: 16 }, (_, xi) => gemm(cout, cols, cin, { at: uAt + xi * cin * 4, rs: 16 * cin, cs: 1 },
+              { at: vAt + (xi * cin * ld + first) * 4, rs: ld, cs: 1 }, mAt + (xi * cout * ld + first) * 4, ld, false, fp.scratch[t])),
+            ['winogradOutput', mAt + first * 4, 0, cout, ld, cout * ld, i0 + r.start, r.count, twp, yAt, H, W, bAt, bias ? 1 : 0, fp.scratch[t]],
+          ];
+        }));
+        continue;
+      }
       const each = Array.from({ length: g }, (_, k) => k);
       const tileAt = (buffer: number, k: number) => buffer + k * rows * twp * 4; // image k's first tile in a band of V or M
       await runParts(fp, split(cin, threads).map((p): Call[] => each.flatMap((k): Call[] => [
