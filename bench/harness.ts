@@ -24,6 +24,8 @@ export interface Timing {
   foreignCores: number | null;
   /** seconds spent waiting for the machine to go quiet first (--wait-quiet) */
   waitedS: number;
+  /** hostProbeMs() before and after the timed samples, averaged: how fast the host ran meanwhile */
+  hostProbeMs: number;
 }
 
 export interface MeasureOptions {
@@ -85,6 +87,30 @@ export async function waitQuiet(maxS: number): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
+/**
+ * How fast the host runs right now: a fixed single-threaded chain of dependent float
+ * operations (~2 ms), the median of 5. This VM's 2 vCPUs share their host with other guests,
+ * whose load no counter here shows (/proc/stat's steal stays 0), yet it made whole runs 15–40%
+ * slower on both sides within minutes. A row's probe against the run's fastest says how
+ * fast the host ran while that row was timed.
+ */
+export function hostProbeMs(): number {
+  const times: number[] = [];
+  let sink = 0;
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    let a = 1.0000001, x = 0;
+    for (let i = 0; i < 1_000_000; i++) {
+      x = x * 0.999999 + a;
+      a += 1e-7;
+    }
+    times.push(performance.now() - t0);
+    sink += x;
+  }
+  if (sink === 0.5) console.log(sink); // keeps the loop from being dropped
+  return median(times);
+}
+
 export function median(a: number[]): number {
   const s = [...a].sort((x, y) => x - y);
   const m = s.length >> 1;
@@ -114,6 +140,7 @@ export async function measure<T>(name: string, fn: () => Promise<T>, o: MeasureO
   const minSamples = lastMs > 2000 ? Math.min(o.minSamples, 3) : o.minSamples;
 
   let failure: unknown = null;
+  const probeBefore = hostProbeMs();
   const meter = loadMeter();
   const bench = new Benchmark(name, {
     defer: true,
@@ -137,6 +164,7 @@ export async function measure<T>(name: string, fn: () => Promise<T>, o: MeasureO
     bench.run({ async: true });
   });
   const foreignCores = meter();
+  const probe = (probeBefore + hostProbeMs()) / 2;
   if (failure) throw failure;
   const samplesMs = bench.stats.sample.map((s) => s * 1000);
   if (samplesMs.length === 0) throw new Error(`benchmark.js took no samples of ${name}`);
@@ -154,6 +182,7 @@ export async function measure<T>(name: string, fn: () => Promise<T>, o: MeasureO
       warmupMs: +warmupMs.toFixed(1),
       foreignCores: foreignCores === null ? null : +foreignCores.toFixed(3),
       waitedS: +waitedS.toFixed(1),
+      hostProbeMs: +probe.toFixed(3),
     },
   };
 }

@@ -127,7 +127,13 @@ function sig(x: number): string {
   return x.toPrecision(3);
 }
 
-const msCell = (t: Timing | null) => (t ? `${sig(t.medianMs)} [${sig(t.minMs)}–${sig(t.maxMs)}]${t.foreignCores !== null && t.foreignCores > 0.3 ? ' †' : ''}` : '—');
+/** a row timed while the host ran under this share of its fastest speed in the run gets ‡ */
+const SLOW_HOST = 0.85;
+/** the host's speed while `t` was timed: the run's fastest probe over this row's (1 = as fast as it got) */
+const hostSpeed = (t: Timing, fastest: number) => (t.hostProbeMs ? fastest / t.hostProbeMs : 1);
+const msCell = (t: Timing | null, fastest = 0) => (t
+  ? `${sig(t.medianMs)} [${sig(t.minMs)}–${sig(t.maxMs)}]${t.foreignCores !== null && t.foreignCores > 0.3 ? ' †' : ''}${fastest && hostSpeed(t, fastest) < SLOW_HOST ? ' ‡' : ''}`
+  : '—');
 const pct = (f: number | null) => (f === null ? '—' : `${(100 * f).toFixed(0)}%`);
 const fmtRate = (x: number) => (x >= 10 ? x.toFixed(1) : x.toPrecision(2));
 const rateCell = (g: number | null, b: number | null) => (g !== null ? fmtRate(g) : b !== null ? `${fmtRate(b)} GB/s` : '—');
@@ -143,11 +149,19 @@ export function markdownReport(report: Report): string {
     : `Peer: @tensorflow/tfjs-backend-wasm ${String(peer.version)} (tfjs-core ${String(peer.core)}), NHWC, SIMD ${String(peer.simd)}, ` +
       `${String(peer.threads)} thread(s)${peer.shim ? ' — its threaded build through the shim of bench/tfjs-peer.ts (not an official tfjs configuration; officially Node gets 1 thread)' : ' (the official Node configuration)'}.`;
   const fp = meta.verydeep.fastPath as { simd: string; threads: number } | null;
+  const timings = rows.flatMap((r) => [r.ours, r.oursMulAdd, r.peer]).filter((t): t is Timing => !!t && !!t.hostProbeMs);
+  const fastest = timings.length ? Math.min(...timings.map((t) => t.hostProbeMs)) : 0;
+  const speeds = timings.map((t) => hostSpeed(t, fastest)).sort((a, b) => a - b);
   const lines: string[] = [];
   lines.push(`### verydeep vs tfjs-wasm, ${meta.date.slice(0, 10)}${meta.quick ? ' (--quick smoke run: not for quoting)' : ''}`);
   lines.push('');
   lines.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node} (V8 ${m.v8}). ` +
     `Other processes used ${m.otherProcessesCores === null ? '?' : m.otherProcessesCores.toFixed(2)} cores on average during the run (load average ${m.loadavgStart.map((x) => x.toFixed(2)).join(' ')} at the start).`);
+  if (speeds.length) {
+    lines.push(`Host speed (a fixed single-threaded probe before and after each timing, against the run's fastest, ${fastest.toFixed(2)} ms): ` +
+      `median ${(100 * speeds[speeds.length >> 1]).toFixed(0)}%, lowest ${(100 * speeds[0]).toFixed(0)}%; ${speeds.filter((x) => x < SLOW_HOST).length} of ${speeds.length} timings under ${(100 * SLOW_HOST).toFixed(0)}% (‡). ` +
+      `Other guests on the VM's host slow both sides without showing in any counter here.`);
+  }
   lines.push(`verydeep ${meta.git.commit ?? ''}${meta.git.dirty ? ' (uncommitted changes)' : ''}: the 'wasm' mode, ${fp?.simd ?? '?'} build, ${fp?.threads ?? '?'} threads. ${peerLine}`);
   lines.push(`Command: \`${meta.command}\` (${meta.totalSeconds.toFixed(0)} s).`);
   lines.push('');
@@ -156,7 +170,7 @@ export function markdownReport(report: Report): string {
     `% fp32 peak: of ${refs.fp32Peak.gflops} GFLOP/s (${refs.fp32Peak.source}). % WASM ceiling: of ${refs.wasmCeiling.gflops} GFLOP/s, 128-bit SIMD (${refs.wasmCeiling.source}). ` +
     `mul+add: the same row with the build without relaxed SIMD. tfjs / ours > 1: verydeep is faster. ` +
     `Δ: max |verydeep − tfjs| / max |verydeep| on the same inputs. Memory-bound rows give GB/s of compulsory traffic. ` +
-    `† another process used > 0.3 cores while the row was timed.`);
+    `† another process used > 0.3 cores while the row was timed. ‡ the host ran under ${(100 * SLOW_HOST).toFixed(0)}% of its fastest speed in the run while the row was timed (see Host speed).`);
   lines.push('');
   lines.push('| workload | verydeep ms | GFLOP/s | % fp32 peak | % WASM ceiling | mul+add ms (GFLOP/s) | tfjs-wasm ms | tfjs GFLOP/s | tfjs / ours | Δ |');
   lines.push('|---|---|---|---|---|---|---|---|---|---|');
@@ -171,11 +185,11 @@ export function markdownReport(report: Report): string {
     const d = r.derived!;
     let label = r.label;
     if (r.imagesPerSecond !== undefined) label += ` = ${r.imagesPerSecond.toFixed(1)} images/s`;
-    const ours = r.ours ? msCell(r.ours) : `error${mark(r.oursError ?? '')}`;
-    const mulAdd = r.oursMulAdd ? `${msCell(r.oursMulAdd)} (${d.mulAddGflops?.toFixed(1) ?? '—'})` : '—';
+    const ours = r.ours ? msCell(r.ours, fastest) : `error${mark(r.oursError ?? '')}`;
+    const mulAdd = r.oursMulAdd ? `${msCell(r.oursMulAdd, fastest)} (${d.mulAddGflops?.toFixed(1) ?? '—'})` : '—';
     let peerCell: string, ratio: string;
     if (r.peerStatus === 'measured') {
-      peerCell = msCell(r.peer);
+      peerCell = msCell(r.peer, fastest);
       ratio = d.ratio === null ? '—' : `${d.ratio.toFixed(2)}×`;
     } else if (r.peerStatus === 'none') {
       peerCell = `none${mark(r.peerNote ?? '')}`;

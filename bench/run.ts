@@ -126,7 +126,7 @@ const fmtMs = (t: Timing) => `${sig(t.medianMs)} ms [${sig(t.minMs)}–${sig(t.m
 
 function log(side: string, t: Timing, work: string) {
   const load = t.foreignCores !== null && t.foreignCores > 0.3 ? `  (other processes: ${t.foreignCores.toFixed(2)} cores)` : '';
-  console.log(`    ${side.padEnd(16)} ${fmtMs(t).padEnd(34)} ${work}${load}`);
+  console.log(`    ${side.padEnd(16)} ${fmtMs(t).padEnd(34)} ${work}${load}  (host probe ${t.hostProbeMs.toFixed(2)} ms)`);
 }
 
 function rate(spec: { flops: number | null; bytes: number | null }, t: Timing): string {
