@@ -188,16 +188,17 @@ interface WorkerSetup {
   channel: Channel;
 }
 
-/** Writes the calls from slot 1 as CALL_NAMES index, argument count, arguments, and their count to slot 0; false if they do not fit. */
-function encode(calls: Call[], slots: Float64Array): boolean {
+/** Writes the first `count` calls from slot 1 as CALL_NAMES index, argument count, arguments, and `count` to slot 0; false if they do not fit. */
+function encode(calls: Call[], count: number, slots: Float64Array): boolean {
   let at = 1;
-  for (const [name, ...args] of calls) {
+  for (let c = 0; c < count; c++) {
+    const [name, ...args] = calls[c];
     if (at + 2 + args.length > slots.length) return false;
     slots[at++] = CALL_INDEX.get(name)!;
     slots[at++] = args.length;
     for (const a of args) slots[at++] = a;
   }
-  slots[0] = calls.length;
+  slots[0] = count;
   return true;
 }
 
@@ -286,7 +287,7 @@ class Helper {
   post(calls: Call[]): void {
     if (this.failure) throw this.failure;
     let count = calls.length;
-    while (!encode(calls.slice(0, count), this.slots)) {
+    while (!encode(calls, count, this.slots)) {
       if (count === 1) throw new Error(`wasm fast path: a '${calls[0][0]}' call of ${calls[0].length - 1} arguments does not fit a helper's channel`);
       count = Math.ceil(count / 2);
     }
@@ -768,9 +769,10 @@ function convMacs(d: Conv2dDims): number {
   return d.Cout * d.Cin * d.K * d.K * d.H * d.W;
 }
 
-/** the tiles of F(2×2, 3×3) over an H × W output: th rows of twp (a multiple of 4: four tiles are transformed at once) */
-function winogradTiles(H: number, W: number): { th: number; twp: number } {
-  return { th: Math.ceil(H / 2), twp: Math.ceil(Math.ceil(W / 2) / 4) * 4 };
+/** the tiles of F(2×2, 3×3) over an H × W output: th rows of tw, or of twp in the row layout (a multiple of 4: four tiles are transformed at once) */
+function winogradTiles(H: number, W: number): { th: number; tw: number; twp: number } {
+  const tw = Math.ceil(W / 2);
+  return { th: Math.ceil(H / 2), tw, twp: Math.ceil(tw / 4) * 4 };
 }
 
 /**
@@ -779,12 +781,30 @@ function winogradTiles(H: number, W: number): { th: number; twp: number } {
  * rows have fewer than four tiles (a 4×4 image would leave half of the lanes empty).
  */
 function quadLayout(fp: FastPath, d: Conv2dDims): boolean {
-  return Math.ceil(d.W / 2) < 4 && quadPlaneFits(fp, d);
+  return winogradTiles(d.H, d.W).tw < 4 && quadPlaneFits(fp, d);
 }
 
 /** whether the interleaved padded plane of one channel of four images (winogradInputQuad's `plane`) fits a thread's GEMM scratch */
 function quadPlaneFits(fp: FastPath, d: Conv2dDims): boolean {
-  return (2 * Math.ceil(d.H / 2) + 2) * (2 * Math.ceil(d.W / 2) + 2) * 16 <= fp.m.gemmScratchBytes();
+  const { th, tw } = winogradTiles(d.H, d.W);
+  return (2 * th + 2) * (2 * tw + 2) * 16 <= fp.m.gemmScratchBytes();
+}
+
+/** tiles of a batch in the quad layout: its images rounded up to a multiple of four */
+function quadTiles(d: Conv2dDims): number {
+  const { th, tw } = winogradTiles(d.H, d.W);
+  return Math.ceil(d.N / 4) * 4 * th * tw;
+}
+
+/**
+ * Whether Winograd pays under 'auto' over `tiles` tiles (lanes included): at least
+ * WINOGRAD_MIN_CHANNELS channels in and out, 2.25× fewer multiply-adds that still save 1.5×
+ * after the tiles and lanes that hold no output, and at least WINOGRAD_MIN_TILES tiles to
+ * pay for the filters' transform.
+ */
+function winogradPays(d: Conv2dDims, tiles: number): boolean {
+  const saving = (2.25 * d.N * d.H * d.W) / (4 * tiles);
+  return d.Cin >= WINOGRAD_MIN_CHANNELS && d.Cout >= WINOGRAD_MIN_CHANNELS && saving >= 1.5 && tiles >= WINOGRAD_MIN_TILES;
 }
 
 /**
@@ -801,9 +821,7 @@ function useWinograd(fp: FastPath, d: Conv2dDims): boolean {
   if (d.K !== 3 || fp.conv3x3 === 'im2col') return false;
   if (fp.conv3x3 === 'winograd') return true;
   const { th, twp } = winogradTiles(d.H, d.W);
-  const tiles = quadLayout(fp, d) ? Math.ceil(d.N / 4) * 4 * th * Math.ceil(d.W / 2) : d.N * th * twp;
-  const saving = (2.25 * d.N * d.H * d.W) / (4 * tiles);
-  return d.Cin >= WINOGRAD_MIN_CHANNELS && d.Cout >= WINOGRAD_MIN_CHANNELS && saving >= 1.5 && tiles >= WINOGRAD_MIN_TILES;
+  return winogradPays(d, quadLayout(fp, d) ? quadTiles(d) : d.N * th * twp);
 }
 
 /**
@@ -850,8 +868,7 @@ async function winogradConv(fp: FastPath, src: Float32Array, cin: number, cout: 
           const first = r.start * twp, cols = r.count * twp; // the thread's columns of V and M
           return [
             ['winogradInput', xpAt, 0, cin, Hp, Wp, i0 + r.start, r.count, twp, vAt + first * 4, ld, cin * ld],
-            ...Array.from({ length: 16 }, (_, xi) => gemm(cout, cols, cin, { at: uAt + xi * cin * 4, rs: 16 * cin, cs: 1 },
-              { at: vAt + (xi * cin * ld + first) * 4, rs: ld, cs: 1 }, mAt + (xi * cout * ld + first) * 4, ld, false, fp.scratch[t])),
+            ...winogradGemms({ start: 0, count: cout }, cols, first, cin, cout, uAt, vAt, mAt, ld, fp.scratch[t]),
             ['winogradOutput', mAt + first * 4, 0, cout, ld, cout * ld, i0 + r.start, r.count, twp, yAt, H, W, bAt, bias ? 1 : 0, fp.scratch[t]],
           ];
         }));
@@ -864,14 +881,40 @@ async function winogradConv(fp: FastPath, src: Float32Array, cin: number, cout: 
         ['winogradInput', xpAt + k * padPer * 4, p.start, p.count, Hp, Wp, i0, rows, twp, tileAt(vAt, k), ld, cin * ld],
       ])));
       await runParts(fp, split(cout, threads, 4).map((p, t): Call[] => [
-        ...Array.from({ length: 16 }, (_, xi) => gemm(p.count, g * rows * twp, cin, { at: uAt + (p.start * 16 + xi) * cin * 4, rs: 16 * cin, cs: 1 },
-          { at: vAt + xi * cin * ld * 4, rs: ld, cs: 1 }, mAt + (xi * cout + p.start) * ld * 4, ld, false, fp.scratch[t])),
+        ...winogradGemms(p, g * rows * twp, 0, cin, cout, uAt, vAt, mAt, ld, fp.scratch[t]),
         ...each.map((k): Call => ['winogradOutput', tileAt(mAt, k), p.start, p.count, ld, cout * ld, i0, rows, twp, yAt + k * outPer * 4, H, W, bAt, bias ? 1 : 0, fp.scratch[t]]),
       ]));
     }
     y.set(view(fp, yAt, g * outPer), n0 * outPer);
   }
   return y;
+}
+
+/**
+ * The bands of the quad layout: `images` (a multiple of four) whose transforms of `channels`
+ * channels in all (in and out) fit WINOGRAD_QUAD_BAND_FLOATS, ld = their tiles (V's and M's
+ * row length), and for the band of g images from n0, each quad's first image, image count
+ * and byte offset in a row of V or M (quad q's tiles take columns [q·4·tiles, (q+1)·4·tiles)).
+ */
+function quadBands(d: Conv2dDims, channels: number) {
+  const { th, tw } = winogradTiles(d.H, d.W);
+  const tiles = th * tw;
+  const fit = Math.max(1, Math.floor(WINOGRAD_QUAD_BAND_FLOATS / (16 * channels * 4 * tiles))) * 4;
+  const images = Math.min(fit, Math.ceil(d.N / 4) * 4);
+  return {
+    th, tw, images, ld: images * tiles,
+    quads: (g: number) => Array.from({ length: Math.ceil(g / 4) }, (_, q) => ({ q, count: Math.min(4, g - 4 * q), col: q * 4 * tiles * 4 })),
+    cols: (g: number) => Math.ceil(g / 4) * 4 * tiles,
+  };
+}
+
+/**
+ * M[ξ] = U[ξ]·V[ξ] for ξ < 16, output channels `co` and `cols` columns from column `first`
+ * of V and M (rows of ld floats): the GEMMs of a Winograd convolution (U: [cout][16][cin]).
+ */
+function winogradGemms(co: Range, cols: number, first: number, cin: number, cout: number, uAt: number, vAt: number, mAt: number, ld: number, scratch: number): Call[] {
+  return Array.from({ length: 16 }, (_, xi) => gemm(co.count, cols, cin, { at: uAt + (co.start * 16 + xi) * cin * 4, rs: 16 * cin, cs: 1 },
+    { at: vAt + (xi * cin * ld + first) * 4, rs: ld, cs: 1 }, mAt + ((xi * cout + co.start) * ld + first) * 4, ld, false, scratch));
 }
 
 /**
@@ -885,24 +928,19 @@ async function winogradQuadConv(fp: FastPath, src: Float32Array, cin: number, co
   flip: boolean, d: Conv2dDims): Promise<Float32Array> {
   const { N, H, W } = d;
   const HW = H * W, inPer = cin * HW, outPer = cout * HW;
-  const th = Math.ceil(H / 2), tw = Math.ceil(W / 2), tiles = th * tw;
-  const fit = Math.max(1, Math.floor(WINOGRAD_QUAD_BAND_FLOATS / (16 * (cin + cout) * 4 * tiles))) * 4;
-  const images = Math.min(fit, Math.ceil(N / 4) * 4);
-  const ld = images * tiles;
+  const { th, tw, images, ld, quads, cols } = quadBands(d, cin + cout);
   const threads = threadsFor(fp, convMacs(d));
   const uAt = await winogradFilters(fp, w, cin, cout, flip, threads);
   const [bAt, xAt, vAt, mAt, yAt] = place(fp, bias?.length ?? 0, images * inPer, 16 * cin * ld, 16 * cout * ld, images * outPer);
   if (bias) view(fp, bAt, bias.length).set(bias);
   const y = allocate(N * outPer);
   for (let n0 = 0; n0 < N; n0 += images) {
-    const g = Math.min(images, N - n0), quads = Math.ceil(g / 4), cols = quads * 4 * tiles;
-    const each = Array.from({ length: quads }, (_, q) => ({ q, count: Math.min(4, g - 4 * q), col: q * 4 * tiles * 4 }));
+    const g = Math.min(images, N - n0), each = quads(g);
     view(fp, xAt, g * inPer).set(src.subarray(n0 * inPer, (n0 + g) * inPer));
     await runParts(fp, split(cin, threads).map((p, t): Call[] => each.map(({ q, count, col }): Call =>
       ['winogradInputQuad', xAt + q * 4 * inPer * 4, inPer, count, p.start, p.count, H, W, th, tw, vAt + col, ld, cin * ld, fp.scratch[t]])));
     await runParts(fp, split(cout, threads, 4).map((p, t): Call[] => [
-      ...Array.from({ length: 16 }, (_, xi) => gemm(p.count, cols, cin, { at: uAt + (p.start * 16 + xi) * cin * 4, rs: 16 * cin, cs: 1 },
-        { at: vAt + xi * cin * ld * 4, rs: ld, cs: 1 }, mAt + (xi * cout + p.start) * ld * 4, ld, false, fp.scratch[t])),
+      ...winogradGemms(p, cols(g), 0, cin, cout, uAt, vAt, mAt, ld, fp.scratch[t]),
       ...each.map(({ q, count, col }): Call => ['winogradOutputQuad', mAt + col, p.start, p.count, ld, cout * ld, th, tw,
         yAt + q * 4 * outPer * 4, outPer, count, H, W, bAt, bias ? 1 : 0, fp.scratch[t]]),
     ]));
@@ -921,13 +959,36 @@ async function winogradQuadConv(fp: FastPath, src: Float32Array, cin: number, co
  */
 function winogradWeightLayout(fp: FastPath, d: Conv2dDims): 'quad' | 'rows' | null {
   if (d.K !== 3 || fp.conv3x3 === 'im2col') return null;
-  const th = Math.ceil(d.H / 2), { twp } = winogradTiles(d.H, d.W);
-  const quadTiles = Math.ceil(d.N / 4) * 4 * th * Math.ceil(d.W / 2), rowTiles = d.N * th * twp;
-  const layout = quadPlaneFits(fp, d) && quadTiles <= rowTiles ? 'quad' : 'rows';
+  const { th, twp } = winogradTiles(d.H, d.W);
+  const quad = quadTiles(d), rows = d.N * th * twp;
+  const layout = quadPlaneFits(fp, d) && quad <= rows ? 'quad' : 'rows';
   if (fp.conv3x3 === 'winograd') return layout;
-  const tiles = layout === 'quad' ? quadTiles : rowTiles;
-  const saving = (2.25 * d.N * d.H * d.W) / (4 * tiles);
-  return d.Cin >= WINOGRAD_MIN_CHANNELS && d.Cout >= WINOGRAD_MIN_CHANNELS && saving >= 1.5 && tiles >= WINOGRAD_MIN_TILES ? layout : null;
+  return winogradPays(d, layout === 'quad' ? quad : rows) ? layout : null;
+}
+
+/**
+ * The weight gradient's M [Cout][16][Cin] (as U), reserved first: the buffers placed after it
+ * are reused once M is complete (gradientWeights places dW there). 4 floats more, for
+ * winogradGradWeights reads a whole f32x4 past the last input channel.
+ */
+function reserveGradient(fp: FastPath, d: Conv2dDims): number {
+  return reserve(fp, 16 * d.Cout * d.Cin + 4);
+}
+
+/** M[ξ] (+)= Y[ξ]·V[ξ]ᵀ for ξ < 16 over `K` tiles (V, Y: rows of ld floats), by output channels on the threads */
+function gradientGemms(fp: FastPath, d: Conv2dDims, threads: number, K: number, yAt: number, vAt: number, ld: number, mAt: number, accumulate: boolean): Call[][] {
+  const { Cin, Cout } = d;
+  return split(Cout, threads, 4).map((p, t): Call[] => Array.from({ length: 16 }, (_, xi) =>
+    gemm(p.count, Cin, K, { at: yAt + (xi * Cout + p.start) * ld * 4, rs: ld, cs: 1 }, { at: vAt + xi * Cin * ld * 4, rs: 1, cs: ld },
+      mAt + (p.start * 16 + xi) * Cin * 4, 16 * Cin, accumulate, fp.scratch[t])));
+}
+
+/** dW = Gᵀ M G (winogradGradWeights), by output channels on the threads, copied out */
+async function gradientWeights(fp: FastPath, d: Conv2dDims, threads: number, mAt: number): Promise<Float32Array> {
+  const dwLength = d.Cout * d.Cin * 9;
+  const [dwAt] = place(fp, dwLength);
+  await runParts(fp, split(d.Cout, threads).map((p): Call[] => [['winogradGradWeights', mAt, d.Cout, d.Cin, p.start, p.count, dwAt]]));
+  return copyOut(fp, dwAt, dwLength);
 }
 
 /**
@@ -939,17 +1000,13 @@ function winogradWeightLayout(fp: FastPath, d: Conv2dDims): 'quad' | 'rows' | nu
  */
 async function winogradConvWeight(fp: FastPath, dy: Float32Array, x: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   const { N, H, W, Cin, Cout } = d;
-  const HW = H * W, inPer = Cin * HW, outPer = Cout * HW, dwLength = Cout * Cin * 9;
-  const th = Math.ceil(H / 2), tw = Math.ceil(W / 2), tiles = th * tw;
-  const fit = Math.max(1, Math.floor(WINOGRAD_QUAD_BAND_FLOATS / (16 * (Cin + Cout) * 4 * tiles))) * 4;
-  const images = Math.min(fit, Math.ceil(N / 4) * 4);
-  const ld = images * tiles;
+  const HW = H * W, inPer = Cin * HW, outPer = Cout * HW;
+  const { th, tw, images, ld, quads, cols } = quadBands(d, Cin + Cout);
   const threads = threadsFor(fp, convMacs(d));
-  // M gets 4 floats more: winogradGradWeights reads a whole f32x4 past the last input channel
-  const [xAt, dyAt, vAt, yAt, mAt, dwAt] = place(fp, images * inPer, images * outPer, 16 * Cin * ld, 16 * Cout * ld, 16 * Cout * Cin + 4, dwLength);
+  const mAt = reserveGradient(fp, d);
+  const [xAt, dyAt, vAt, yAt] = place(fp, images * inPer, images * outPer, 16 * Cin * ld, 16 * Cout * ld);
   for (let n0 = 0; n0 < N; n0 += images) {
-    const g = Math.min(images, N - n0), quads = Math.ceil(g / 4), cols = quads * 4 * tiles;
-    const each = Array.from({ length: quads }, (_, q) => ({ q, count: Math.min(4, g - 4 * q), col: q * 4 * tiles * 4 }));
+    const g = Math.min(images, N - n0), each = quads(g);
     view(fp, xAt, g * inPer).set(x.subarray(n0 * inPer, (n0 + g) * inPer));
     view(fp, dyAt, g * outPer).set(dy.subarray(n0 * outPer, (n0 + g) * outPer));
     const inChannels = split(Cin, threads), outChannels = split(Cout, threads);
@@ -959,12 +1016,9 @@ async function winogradConvWeight(fp: FastPath, dy: Float32Array, x: Float32Arra
       ...(outChannels[t] ? each.map(({ q, count, col }): Call => ['winogradGradQuad', dyAt + q * 4 * outPer * 4, outPer, count,
         outChannels[t].start, outChannels[t].count, H, W, th, tw, yAt + col, ld, Cout * ld, fp.scratch[t]]) : []),
     ]));
-    await runParts(fp, split(Cout, threads, 4).map((p, t): Call[] => Array.from({ length: 16 }, (_, xi) =>
-      gemm(p.count, Cin, cols, { at: yAt + (xi * Cout + p.start) * ld * 4, rs: ld, cs: 1 }, { at: vAt + xi * Cin * ld * 4, rs: 1, cs: ld },
-        mAt + (p.start * 16 + xi) * Cin * 4, 16 * Cin, n0 > 0, fp.scratch[t]))));
+    await runParts(fp, gradientGemms(fp, d, threads, cols(g), yAt, vAt, ld, mAt, n0 > 0));
   }
-  await runParts(fp, split(Cout, threads).map((p): Call[] => [['winogradGradWeights', mAt, Cout, Cin, p.start, p.count, dwAt]]));
-  return copyOut(fp, dwAt, dwLength);
+  return gradientWeights(fp, d, threads, mAt);
 }
 
 /**
@@ -975,14 +1029,14 @@ async function winogradConvWeight(fp: FastPath, dy: Float32Array, x: Float32Arra
  */
 async function winogradRowsConvWeight(fp: FastPath, dy: Float32Array, x: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   const { N, H, W, Cin, Cout } = d;
-  const HW = H * W, inPer = Cin * HW, outPer = Cout * HW, dwLength = Cout * Cin * 9;
+  const HW = H * W, inPer = Cin * HW, outPer = Cout * HW;
   const { th, twp } = winogradTiles(H, W);
   const Hp = 2 * th + 2, Wp = 2 * twp + 2, Hy = 2 * th, Wy = 2 * twp;
   const bandRows = Math.max(1, Math.min(th, Math.floor(WINOGRAD_BAND_FLOATS / (16 * (Cin + Cout) * twp))));
   const ld = bandRows * twp;
   const threads = threadsFor(fp, convMacs(d));
-  const [xAt, dyAt, xpAt, ypAt, vAt, yAt, mAt, dwAt] = place(fp, inPer, outPer, Cin * Hp * Wp, Cout * Hy * Wy,
-    16 * Cin * ld, 16 * Cout * ld, 16 * Cout * Cin + 4, dwLength); // M: see winogradConvWeight
+  const mAt = reserveGradient(fp, d);
+  const [xAt, dyAt, xpAt, ypAt, vAt, yAt] = place(fp, inPer, outPer, Cin * Hp * Wp, Cout * Hy * Wy, 16 * Cin * ld, 16 * Cout * ld);
   const inChannels = split(Cin, threads), outChannels = split(Cout, threads);
   let accumulate = false;
   for (let n = 0; n < N; n++) {
@@ -999,14 +1053,11 @@ async function winogradRowsConvWeight(fp: FastPath, dy: Float32Array, x: Float32
           ...(co ? [['winogradGradInput', ypAt, co.start, co.count, Hy, Wy, i0, rows, twp, yAt, ld, Cout * ld] as Call] : []),
         ];
       }));
-      await runParts(fp, split(Cout, threads, 4).map((p, t): Call[] => Array.from({ length: 16 }, (_, xi) =>
-        gemm(p.count, Cin, rows * twp, { at: yAt + (xi * Cout + p.start) * ld * 4, rs: ld, cs: 1 }, { at: vAt + xi * Cin * ld * 4, rs: 1, cs: ld },
-          mAt + (p.start * 16 + xi) * Cin * 4, 16 * Cin, accumulate, fp.scratch[t]))));
+      await runParts(fp, gradientGemms(fp, d, threads, rows * twp, yAt, vAt, ld, mAt, accumulate));
       accumulate = true;
     }
   }
-  await runParts(fp, split(Cout, threads).map((p): Call[] => [['winogradGradWeights', mAt, Cout, Cin, p.start, p.count, dwAt]]));
-  return copyOut(fp, dwAt, dwLength);
+  return gradientWeights(fp, d, threads, mAt);
 }
 
 /** the indices [r.start, r.start + r.count) */
