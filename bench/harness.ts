@@ -89,7 +89,7 @@ export async function waitQuiet(maxS: number): Promise<number> {
 
 /**
  * How fast the host runs right now: a fixed single-threaded chain of dependent float
- * operations (~2 ms), the median of 5. This VM's 2 vCPUs share their host with other guests,
+ * operations (~4.5 ms here), the median of 5. This VM's 2 vCPUs share their host with other guests,
  * whose load no counter here shows (/proc/stat's steal stays 0), yet it made whole runs 15–40%
  * slower on both sides within minutes. A row's probe against the run's fastest says how
  * fast the host ran while that row was timed.

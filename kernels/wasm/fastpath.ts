@@ -35,7 +35,8 @@
  * weight gradients by input channels, linear layers by columns of the result. Part 0 runs
  * on the calling thread, the others on worker threads that share the memory; each part
  * is a list of calls of the module's exports, posted through a channel of shared memory
- * (Helper). Winograd's work splits by channels instead (its transforms, then its GEMMs).
+ * (Helper). Winograd's work splits by channels instead (its transforms, then its GEMMs),
+ * or, for thin layers on big images, by tile rows (winogradConv).
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
