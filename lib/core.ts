@@ -3,6 +3,7 @@
  * tensor core, the backends, ops, layers, optimisers, the VGG models, the paper's test
  * protocol and the kernel registry. None of it imports a Node module.
  */
+export { VerydeepError, ShapeError, ValueError, NumericsError, DisposedError, BackendError, WeightsError, CheckpointError, DataError, LockError, UsageError } from './errors.js';
 export { Tensor, zeros, ones, randn, noGrad, isGradEnabled, tidy, keep, memory, formatShape, shapeSize } from './tensor.js';
 export type { Shape, GradNode } from './tensor.js';
 export { setBackend, getBackend, getBackendInfo, disposeBackend, setKernelProfiling, kernelProfile, MODES, MAX_KERNEL_ELEMENTS, LOOP_BUDGET } from './backend.js';
