@@ -94,6 +94,43 @@ export async function rejectsWith(t: Test, fn: () => Promise<unknown>, patterns:
 }
 
 
+/** every bad input a test tried, by the class of error it must give (printed at the end of a run) */
+export const badInputs = new Map<string, number>();
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+function checkNamed(t: Assert, e: unknown, cls: ErrorClass, patterns: RegExp[], what: string): void {
+  badInputs.set(cls.name, (badInputs.get(cls.name) ?? 0) + 1);
+  const msg = e instanceof Error ? e.message : String(e);
+  const name = e instanceof Error ? e.name : typeof e;
+  const fits = e instanceof cls && e.name === cls.name && patterns.every((p) => p.test(msg));
+  t.ok(fits, `${what}: ${name}: ${msg}${e instanceof cls ? '' : ` (expected a ${cls.name})`}`);
+}
+
+/** asserts that fn throws an error of class `cls` (and name) whose message matches every pattern; counts it in badInputs */
+export function throwsNamed(t: Assert, fn: () => unknown, cls: ErrorClass, patterns: RegExp[], what: string): void {
+  try {
+    fn();
+  } catch (e) {
+    checkNamed(t, e, cls, patterns, what);
+    return;
+  }
+  badInputs.set(cls.name, (badInputs.get(cls.name) ?? 0) + 1);
+  t.fail(`${what}: expected a ${cls.name}`);
+}
+
+/** asserts that fn rejects (or throws) with an error of class `cls` whose message matches every pattern; counts it in badInputs */
+export async function rejectsNamed(t: Assert, fn: () => Promise<unknown>, cls: ErrorClass, patterns: RegExp[], what: string): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    checkNamed(t, e, cls, patterns, what);
+    return;
+  }
+  badInputs.set(cls.name, (badInputs.get(cls.name) ?? 0) + 1);
+  t.fail(`${what}: expected a ${cls.name}`);
+}
+
 /** Asserts got ≈ ref and records the error for the coverage summary. */
 export function expectClose(t: Assert, got: ArrayLike<number>, ref: ArrayLike<number>, r: Omit<CheckRecord, 'error' | 'tolerance'>, tolerance = KERNEL_TOL): void {
   const error = normalizedError(got, ref);

@@ -4,7 +4,7 @@
  */
 import test from 'tape';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { modesToTest, checks } from './helpers.js';
+import { modesToTest, checks, badInputs } from './helpers.js';
 import { registerKernelTests } from './kernels.test.js';
 import { registerLargeTests } from './large.test.js';
 import { registerTensorTests } from './tensor.test.js';
@@ -19,6 +19,8 @@ import { registerNotebookTests } from './notebooks.test.js';
 import { registerErrorTests } from './errors.test.js';
 import { registerCliTests } from './cli.test.js';
 import { registerFuzzTests } from './fuzz.test.js';
+import { registerCrashTests } from './crash.test.js';
+import { registerNamedErrorTests } from './named-errors.test.js';
 import { KERNEL_FAMILIES } from '../kernels/registry.js';
 
 const { modes, skipped } = await modesToTest();
@@ -34,6 +36,8 @@ if (!only || only === 'weights') registerWeightsTests();
 if (!only || only === 'errors') registerErrorTests(modes);
 if (!only || only === 'cli') registerCliTests();
 if (!only || only === 'fuzz') registerFuzzTests();
+if (!only || only === 'crash') registerCrashTests();
+if (!only || only === 'named-errors') registerNamedErrorTests();
 if (!only || only === 'viz') registerVizTests();
 if (!only || only === 'browser') registerBrowserTests();
 if (!only || only === 'notebooks') registerNotebookTests();
@@ -77,6 +81,10 @@ stream.on('end', () => {
   }
   console.log('# largest error per mode, family and pass (normalized: max|got−ref| / max(1, max|ref|)):');
   for (const [key, c] of [...worst].sort()) console.log(`#   ${key}: ${c.error.toExponential(2)} (tolerance ${c.tolerance})`);
+  if (badInputs.size) {
+    const total = [...badInputs.values()].reduce((a, b) => a + b, 0);
+    console.log(`# bad inputs tried, by the error class they must give (${total} in all): ${[...badInputs].sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  }
   mkdirSync('test-results', { recursive: true });
   writeFileSync('test-results/kernel-checks.json', JSON.stringify({ modes, skipped, checks }, null, 1));
   console.log(`${passed} passed, ${failed} failed`);
