@@ -28,7 +28,7 @@ import { Tensor, noGrad, tidy } from '../lib/tensor.js';
 import * as ops from '../lib/ops.js';
 import * as data from '../lib/data/index.js';
 import * as io from '../lib/io/index.js';
-import { vggFromTorchvisionShapes } from '../lib/cli.js';
+import { vggFromTorchvisionShapes } from '../lib/io/weights.js';
 import { Vgg, type VggOptions } from '../lib/models/vgg.js';
 import { normalizedError, rejectsWith } from './helpers.js';
 
