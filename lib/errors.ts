@@ -51,3 +51,19 @@ export class UsageError extends named('UsageError') {}
 export function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/**
+ * A value as an error message shows what it got: numbers as themselves, strings quoted
+ * with their type (so that the string '3' does not read as the number 3), objects by
+ * their class ('an Array', 'a Tensor').
+ */
+export function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return `'${v.length > 20 ? v.slice(0, 20) + '…' : v}' (a string)`;
+  if (typeof v === 'object') {
+    const name = (v as object).constructor?.name ?? 'Object';
+    return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
+  }
+  return `${String(v)} (a ${typeof v})`;
+}
