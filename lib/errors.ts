@@ -61,6 +61,7 @@ export function describeValue(v: unknown): string {
   if (v === null || v === undefined) return String(v);
   if (typeof v === 'number') return String(v);
   if (typeof v === 'string') return `'${v.length > 20 ? v.slice(0, 20) + '…' : v}' (a string)`;
+  if (typeof v === 'function') return 'a function';
   if (typeof v === 'object') {
     const name = (v as object).constructor?.name ?? 'Object';
     return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
