@@ -1,6 +1,6 @@
 /**
- * The differentiable functional ops. Each op validates its inputs (an Error names the op,
- * what it expected and what it got), launches its forward kernels, and records, right
+ * The differentiable functional ops. Each op validates its inputs (a ShapeError, ValueError
+ * or DisposedError names the op, what it expected and what it got), launches its forward kernels, and records, right
  * below, the backward that launches the gradient kernels.
  *
  * Layouts follow PyTorch: x [N, C, H, W]; a conv weight [Cout, Cin, k, k]; a linear weight
@@ -8,6 +8,7 @@
  * the inputs are ready (`await t.data()` to read them).
  */
 import { Tensor, opResult, formatShape, shapeSize, setGradAccumulator, type Shape } from './tensor.js';
+import { DisposedError, ShapeError, ValueError } from './errors.js';
 import * as conv from '../kernels/conv2d.js';
 import * as pool from '../kernels/maxpool2d.js';
 import * as act from '../kernels/relu.js';
@@ -23,19 +24,19 @@ setGradAccumulator(ew.add);
 // validation
 
 function expectTensor(op: string, name: string, t: unknown): asserts t is Tensor {
-  if (!(t instanceof Tensor)) throw new Error(`${op}: expected ${name} to be a Tensor, got ${t === null ? 'null' : typeof t}`);
-  if (t.isDisposed) throw new Error(`${op}: ${name} (shape ${formatShape(t.shape)}) was disposed`);
+  if (!(t instanceof Tensor)) throw new ValueError(`${op}: expected ${name} to be a Tensor, got ${t === null ? 'null' : typeof t}`);
+  if (t.isDisposed) throw new DisposedError(`${op}: expected ${name} to be a live tensor, got one of shape ${formatShape(t.shape)} that was disposed`);
 }
 
 function expectRank(op: string, name: string, t: Tensor, rank: number, layout: string): void {
   if (t.shape.length !== rank) {
-    throw new Error(`${op}: expected ${name} of rank ${rank} ${layout}, got shape ${formatShape(t.shape)}`);
+    throw new ShapeError(`${op}: expected ${name} of rank ${rank} ${layout}, got shape ${formatShape(t.shape)}`);
   }
 }
 
 function expectSameShape(op: string, a: Tensor, b: Tensor): void {
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
-    throw new Error(`${op}: expected tensors of the same shape, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
+    throw new ShapeError(`${op}: expected tensors of the same shape, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   }
 }
 
@@ -59,12 +60,12 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   expectRank(op, 'weight', w, 4, '[Cout, Cin, k, k]');
   const [N, Cin, H, W] = x.shape;
   const [Cout, wCin, K, K2] = w.shape;
-  if (K !== K2 || K % 2 !== 1) throw new Error(`${op}: expected a square, odd-sized weight [Cout, Cin, k, k], got ${formatShape(w.shape)}`);
-  if (wCin !== Cin) throw new Error(`${op}: x has ${Cin} channels (shape ${formatShape(x.shape)}) but the weight expects ${wCin} (shape ${formatShape(w.shape)})`);
+  if (K !== K2 || K % 2 !== 1) throw new ShapeError(`${op}: expected a square, odd-sized weight [Cout, Cin, k, k], got ${formatShape(w.shape)}`);
+  if (wCin !== Cin) throw new ShapeError(`${op}: x has ${Cin} channels (shape ${formatShape(x.shape)}) but the weight expects ${wCin} (shape ${formatShape(w.shape)})`);
   const bias = b ?? null;
   if (bias) {
     expectTensor(op, 'bias', bias);
-    if (bias.shape.length !== 1 || bias.shape[0] !== Cout) throw new Error(`${op}: expected bias of shape [${Cout}], got ${formatShape(bias.shape)}`);
+    if (bias.shape.length !== 1 || bias.shape[0] !== Cout) throw new ShapeError(`${op}: expected bias of shape [${Cout}], got ${formatShape(bias.shape)}`);
   }
   const d: conv.Conv2dDims = { N, Cin, Cout, H, W, K };
   const inputs = bias ? [x, w, bias] : [x, w];
@@ -86,7 +87,7 @@ export function maxPool2d(x: Tensor): Tensor {
   expectTensor(op, 'x', x);
   expectRank(op, 'x', x, 4, '[N, C, H, W]');
   const [N, C, H, W] = x.shape;
-  if (H < 2 || W < 2) throw new Error(`${op}: expected H and W of at least 2, got shape ${formatShape(x.shape)}`);
+  if (H < 2 || W < 2) throw new ShapeError(`${op}: expected H and W of at least 2, got shape ${formatShape(x.shape)}`);
   const d: pool.PoolDims = { N, C, H, W };
   return opResult(op, [N, C, Math.floor(H / 2), Math.floor(W / 2)], [x],
     ([xv]) => pool.maxPool2dForward(xv, d),
@@ -125,10 +126,10 @@ export function lrn(x: Tensor, options: LrnOptions = {}): Tensor {
   expectTensor(op, 'x', x);
   expectRank(op, 'x', x, 4, '[N, C, H, W]');
   const o = { ...LRN_PAPER_DEFAULTS, ...options };
-  if (!Number.isInteger(o.size) || o.size < 1) throw new Error(`${op}: expected size to be a positive integer, got ${o.size}`);
-  if (!(o.k > 0)) throw new Error(`${op}: expected k > 0 (it keeps the denominator positive), got ${o.k}`);
-  if (!(o.alpha >= 0) || !Number.isFinite(o.beta)) throw new Error(`${op}: expected alpha >= 0 and a finite beta, got alpha=${o.alpha}, beta=${o.beta}`);
-  if (o.alphaMode !== 'sum' && o.alphaMode !== 'mean') throw new Error(`${op}: expected alphaMode 'sum' or 'mean', got '${String(o.alphaMode)}'`);
+  if (!Number.isInteger(o.size) || o.size < 1) throw new ValueError(`${op}: expected size to be a positive integer, got ${o.size}`);
+  if (!(o.k > 0)) throw new ValueError(`${op}: expected k > 0 (it keeps the denominator positive), got ${o.k}`);
+  if (!(o.alpha >= 0) || !Number.isFinite(o.beta)) throw new ValueError(`${op}: expected alpha >= 0 and a finite beta, got alpha=${o.alpha}, beta=${o.beta}`);
+  if (o.alphaMode !== 'sum' && o.alphaMode !== 'mean') throw new ValueError(`${op}: expected alphaMode 'sum' or 'mean', got '${String(o.alphaMode)}'`);
   const [N, C, H, W] = x.shape;
   const d: norm.LrnDims = { N, C, H, W };
   return opResult(op, x.shape, [x],
@@ -148,11 +149,11 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   expectRank(op, 'weight', w, 2, '[out, in]');
   const [N, In] = x.shape;
   const [Out, wIn] = w.shape;
-  if (wIn !== In) throw new Error(`${op}: x has ${In} features (shape ${formatShape(x.shape)}) but the weight expects ${wIn} (shape ${formatShape(w.shape)})`);
+  if (wIn !== In) throw new ShapeError(`${op}: x has ${In} features (shape ${formatShape(x.shape)}) but the weight expects ${wIn} (shape ${formatShape(w.shape)})`);
   const bias = b ?? null;
   if (bias) {
     expectTensor(op, 'bias', bias);
-    if (bias.shape.length !== 1 || bias.shape[0] !== Out) throw new Error(`${op}: expected bias of shape [${Out}], got ${formatShape(bias.shape)}`);
+    if (bias.shape.length !== 1 || bias.shape[0] !== Out) throw new ShapeError(`${op}: expected bias of shape [${Out}], got ${formatShape(bias.shape)}`);
   }
   const d: fc.LinearDims = { N, In, Out };
   return opResult(op, [N, Out], bias ? [x, w, bias] : [x, w],
@@ -178,14 +179,14 @@ export function softmax(x: Tensor): Tensor {
 
 function checkLabels(op: string, labels: unknown, N: number, K: number): Float32Array {
   if (!Array.isArray(labels) && !(labels instanceof Int32Array)) {
-    throw new Error(`${op}: expected labels as a number[] or an Int32Array, got ${labels === null ? 'null' : (labels as object)?.constructor?.name ?? typeof labels}`);
+    throw new ValueError(`${op}: expected labels as a number[] or an Int32Array, got ${labels === null ? 'null' : (labels as object)?.constructor?.name ?? typeof labels}`);
   }
-  if (labels.length !== N) throw new Error(`${op}: expected ${N} labels (one per row of logits [${N}, ${K}]), got ${labels.length}`);
+  if (labels.length !== N) throw new ShapeError(`${op}: expected ${N} labels (one per row of logits [${N}, ${K}]), got ${labels.length}`);
   const out = new Float32Array(N);
   for (let i = 0; i < N; i++) {
     const l = labels[i];
     if (!Number.isInteger(l) || l < 0 || l >= K) {
-      throw new Error(`${op}: expected integer labels in [0, ${K - 1}], got ${l} at index ${i}`);
+      throw new ValueError(`${op}: expected integer labels in [0, ${K - 1}], got ${l} at index ${i}`);
     }
     out[i] = l;
   }
@@ -214,8 +215,8 @@ export function softmaxCrossEntropy(logits: Tensor, labels: number[] | Int32Arra
 export function dropout(x: Tensor, p: number, seed: number): Tensor {
   const op = 'dropout';
   expectTensor(op, 'x', x);
-  if (!(p >= 0 && p < 1)) throw new Error(`${op}: expected p in [0, 1), got ${p}`);
-  if (!Number.isInteger(seed)) throw new Error(`${op}: expected an integer seed, got ${seed}`);
+  if (!(p >= 0 && p < 1)) throw new ValueError(`${op}: expected p in [0, 1), got ${p}`);
+  if (!Number.isInteger(seed)) throw new ValueError(`${op}: expected an integer seed, got ${seed}`);
   return opResult(op, x.shape, [x],
     ([xv]) => drop.dropoutForward(xv, p, seed),
     (g) => [computed('dropout (backward)', x.shape, [g], ([gv]) => drop.dropoutBackward(gv, p, seed))]);
@@ -235,7 +236,7 @@ export function add(a: Tensor, b: Tensor): Tensor {
 export function mul(a: Tensor, b: Tensor | number): Tensor {
   expectTensor('mul', 'a', a);
   if (typeof b === 'number') {
-    if (!Number.isFinite(b)) throw new Error(`mul: expected a finite scalar, got ${b}`);
+    if (!Number.isFinite(b)) throw new ValueError(`mul: expected a finite scalar, got ${b}`);
     return opResult('mul', a.shape, [a], ([av]) => ew.scale(av, b),
       (g) => [computed('mul (backward)', a.shape, [g], ([gv]) => ew.scale(gv, b))]);
   }
@@ -258,11 +259,12 @@ export function sum(x: Tensor): Tensor {
 /** The same values in a new shape with as many elements (a copy: every tensor owns its storage). */
 export function reshape(x: Tensor, shape: Shape): Tensor {
   expectTensor('reshape', 'x', x);
+  if (!Array.isArray(shape)) throw new ShapeError(`reshape: expected a shape array, got ${shape === null ? 'null' : typeof shape}`);
   const resolved = [...shape];
   const free = resolved.indexOf(-1);
   if (free >= 0) resolved[free] = x.size / shapeSize(resolved.filter((_, i) => i !== free));
   if (resolved.some((d) => !Number.isInteger(d) || d < 0) || shapeSize(resolved) !== x.size) {
-    throw new Error(`reshape: cannot view ${x.size} elements of shape ${formatShape(x.shape)} as ${formatShape(shape)}`);
+    throw new ShapeError(`reshape: cannot view ${x.size} elements of shape ${formatShape(x.shape)} as ${formatShape(shape)}`);
   }
   return opResult('reshape', resolved, [x], async ([xv]) => new Float32Array(xv),
     (g) => [computed('reshape (backward)', x.shape, [g], async ([gv]) => new Float32Array(gv))]);
@@ -271,6 +273,6 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
 /** [N, ...] → [N, product of the rest]: the bridge from the conv stack to the FC layers. */
 export function flatten(x: Tensor): Tensor {
   expectTensor('flatten', 'x', x);
-  if (x.shape.length < 1) throw new Error(`flatten: expected a tensor of rank >= 1, got shape ${formatShape(x.shape)}`);
+  if (x.shape.length < 1) throw new ShapeError(`flatten: expected a tensor of rank >= 1, got shape ${formatShape(x.shape)}`);
   return reshape(x, [x.shape[0], x.size / Math.max(1, x.shape[0])]);
 }

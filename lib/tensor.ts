@@ -23,6 +23,7 @@ import ndarray from 'ndarray';
 import type { NdArray } from 'ndarray';
 import { normalRandom } from './random.js';
 import { allocate, release, settle } from './pool.js';
+import { DisposedError, NumericsError, ShapeError, ValueError } from './errors.js';
 
 export type Shape = readonly number[];
 
@@ -53,7 +54,105 @@ export function formatShape(shape: Shape): string {
 
 function checkShape(where: string, shape: Shape): void {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new Error(`${where}: expected a shape of non-negative integers, got ${JSON.stringify(shape)}`);
+    throw new ShapeError(`${where}: expected a shape of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+}
+
+/** the most float32 values one array holds here (V8's typed-array limit, 2^32 − 1; memory usually runs out first) */
+const MAX_ELEMENTS = 2 ** 32 - 1;
+
+/**
+ * `make(n)` for the n values of `shape`, after checking the shape; too large a shape is a
+ * ValueError naming `where` and the size, rather than V8's RangeError.
+ */
+function allocating<T>(where: string, shape: Shape, make: (n: number) => T): T {
+  checkShape(where, shape);
+  const n = shapeSize(shape);
+  const tooLarge = (reason: string) => new ValueError(`${where}: cannot allocate shape ${formatShape(shape)}: ${n.toExponential(3)} float32 values (${formatBytes(4 * n)}); ${reason}`);
+  if (n > MAX_ELEMENTS) throw tooLarge(`one array holds at most ${MAX_ELEMENTS} values`);
+  try {
+    return make(n);
+  } catch (e) {
+    if (e instanceof RangeError) throw tooLarge(`the allocation failed (${e.message})`);
+    throw e;
+  }
+}
+
+/** A zeroed float32 array for `shape` (see allocating). */
+function newValues(where: string, shape: Shape): Float32Array {
+  return allocating(where, shape, (n) => new Float32Array(n));
+}
+
+/** `data` as float32, refusing anything but numbers (Float32Array.from turns 'a' into NaN). */
+function numbersOf(where: string, data: ArrayLike<number>): Float32Array {
+  if (data === null || typeof data !== 'object' || typeof (data as { length?: unknown }).length !== 'number') {
+    throw new ValueError(`${where}: expected an array or typed array of numbers, got ${describe(data)}`);
+  }
+  if (!ArrayBuffer.isView(data)) {
+    for (let i = 0; i < data.length; i++) {
+      if (typeof data[i] !== 'number') throw new ValueError(`${where}: expected numbers, got ${describe(data[i])} at index ${i}`);
+    }
+  } else if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
+    throw new ValueError(`${where}: expected numbers, got a ${data.constructor.name}`);
+  }
+  return allocating(where, [data.length], () => Float32Array.from(data));
+}
+
+/** How a wrong value reads in a message: `'a' (a string)`, `null`, `an object`. */
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'string') return `'${v.length > 20 ? v.slice(0, 20) + '…' : v}' (a string)`;
+  if (typeof v === 'object') return `a ${(v as object).constructor?.name ?? 'object'}`;
+  return `${String(v)} (a ${typeof v})`;
+}
+
+function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB', 'PB', 'EB'];
+  let i = 0;
+  while (bytes >= 1000 && i < units.length - 1) {
+    bytes /= 1000;
+    i++;
+  }
+  return `${i ? bytes.toFixed(1) : bytes} ${units[i]}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// checkNumerics: every op's output checked for NaN and Inf (tfjs's debug mode)
+
+let numericsChecked = false;
+
+/**
+ * Turns the check of every op's output for NaN and ±Inf on or off (off by default: it reads
+ * every output once more), and returns whether it is on. With it on, an op whose output
+ * holds a non-finite value fails with a NumericsError naming the op, the first bad index
+ * and its value; so do `Tensor.from` and optimiser updates (`assign`). Also on with the
+ * environment variable VERYDEEP_CHECK_NUMERICS=1.
+ */
+export function checkNumerics(enabled?: boolean): boolean {
+  if (enabled !== undefined) numericsChecked = !!enabled;
+  return numericsChecked;
+}
+
+if ((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.VERYDEEP_CHECK_NUMERICS === '1') numericsChecked = true;
+
+/** Throws a NumericsError if `values` (of `shape`) hold NaN or ±Inf. */
+function expectFinite(where: string, values: Float32Array, shape: Shape): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v - v !== 0) { // false only for NaN and ±Inf
+      const index: number[] = [];
+      let rest = i;
+      for (let d = shape.length - 1; d >= 0; d--) {
+        index.unshift(rest % shape[d]);
+        rest = Math.floor(rest / shape[d]);
+      }
+      throw new NumericsError(`${where}: checkNumerics: expected finite values, got ${v} at index ${i} (element [${index.join(', ')}] of shape ${formatShape(shape)})`);
+    }
   }
 }
 
@@ -75,6 +174,15 @@ export class Tensor {
   private _escaped = false;
   /** earlier arrays (replaced by assign, or resolved after dispose) to give back when unpinned */
   private _retired: Float32Array[] = [];
+  /**
+   * The tensors of this tensor's graph that a tidy() would have disposed when it returned
+   * this one: they are kept alive for backward() and disposed when the backward is done or
+   * this tensor is disposed (each held tensor counts its holders in _holders).
+   */
+  private _held: Tensor[] = [];
+  private _holders = 0;
+  /** backward() ran and freed the held graph: a second backward cannot run */
+  private _graphFreed = false;
 
   /** Internal: use `Tensor.from`, `zeros`, `randn` or an op. */
   constructor(shape: Shape, storage: Promise<Float32Array>, requiresGrad = false) {
@@ -138,22 +246,23 @@ export class Tensor {
 
   /** A tensor from numbers, in row-major order. */
   static from(data: ArrayLike<number>, shape?: Shape, options: { requiresGrad?: boolean } = {}): Tensor {
-    const values = Float32Array.from(data);
+    const values = numbersOf('Tensor.from', data);
     const s = shape ?? [values.length];
     checkShape('Tensor.from', s);
     if (shapeSize(s) !== values.length) {
-      throw new Error(`Tensor.from: shape ${formatShape(s)} holds ${shapeSize(s)} values, but ${values.length} were given`);
+      throw new ShapeError(`Tensor.from: shape ${formatShape(s)} holds ${shapeSize(s)} values, but ${values.length} were given`);
     }
+    if (numericsChecked) expectFinite('Tensor.from', values, s);
     return new Tensor(s, Promise.resolve(values), options.requiresGrad ?? false);
   }
 
   /** A tensor with the shape and values of an ndarray (any strides; the values are copied). */
   static fromNdarray(a: NdArray, options: { requiresGrad?: boolean } = {}): Tensor {
     if (!a || !Array.isArray(a.shape) || typeof a.get !== 'function') {
-      throw new Error(`Tensor.fromNdarray: expected an ndarray, got ${a === null ? 'null' : typeof a}`);
+      throw new ValueError(`Tensor.fromNdarray: expected an ndarray, got ${describe(a)}`);
     }
     const shape = [...a.shape];
-    const out = new Float32Array(shapeSize(shape));
+    const out = newValues('Tensor.fromNdarray', shape);
     const dest = ndarray(out, shape);
     // copy element by element through both views: handles any stride or offset
     const index = new Array(shape.length).fill(0);
@@ -173,7 +282,7 @@ export class Tensor {
 
   set requiresGrad(value: boolean) {
     if (this.node && !value) {
-      throw new Error('Tensor.requiresGrad: only a leaf tensor can be switched off; this one was computed by ' + this.node.op);
+      throw new ValueError('Tensor.requiresGrad: only a leaf tensor can be switched off; this one was computed by ' + this.node.op);
     }
     this._requiresGrad = value;
   }
@@ -195,7 +304,7 @@ export class Tensor {
 
   private storageOf(where: string): Promise<Float32Array> {
     if (!this._storage) {
-      throw new Error(`${where}: tensor #${this.id} of shape ${formatShape(this.shape)} was disposed`);
+      throw new DisposedError(`${where}: expected a live tensor, got tensor #${this.id} of shape ${formatShape(this.shape)}, which was disposed`);
     }
     return this._storage;
   }
@@ -206,7 +315,8 @@ export class Tensor {
     if (this._values) this._retired.push(this._values);
     this._values = null;
     const storage = values.then((v) => {
-      if (v.length !== this.size) throw new Error(`${where}: expected ${this.size} values, got ${v.length}`);
+      if (v.length !== this.size) throw new ShapeError(`${where}: expected ${this.size} values for shape ${formatShape(this.shape)}, got ${v.length}`);
+      if (numericsChecked) expectFinite(where, v, this.shape);
       return v;
     });
     this._storage = storage;
@@ -226,7 +336,7 @@ export class Tensor {
 
   /** The single value of a one-element tensor. */
   async item(): Promise<number> {
-    if (this.size !== 1) throw new Error(`Tensor.item: expected a tensor with 1 element, got shape ${formatShape(this.shape)}`);
+    if (this.size !== 1) throw new ShapeError(`Tensor.item: expected a tensor with 1 element, got shape ${formatShape(this.shape)}`);
     const storage = this.pin('Tensor.item');
     try {
       return (await storage)[0];
@@ -240,15 +350,37 @@ export class Tensor {
     return ndarray(await this.data(), [...this.shape]);
   }
 
-  /** Frees the storage. Using the tensor afterwards throws; disposing twice is a no-op. */
+  /**
+   * Frees the storage, and the gradient with it. Using the tensor afterwards throws a
+   * DisposedError; disposing twice is a no-op. The record of how it was computed stays, so
+   * a backward() through it still reaches the tensors below; only a backward that needs
+   * its values fails (with a DisposedError naming the op).
+   */
   dispose(): void {
     if (!this._storage) return;
     this._storage = null;
-    this.node = null;
     this._giveBack();
     live.tensors--;
     live.bytes -= this.size * 4;
     for (const s of scopes) s.delete(this);
+    this.grad?.dispose();
+    this.grad = null;
+    this.releaseGraph();
+  }
+
+  /** Internal (tidy): keeps `tensors` of this tensor's graph alive until its backward is done or it is disposed. */
+  holdGraph(tensors: Iterable<Tensor>): void {
+    for (const t of tensors) {
+      t._holders++;
+      this._held.push(t);
+    }
+  }
+
+  /** Disposes the held tensors that no other tensor holds. */
+  private releaseGraph(): void {
+    const held = this._held;
+    this._held = [];
+    for (const t of held) if (--t._holders === 0) t.dispose();
   }
 
   /**
@@ -257,15 +389,34 @@ export class Tensor {
    * Resolves when every gradient is computed.
    */
   async backward(gradOutput?: Tensor): Promise<void> {
+    if (this.isDisposed) this.storageOf('Tensor.backward'); // throws the DisposedError
     if (!this._requiresGrad) {
-      throw new Error(`Tensor.backward: tensor of shape ${formatShape(this.shape)} does not require grad (no input of its graph has requiresGrad)`);
+      throw new ValueError(`Tensor.backward: expected a tensor that requires grad, got one of shape ${formatShape(this.shape)} that does not require grad (no input of its graph has requiresGrad)`);
+    }
+    if (this._graphFreed) {
+      throw new DisposedError(`Tensor.backward: expected a graph to backpropagate through, got a tensor of shape ${formatShape(this.shape)} whose graph ` +
+        '(kept alive by tidy() for one backward) was freed by its first backward(); compute it again, or make it outside tidy() to backpropagate twice');
     }
     if (!gradOutput && this.size !== 1) {
-      throw new Error(`Tensor.backward: a gradient can only be implied for a 1-element tensor, got shape ${formatShape(this.shape)}; pass gradOutput`);
+      throw new ShapeError(`Tensor.backward: a gradient can only be implied for a 1-element tensor, got shape ${formatShape(this.shape)}; pass gradOutput`);
     }
-    if (gradOutput && shapeSize(gradOutput.shape) !== this.size) {
-      throw new Error(`Tensor.backward: gradOutput has shape ${formatShape(gradOutput.shape)}, expected ${formatShape(this.shape)}`);
+    if (gradOutput !== undefined) {
+      if (!(gradOutput instanceof Tensor)) throw new ValueError(`Tensor.backward: expected gradOutput to be a Tensor, got ${describe(gradOutput)}`);
+      if (!sameShape(gradOutput.shape, this.shape)) {
+        throw new ShapeError(`Tensor.backward: expected gradOutput of shape ${formatShape(this.shape)}, got ${formatShape(gradOutput.shape)}`);
+      }
     }
+    try {
+      await this.backpropagate(gradOutput);
+    } finally {
+      if (this._held.length) {
+        this._graphFreed = true;
+        this.releaseGraph();
+      }
+    }
+  }
+
+  private async backpropagate(gradOutput: Tensor | undefined): Promise<void> {
     const order = topologicalOrder(this);
     const leaves: Tensor[] = [];
     // A gradient tensor can reach two leaves (add passes g to both inputs) or be the
@@ -280,6 +431,7 @@ export class Tensor {
           const g = grads.get(t);
           if (!g) continue;
           if (!t.node) {
+            if (t.isDisposed) continue; // a gradient nobody can read (the leaf's own would go with it)
             leaves.push(t);
             let total = t.grad ? accumulate(t.grad, g) : g;
             if (handedOut.has(total)) total = copyOf(total);
@@ -292,7 +444,8 @@ export class Tensor {
           t.node.inputs.forEach((input, k) => {
             const gi = inputGrads[k];
             if (!gi || !input.requiresGrad) return;
-            if (gi.size !== input.size) {
+            if (!sameShape(gi.shape, input.shape)) {
+              // a bug in an op's backward, not a wrong use
               throw new Error(`${t.node!.op} (backward): gradient for input ${k} has shape ${formatShape(gi.shape)}, expected ${formatShape(input.shape)}`);
             }
             const prev = grads.get(input);
@@ -329,7 +482,10 @@ function copyOf(t: Tensor): Tensor {
  */
 export function withValues<T>(where: string, tensors: readonly Tensor[], fn: (values: Float32Array[]) => T | Promise<T>): Promise<T> {
   tensors.forEach((t, i) => {
-    if (t.isDisposed) throw new Error(`${where}: input ${i} (shape ${formatShape(t.shape)}) was disposed`);
+    if (t.isDisposed) {
+      throw new DisposedError(`${where}: expected live inputs, got input ${i} (shape ${formatShape(t.shape)}), which was disposed` +
+        (where.includes('(backward)') ? '; backward() needs it: keep a graph\'s tensors alive until its backward() (a loss returned from tidy() keeps them)' : ''));
+    }
   });
   const ready = Promise.all(tensors.map((t) => t.pin(where)));
   return ready.then(async (values) => {
@@ -380,7 +536,8 @@ export function opResult(
 ): Tensor {
   const size = shapeSize(shape);
   const storage = withValues(op, inputs, compute).then((v) => {
-    if (v.length !== size) throw new Error(`${op}: computed ${v.length} values for shape ${formatShape(shape)}`);
+    if (v.length !== size) throw new Error(`${op}: computed ${v.length} values for shape ${formatShape(shape)}`); // a bug, not a wrong use
+    if (numericsChecked) expectFinite(op, v, shape);
     return v;
   });
   const needsGrad = gradEnabled && !!backward && inputs.some((t) => t.requiresGrad);
@@ -426,15 +583,46 @@ function collectTensors(value: unknown, into: Set<Tensor>, depth = 0): void {
   for (const v of items) collectTensors(v, into, depth + 1);
 }
 
+/** Every tensor that `root`'s backward can reach: the inputs of its graph's nodes, all the way down. */
+function graphOf(root: Tensor): Set<Tensor> {
+  const seen = new Set<Tensor>();
+  const stack = [root];
+  while (stack.length) {
+    for (const input of stack.pop()!.node?.inputs ?? []) {
+      if (seen.has(input)) continue;
+      seen.add(input);
+      stack.push(input);
+    }
+  }
+  return seen;
+}
+
+/**
+ * Ends a tidy: the tensors it returns go to the enclosing tidy; the rest are disposed,
+ * except those that a returned tensor's backward() needs (its graph, as in tfjs users'
+ * `const loss = tidy(() => ...); await loss.backward()`): the returned tensor holds them,
+ * and they are disposed when its backward is done or it is disposed. A gradient that is
+ * returned outlives the tensor it belongs to.
+ */
 function endScope(scope: Set<Tensor>, result: unknown): void {
   const kept = new Set<Tensor>();
   collectTensors(result, kept);
   const i = scopes.lastIndexOf(scope);
   if (i >= 0) scopes.splice(i, 1);
   const parent = scopes[scopes.length - 1];
+  for (const k of kept) {
+    if (!k.node || k.isDisposed) continue;
+    const held = [...graphOf(k)].filter((t) => scope.has(t) && !kept.has(t));
+    for (const t of held) scope.delete(t);
+    k.holdGraph(held);
+  }
   for (const t of scope) {
-    if (kept.has(t)) parent?.add(t);
-    else t.dispose();
+    if (kept.has(t)) {
+      parent?.add(t);
+    } else {
+      if (t.grad && kept.has(t.grad)) t.grad = null;
+      t.dispose();
+    }
   }
 }
 
@@ -481,20 +669,19 @@ export function memory(): { tensors: number; bytes: number } {
 }
 
 export function zeros(shape: Shape, options: { requiresGrad?: boolean } = {}): Tensor {
-  checkShape('zeros', shape);
-  return new Tensor(shape, Promise.resolve(new Float32Array(shapeSize(shape))), options.requiresGrad ?? false);
+  return new Tensor(shape, Promise.resolve(newValues('zeros', shape)), options.requiresGrad ?? false);
 }
 
 export function ones(shape: Shape, options: { requiresGrad?: boolean } = {}): Tensor {
-  checkShape('ones', shape);
-  return new Tensor(shape, Promise.resolve(new Float32Array(shapeSize(shape)).fill(1)), options.requiresGrad ?? false);
+  return new Tensor(shape, Promise.resolve(newValues('ones', shape).fill(1)), options.requiresGrad ?? false);
 }
 
 /** Normal samples, mean `mean` (0) and standard deviation `std` (1), from a seeded generator. */
 export function randn(shape: Shape, options: { seed?: number; std?: number; mean?: number; requiresGrad?: boolean } = {}): Tensor {
-  checkShape('randn', shape);
   const { seed = 0, std = 1, mean = 0 } = options;
-  if (!(std >= 0) || !Number.isFinite(std)) throw new Error(`randn: expected a finite std >= 0, got ${std}`);
-  const values = normalRandom(shapeSize(shape), seed, mean, std);
+  if (!(std >= 0) || !Number.isFinite(std)) throw new ValueError(`randn: expected a finite std >= 0, got ${std}`);
+  if (!Number.isFinite(mean)) throw new ValueError(`randn: expected a finite mean, got ${mean}`);
+  if (!Number.isInteger(seed)) throw new ValueError(`randn: expected an integer seed, got ${seed}`);
+  const values = allocating('randn', shape, (n) => normalRandom(n, seed, mean, std));
   return new Tensor(shape, Promise.resolve(values), options.requiresGrad ?? false);
 }
