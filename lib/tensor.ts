@@ -23,7 +23,7 @@ import ndarray from 'ndarray';
 import type { NdArray } from 'ndarray';
 import { normalRandom } from './random.js';
 import { allocate, release, settle } from './pool.js';
-import { DisposedError, NumericsError, ShapeError, ValueError } from './errors.js';
+import { DisposedError, NumericsError, ShapeError, ValueError, describeValue as describe } from './errors.js';
 
 export type Shape = readonly number[];
 
@@ -96,15 +96,6 @@ function numbersOf(where: string, data: ArrayLike<number>): Float32Array {
     throw new ValueError(`${where}: expected numbers, got a ${data.constructor.name}`);
   }
   return allocating(where, [data.length], () => Float32Array.from(data));
-}
-
-/** How a wrong value reads in a message: `'a' (a string)`, `null`, `an object`. */
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (v === undefined) return 'undefined';
-  if (typeof v === 'string') return `'${v.length > 20 ? v.slice(0, 20) + '…' : v}' (a string)`;
-  if (typeof v === 'object') return `a ${(v as object).constructor?.name ?? 'object'}`;
-  return `${String(v)} (a ${typeof v})`;
 }
 
 function sameShape(a: Shape, b: Shape): boolean {
