@@ -16,6 +16,7 @@ import { Conv2d, MaxPool2d, ReLU, LocalResponseNorm, Linear, Dropout, Flatten, S
 import type { InitScheme } from '../nn/init.js';
 import { PAPER_INIT_STD } from '../nn/init.js';
 import { Rng } from '../random.js';
+import { ValueError } from '../errors.js';
 
 /** a 3×3 conv of n channels; `{ conv1: n }` is a 1×1 conv; 'M' max-pool; 'LRN' */
 export type LayerSpec = number | { conv1: number } | 'M' | 'LRN';
@@ -120,6 +121,45 @@ export class Vgg extends Module {
   static config(name: string, options?: VggOptions): Vgg {
     const key = (name.toUpperCase() === 'ALRN' ? 'A-LRN' : name.toUpperCase()) as ConfigName;
     return new Vgg(key, options);
+  }
+
+  /**
+   * The names and shapes of the parameters `new Vgg(config, options)` has, in order,
+   * computed without building it, so that a weights file can be checked against the model
+   * its metadata claims before that model takes any memory (a VGG-E, 548 MB). It walks
+   * Table 1 as the constructor does (a test keeps the two equal) and throws a ValueError
+   * for the options the constructor rejects.
+   */
+  static parameterShapes(config: ConfigName, options: VggOptions = {}): [string, number[]][] {
+    const where = 'Vgg.parameterShapes';
+    if (!Object.hasOwn(VGG_CONFIGS, config)) throw new ValueError(`${where}: unknown configuration '${config}'; expected one of ${Object.keys(VGG_CONFIGS).join(', ')}`);
+    const o = { numClasses: 1000, inputSize: 224, inputChannels: 3, widthMultiplier: 1, fcWidth: 4096, ...options };
+    for (const key of ['numClasses', 'inputSize', 'inputChannels', 'fcWidth'] as const) {
+      if (!Number.isInteger(o[key]) || o[key] < 1) throw new ValueError(`${where}: expected ${key} to be a positive integer, got ${o[key]}`);
+    }
+    if (!(o.widthMultiplier > 0)) throw new ValueError(`${where}: expected widthMultiplier > 0, got ${o.widthMultiplier}`);
+    const shapes: [string, number[]][] = [];
+    let channels = o.inputChannels;
+    let side = o.inputSize;
+    let index = 0; // in `features`, where a conv and its ReLU are two layers
+    for (const spec of VGG_CONFIGS[config].layers) {
+      if (spec === 'M') {
+        if (side < 2) throw new ValueError(`${where}: inputSize ${o.inputSize} is too small for configuration ${config}: a max-pool would get a ${side}×${side} map`);
+        side = Math.floor(side / 2);
+        index += 1;
+      } else if (spec === 'LRN') {
+        index += 1;
+      } else {
+        const [out, k] = typeof spec === 'number' ? [spec, 3] : [spec.conv1, 1];
+        const width = Math.max(1, Math.round(out * o.widthMultiplier));
+        shapes.push([`features.${index}.weight`, [width, channels, k, k]], [`features.${index}.bias`, [width]]);
+        channels = width;
+        index += 2;
+      }
+    }
+    const fcs: [number, number, number][] = [[0, channels * side * side, o.fcWidth], [3, o.fcWidth, o.fcWidth], [6, o.fcWidth, o.numClasses]];
+    for (const [index, inputs, outputs] of fcs) shapes.push([`classifier.${index}.weight`, [outputs, inputs]], [`classifier.${index}.bias`, [outputs]]);
+    return shapes;
   }
 
   /**
