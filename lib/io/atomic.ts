@@ -1,17 +1,32 @@
 /**
- * Atomic file writes: the bytes go to a temporary file in the same folder, are flushed to
- * disk, and the file is renamed over the target. A reader sees the old file or the new
- * one, never a half-written one; a crash leaves at most a stray `.tmp-*` file.
+ * Atomic, durable file writes: the bytes go to a temporary file in the same folder, are
+ * flushed to disk, and the file is renamed over the target; then the folder itself is
+ * flushed, since the rename lives in the folder's entry and a power cut before that
+ * reaches the disk could bring back the old file, or none. A reader sees the old file or
+ * the new one, never a half-written one.
+ *
+ * A write killed midway leaves its temporary file, `.${name}.tmp-${pid}-${time}`. The
+ * first write of a process into a folder removes those whose writer is gone (no live
+ * process has its pid), so killed runs do not pile them up.
  */
-import { open, rename, unlink, mkdir } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { open, rename, unlink, mkdir, readdir } from 'node:fs/promises';
+import { dirname, basename, join, resolve } from 'node:path';
+import { VerydeepError } from '../errors.js';
+
+/** folders this process has written into, and so already cleaned */
+const cleaned = new Set<string>();
 
 export async function writeFileAtomic(path: string, chunks: Uint8Array | string | (Uint8Array | string)[]): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
+  const folder = dirname(path);
+  const tmp = join(folder, `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
   const parts = Array.isArray(chunks) ? chunks : [chunks];
   let handle;
   try {
+    await mkdir(folder, { recursive: true });
+    if (!cleaned.has(resolve(folder))) {
+      cleaned.add(resolve(folder));
+      await cleanStaleTemps(folder).catch(() => undefined); // housekeeping: the write below reports a folder we cannot use
+    }
     handle = await open(tmp, 'w');
     for (const part of parts) await handle.write(typeof part === 'string' ? Buffer.from(part) : part);
     await handle.sync();
@@ -21,6 +36,71 @@ export async function writeFileAtomic(path: string, chunks: Uint8Array | string 
   } catch (e) {
     await handle?.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
-    throw new Error(`writeFileAtomic: could not write ${path}: ${(e as Error).message}`);
+    throw new VerydeepError(`io.writeFileAtomic: could not write ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    await syncFolder(folder);
+  } catch (e) {
+    throw new VerydeepError(`io.writeFileAtomic: wrote ${path}, but could not flush its folder to disk: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
+ * fsync of a folder, so that a rename in it is on disk. Some platforms cannot open or
+ * fsync a folder (Windows: EISDIR or EPERM; some file systems: EINVAL, ENOTSUP); there
+ * the rename is as durable as the platform makes it, and that is not an error.
+ */
+async function syncFolder(folder: string): Promise<void> {
+  const unsupported = new Set(['EISDIR', 'EINVAL', 'EPERM', 'EACCES', 'ENOTSUP', 'EBADF']);
+  let dir;
+  try {
+    dir = await open(folder, 'r');
+    await dir.sync();
+  } catch (e) {
+    if (!unsupported.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+  } finally {
+    await dir?.close().catch(() => undefined);
+  }
+}
+
+/** `.${name}.tmp-${pid}-${time}`: the pid that wrote it */
+const TEMP_NAME = /^\..+\.tmp-(\d+)-\d+$/;
+
+/**
+ * Removes the temporary files of killed writes from `folder`: those whose writer's pid is
+ * no live process (`process.kill(pid, 0)` fails with ESRCH). A temporary of this process
+ * is kept (one of its writes may be under way), and so is one of a live process, or of a
+ * pid this process may not signal (EPERM: alive, another user's). A dead writer's pid
+ * taken since by another process keeps its file until that process ends. Returns the
+ * paths removed; a missing folder has none.
+ */
+export async function cleanStaleTemps(folder: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new VerydeepError(`io.cleanStaleTemps: cannot read the folder ${folder}: ${(e as Error).message}`, { cause: e });
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const pid = Number(TEMP_NAME.exec(name)?.[1]);
+    if (!Number.isSafeInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    try {
+      await unlink(join(folder, name));
+      removed.push(join(folder, name));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new VerydeepError(`io.cleanStaleTemps: cannot remove ${join(folder, name)}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }

@@ -1,7 +1,7 @@
-export { writeSafetensors, readSafetensors, parseSafetensors } from './safetensors.js';
+export { writeSafetensors, readSafetensors, parseSafetensors, MAX_HEADER_BYTES } from './safetensors.js';
 export type { NamedArray, SafetensorsFile } from './safetensors.js';
-export { writeFileAtomic } from './atomic.js';
+export { writeFileAtomic, cleanStaleTemps } from './atomic.js';
 export { saveSafetensors, loadSafetensors, preprocessingOf } from './model.js';
-export type { Naming, SaveOptions, LoadResult } from './model.js';
-export { loadWeights, describeWeights, vggFromTorchvisionShapes, PREPROCESSING_PRESETS } from './weights.js';
+export type { Naming, SaveOptions, LoadOptions, LoadResult } from './model.js';
+export { loadWeights, vggFromTorchvisionShapes, PREPROCESSING_PRESETS } from './weights.js';
 export type { WeightsOptions } from './weights.js';

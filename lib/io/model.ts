@@ -9,8 +9,10 @@
  * configurations the two namings agree name for name, and the option checks that the
  * configuration has a torchvision counterpart.
  *
- * Loading checks every name and shape before it changes anything: a mismatch throws an
- * Error listing the mismatched tensors and leaves the model untouched.
+ * Loading reads the whole file, checks it (lib/io/safetensors.ts), checks every name and
+ * shape against the model, and only then assigns: a damaged file, or one that does not
+ * fit, is a WeightsError (a mismatch lists every mismatched tensor), and the model keeps
+ * every weight it had. The source is a path or the file's bytes (tests, browsers).
  *
  * Metadata: 'format', 'naming', for a Vgg 'vgg' (its configuration and options as JSON),
  * and with the `preprocessing` option 'preprocessing' (JSON of lib/data/preprocess.ts's
@@ -18,20 +20,22 @@
  */
 import { Module } from '../nn/module.js';
 import { Vgg } from '../models/vgg.js';
-import { formatShape } from '../tensor.js';
+import { checkNumerics, formatShape } from '../tensor.js';
+import { DisposedError, ValueError, WeightsError, messageOf } from '../errors.js';
 import { checkPreprocessing, type Preprocessing } from '../data/preprocess.js';
-import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors.js';
+import { parseSafetensors, readBytes, writeSafetensors, type NamedArray, type SafetensorsFile } from './safetensors.js';
 
 export type Naming = 'verydeep' | 'torchvision';
 
-const TORCHVISION_NAMES: Record<string, string> = { A: 'vgg11', B: 'vgg13', D: 'vgg16', E: 'vgg19' };
+/** the VGG configurations torchvision has, by its names */
+export const TORCHVISION_NAMES: Record<string, string> = { A: 'vgg11', B: 'vgg13', D: 'vgg16', E: 'vgg19' };
 
 function namesFor(model: Module, naming: Naming, where: string): [string, string][] {
-  if (naming !== 'verydeep' && naming !== 'torchvision') throw new Error(`${where}: expected naming 'verydeep' or 'torchvision', got '${String(naming)}'`);
+  if (naming !== 'verydeep' && naming !== 'torchvision') throw new ValueError(`${where}: expected naming 'verydeep' or 'torchvision', got '${String(naming)}'`);
   if (naming === 'torchvision') {
     if (!(model instanceof Vgg) || !(model.config in TORCHVISION_NAMES)) {
       const what = model instanceof Vgg ? `configuration ${model.config}` : model.describe();
-      throw new Error(`${where}: torchvision naming covers VGG configurations A, B, D and E (vgg11, vgg13, vgg16, vgg19), not ${what}`);
+      throw new ValueError(`${where}: torchvision naming covers VGG configurations A, B, D and E (vgg11, vgg13, vgg16, vgg19), not ${what}`);
     }
   }
   return model.namedParameters().map(([name]) => [name, name]);
@@ -63,11 +67,27 @@ export async function saveSafetensors(model: Module, path: string, options: Save
   await writeSafetensors(path, tensors, meta);
 }
 
-export async function loadSafetensors(model: Module, path: string, options: { naming?: Naming } = {}): Promise<LoadResult> {
-  const naming = options.naming ?? 'verydeep';
-  const names = namesFor(model, naming, 'io.loadSafetensors');
-  const file = await readSafetensors(path);
-  const preprocessing = preprocessingOf(file.metadata, path);
+export interface LoadOptions {
+  naming?: Naming;
+  /** what errors call a source given as bytes ('the safetensors bytes') */
+  name?: string;
+}
+
+/** Loads a safetensors file (a path, or its bytes) into `model`; see the module's comment. */
+export async function loadSafetensors(model: Module, source: string | Uint8Array, options: LoadOptions = {}): Promise<LoadResult> {
+  const where = 'io.loadSafetensors';
+  const name = typeof source === 'string' ? source : options.name ?? 'the safetensors bytes';
+  const bytes = typeof source === 'string' ? await readBytes(source, where) : source;
+  return loadParsed(model, parseSafetensors(bytes, name, where), name, options.naming ?? 'verydeep', where);
+}
+
+/**
+ * A parsed file's tensors into `model`, all or nothing: every check (names, shapes, a live
+ * model, finite values where checkNumerics is on) comes before the first assignment.
+ */
+export function loadParsed(model: Module, file: SafetensorsFile, name: string, naming: Naming, where: string): LoadResult {
+  const names = namesFor(model, naming, where);
+  const preprocessing = preprocessingOf(file.metadata, name, where);
   const params = new Map(model.namedParameters());
   const problems: string[] = [];
   const expected = new Set(names.map(([, fileName]) => fileName));
@@ -77,22 +97,35 @@ export async function loadSafetensors(model: Module, path: string, options: { na
     if (!t) problems.push(`${theirs}: missing from the file (the model has ${formatShape(p.shape)})`);
     else if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) problems.push(`${theirs}: ${formatShape(t.shape)} in the file, ${formatShape(p.shape)} in the model`);
   }
-  for (const name of file.tensors.keys()) if (!expected.has(name)) problems.push(`${name}: in the file but not in the model`);
+  for (const fileName of file.tensors.keys()) if (!expected.has(fileName)) problems.push(`${fileName}: in the file but not in the model`);
   if (problems.length) {
-    throw new Error(`io.loadSafetensors: ${path} does not match ${model.describe()} (${naming} naming), nothing was loaded:\n  ${problems.join('\n  ')}`);
+    throw new WeightsError(`${where}: ${name} does not match ${model.describe()} (${naming} naming), nothing was loaded:\n  ${problems.join('\n  ')}`);
   }
-  for (const [ours, theirs] of names) params.get(ours)!.assign(Promise.resolve(file.tensors.get(theirs)!.data), 'io.loadSafetensors');
+  for (const [ours] of names) {
+    if (params.get(ours)!.isDisposed) throw new DisposedError(`${where}: ${model.describe()}'s parameter '${ours}' was disposed; nothing was loaded`);
+  }
+  if (checkNumerics()) {
+    for (const [, theirs] of names) {
+      const bad = file.tensors.get(theirs)!.data.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new WeightsError(`${where}: ${name}: tensor '${theirs}' holds ${file.tensors.get(theirs)!.data[bad]} at index ${bad} (checkNumerics is on); nothing was loaded`);
+    }
+  }
+  for (const [ours, theirs] of names) params.get(ours)!.assign(Promise.resolve(file.tensors.get(theirs)!.data), where);
   return { metadata: file.metadata, preprocessing };
 }
 
-/** The preprocessing a file's metadata states under 'preprocessing' (checked), if any. */
-export function preprocessingOf(metadata: Record<string, string>, path: string): Preprocessing | undefined {
+/** The preprocessing a file's metadata states under 'preprocessing' (checked: a WeightsError), if any. */
+export function preprocessingOf(metadata: Record<string, string>, name: string, where = 'io.loadSafetensors'): Preprocessing | undefined {
   if (metadata.preprocessing === undefined) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(metadata.preprocessing);
   } catch (e) {
-    throw new Error(`io.loadSafetensors: ${path}: the 'preprocessing' metadata is not JSON: ${(e as Error).message}`);
+    throw new WeightsError(`${where}: ${name}: the 'preprocessing' metadata is not JSON: ${(e as Error).message}`, { cause: e });
   }
-  return checkPreprocessing(parsed, `io.loadSafetensors: ${path}: the 'preprocessing' metadata`);
+  try {
+    return checkPreprocessing(parsed, `${where}: ${name}: the 'preprocessing' metadata`);
+  } catch (e) {
+    throw new WeightsError(messageOf(e), { cause: e });
+  }
 }

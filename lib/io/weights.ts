@@ -2,11 +2,22 @@
  * A VGG built from a weights file: the configuration and options the file says it holds
  * (verydeep's 'vgg' metadata, else the shapes of a torchvision state_dict), then its
  * weights loaded, and the preprocessing they expect.
+ *
+ * Nothing is built until the file is known to hold the model it claims: the file is read
+ * and checked whole (lib/io/safetensors.ts), its claim checked as options, and the
+ * parameter names and shapes of that model (Vgg.parameterShapes, computed without
+ * building it) compared with the file's tensors. A 200-byte file whose metadata claims a
+ * VGG-E fails there, with a WeightsError listing the differences, rather than after
+ * 144 M parameters have been allocated and initialised.
  */
-import { Vgg, type ConfigName, type VggOptions } from '../models/vgg.js';
+import { Vgg, VGG_CONFIGS, type ConfigName, type VggOptions } from '../models/vgg.js';
 import { TORCHVISION_PREPROCESSING, CAFFE_VGG_PREPROCESSING, type Preprocessing } from '../data/preprocess.js';
-import { readSafetensors, type NamedArray } from './safetensors.js';
-import { loadSafetensors, type Naming } from './model.js';
+import { ValueError, WeightsError, messageOf } from '../errors.js';
+import { formatShape } from '../tensor.js';
+import { parseSafetensors, readBytes, type NamedArray } from './safetensors.js';
+import { loadParsed, preprocessingOf, TORCHVISION_NAMES, type Naming } from './model.js';
+
+const WHERE = 'io.loadWeights';
 
 /** the preprocessing presets of the CLI's --preprocessing */
 export const PREPROCESSING_PRESETS: Record<string, Preprocessing> = { torchvision: TORCHVISION_PREPROCESSING, caffe: CAFFE_VGG_PREPROCESSING };
@@ -30,29 +41,97 @@ export function vggFromTorchvisionShapes(tensors: Map<string, NamedArray>, path:
   const config = CONFIG_BY_CONVS[convs.length];
   const side = config && fcs.length === 3 ? Math.sqrt(fcs[0].shape[1] / convs[convs.length - 1].shape[0]) : NaN;
   if (!Number.isInteger(side)) {
-    throw new Error(`${path} has no 'vgg' metadata (verydeep's io.saveSafetensors writes it) and is not a torchvision VGG state_dict ` +
+    throw new WeightsError(`${WHERE}: ${path} has no 'vgg' metadata (verydeep's io.saveSafetensors writes it) and is not a torchvision VGG state_dict ` +
       `(vgg11, 13, 16, 19: 8, 10, 13 or 16 features.N.weight convs and classifier.0/3/6.weight): it has ${convs.length} conv and ${fcs.length} classifier weights`);
   }
   return { config, widthMultiplier: convs[0].shape[0] / 64, inputChannels: convs[0].shape[1], fcWidth: fcs[0].shape[0], numClasses: fcs[2].shape[0], inputSize: 32 * side };
 }
 
-/** The configuration, options and naming a weights file says it holds (its metadata, else its shapes). */
-export async function describeWeights(path: string): Promise<{ config: ConfigName; options: VggOptions; metadata: Record<string, string> }> {
-  const { metadata, tensors } = await readSafetensors(path);
-  if (!metadata.vgg) {
-    const { config, ...options } = vggFromTorchvisionShapes(tensors, path);
-    return { config, options, metadata };
-  }
+const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1;
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** what each option a file may state must be */
+const OPTION_RULES: Record<keyof VggOptions, [string, (v: unknown) => boolean]> = {
+  numClasses: ['a positive integer', isCount],
+  inputSize: ['a positive integer', isCount],
+  inputChannels: ['a positive integer', isCount],
+  fcWidth: ['a positive integer', isCount],
+  widthMultiplier: ['a number > 0', (v) => isNumber(v) && v > 0],
+  dropout: ['a number in [0, 1)', (v) => isNumber(v) && v >= 0 && v < 1],
+  init: ["'paper' or 'glorot'", (v) => v === 'paper' || v === 'glorot'],
+  initStd: ['a number ≥ 0', (v) => isNumber(v) && v >= 0],
+  seed: ['a finite number', isNumber],
+};
+
+/** `options` as VggOptions, or a WeightsError that lists every option that is unknown or out of range */
+function checkOptions(options: Record<string, unknown>, path: string, what: string): VggOptions {
+  const problems = Object.entries(options).flatMap(([key, value]) => {
+    if (!Object.hasOwn(OPTION_RULES, key)) return [`'${key}' is not a VGG option (${Object.keys(OPTION_RULES).join(', ')})`];
+    const [expected, fits] = OPTION_RULES[key as keyof VggOptions];
+    return fits(value) ? [] : [`${key} must be ${expected}, got ${JSON.stringify(value)}`];
+  });
+  if (problems.length) throw new WeightsError(`${WHERE}: ${path}: ${what}: ${problems.join('; ')}`);
+  return options as VggOptions;
+}
+
+/** The 'vgg' metadata, `{ config, ...options }` as io.saveSafetensors writes it, checked. */
+function vggFromMetadata(text: string, path: string): { config: ConfigName; options: VggOptions } {
+  let parsed: unknown;
   try {
-    const { config, ...options } = JSON.parse(metadata.vgg) as { config: ConfigName } & VggOptions;
-    return { config, options, metadata };
+    parsed = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${path}: the 'vgg' metadata is not JSON: ${(e as Error).message}`);
+    throw new WeightsError(`${WHERE}: ${path}: the 'vgg' metadata is not JSON: ${(e as Error).message}`, { cause: e });
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new WeightsError(`${WHERE}: ${path}: the 'vgg' metadata is ${text.slice(0, 40)}; expected an object { config, ...options }`);
+  }
+  const { config, ...options } = parsed as Record<string, unknown>;
+  if (typeof config !== 'string' || !Object.hasOwn(VGG_CONFIGS, config)) {
+    throw new WeightsError(`${WHERE}: ${path}: the 'vgg' metadata has config ${JSON.stringify(config)}; expected one of ${Object.keys(VGG_CONFIGS).join(', ')}`);
+  }
+  return { config: config as ConfigName, options: checkOptions(options, path, "the 'vgg' metadata") };
+}
+
+/** 'VGG-E (inputSize 32, numClasses 10)' */
+function describeClaim(config: ConfigName, options: VggOptions): string {
+  const entries = Object.entries(options);
+  return `VGG-${config}${entries.length ? ` (${entries.map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`;
+}
+
+/**
+ * The differences between the parameters `config` and `options` give and the file's
+ * tensors (the same names under either naming), at most 12 listed; none when they fit.
+ */
+function differences(config: ConfigName, options: VggOptions, tensors: Map<string, NamedArray>, path: string, claim: string): string[] {
+  let expected: [string, number[]][];
+  try {
+    expected = Vgg.parameterShapes(config, options);
+  } catch (e) {
+    if (e instanceof ValueError) throw new WeightsError(`${WHERE}: ${path}: ${claim} cannot be built: ${messageOf(e)}`, { cause: e });
+    throw e;
+  }
+  const names = new Set(expected.map(([name]) => name));
+  const problems: string[] = [];
+  for (const [name, shape] of expected) {
+    const t = tensors.get(name);
+    if (!t) problems.push(`${name}: missing from the file (VGG-${config} has ${formatShape(shape)})`);
+    else if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) problems.push(`${name}: ${formatShape(t.shape)} in the file, ${formatShape(shape)} in VGG-${config}`);
+  }
+  for (const name of tensors.keys()) if (!names.has(name)) problems.push(`${name}: in the file but not in VGG-${config}`);
+  if (!problems.length) return [];
+  const count = (shapes: number[][]) => shapes.reduce((sum, s) => sum + s.reduce((a, b) => a * b, 1), 0);
+  const ours = count(expected.map(([, s]) => s)), theirs = count([...tensors.values()].map((t) => t.shape));
+  return [
+    `${claim} has ${ours.toLocaleString('en-US')} parameters in ${expected.length} tensors; the file holds ${theirs.toLocaleString('en-US')} values in ${tensors.size}`,
+    ...problems.slice(0, 12),
+    ...(problems.length > 12 ? [`… and ${problems.length - 12} more`] : []),
+  ];
 }
 
 export interface WeightsOptions {
+  /** the configuration, over what the file says ('A', 'A-LRN' or 'ALRN', 'B', ...) */
   config?: string;
+  /** the input size, over what the file says */
   input?: number;
   naming?: Naming;
   /** 'torchvision' or 'caffe', over what the file says */
@@ -62,23 +141,53 @@ export interface WeightsOptions {
 }
 
 /**
- * A VGG built as the weights file says (flags override) with its weights loaded, and the
- * preprocessing they expect: the flag's, else the file's, else torchvision's (with a note).
+ * A VGG built as the weights file says (the options override) with its weights loaded,
+ * and the preprocessing they expect: the option's, else the file's, else torchvision's
+ * (with a note). A file that is damaged, states a model badly, or does not hold the model
+ * it states is a WeightsError, thrown before the model is built.
  */
 export async function loadWeights(path: string, o: WeightsOptions = {}): Promise<{ model: Vgg; preprocessing: Preprocessing }> {
-  const { config, options, metadata } = await describeWeights(path);
-  const model = Vgg.config(o.config ?? config, { ...options, ...(o.input !== undefined && { inputSize: o.input }) });
-  const naming = o.naming ?? (metadata.naming as Naming | undefined) ?? (metadata.vgg ? 'verydeep' : 'torchvision');
+  const asked = o.config?.toUpperCase() === 'ALRN' ? 'A-LRN' : o.config?.toUpperCase();
+  if (asked !== undefined && !Object.hasOwn(VGG_CONFIGS, asked)) throw new ValueError(`${WHERE}: expected config ${Object.keys(VGG_CONFIGS).join(', ')}, got ${JSON.stringify(o.config)}`);
+  if (o.input !== undefined && !isCount(o.input)) throw new ValueError(`${WHERE}: expected input to be a positive integer, got ${o.input}`);
+  if (o.naming !== undefined && o.naming !== 'verydeep' && o.naming !== 'torchvision') throw new ValueError(`${WHERE}: expected naming 'verydeep' or 'torchvision', got ${JSON.stringify(o.naming)}`);
+  if (o.preprocessing !== undefined && !Object.hasOwn(PREPROCESSING_PRESETS, o.preprocessing)) {
+    throw new ValueError(`${WHERE}: expected preprocessing ${Object.keys(PREPROCESSING_PRESETS).map((k) => `'${k}'`).join(' or ')}, got ${JSON.stringify(o.preprocessing)}`);
+  }
+
+  const file = parseSafetensors(await readBytes(path, WHERE), path, WHERE);
+  const { metadata } = file;
+  let stated: { config: ConfigName; options: VggOptions };
+  if (metadata.vgg !== undefined) stated = vggFromMetadata(metadata.vgg, path);
+  else {
+    const { config, ...options } = vggFromTorchvisionShapes(file.tensors, path);
+    stated = { config, options: checkOptions(options, path, 'its shapes give') };
+  }
+  if (metadata.naming !== undefined && metadata.naming !== 'verydeep' && metadata.naming !== 'torchvision') {
+    throw new WeightsError(`${WHERE}: ${path}: the 'naming' metadata is ${JSON.stringify(metadata.naming)}; expected 'verydeep' or 'torchvision'`);
+  }
+  const config = (asked ?? stated.config) as ConfigName;
+  const options: VggOptions = { ...stated.options, ...(o.input !== undefined && { inputSize: o.input }) };
+  const naming = o.naming ?? (metadata.naming as Naming | undefined) ?? (metadata.vgg !== undefined ? 'verydeep' : 'torchvision');
+  if (naming === 'torchvision' && !Object.hasOwn(TORCHVISION_NAMES, config)) {
+    throw new WeightsError(`${WHERE}: ${path}: torchvision naming covers VGG configurations A, B, D and E (vgg11, vgg13, vgg16, vgg19), not ${config}`);
+  }
+  const filePreprocessing = preprocessingOf(metadata, path, WHERE);
+  const claim = describeClaim(config, options);
+  const source = `${metadata.vgg !== undefined ? "its 'vgg' metadata" : 'its shapes (a torchvision state_dict)'}${asked || o.input !== undefined ? ' and the options given' : ''}`;
+  const problems = differences(config, options, file.tensors, path, claim);
+  if (problems.length) throw new WeightsError(`${WHERE}: ${path} does not hold ${claim} (from ${source}); nothing was built:\n  ${problems.join('\n  ')}`);
+
+  const model = new Vgg(config, options);
   try {
-    const loaded = await loadSafetensors(model, path, { naming });
-    if (o.preprocessing) return { model, preprocessing: PREPROCESSING_PRESETS[o.preprocessing] };
-    if (loaded.preprocessing) return { model, preprocessing: loaded.preprocessing };
-    (o.note ?? ((line) => console.error(line)))(`note: ${path} does not say which preprocessing its weights expect; using torchvision's ` +
-      '(RGB, 0-1, ImageNet mean and std); --preprocessing caffe for the paper\'s Caffe weights');
-    return { model, preprocessing: TORCHVISION_PREPROCESSING };
+    loadParsed(model, file, path, naming, WHERE);
   } catch (e) {
     model.dispose();
     throw e;
   }
+  if (o.preprocessing) return { model, preprocessing: PREPROCESSING_PRESETS[o.preprocessing] };
+  if (filePreprocessing) return { model, preprocessing: filePreprocessing };
+  (o.note ?? ((line) => console.error(line)))(`note: ${path} does not say which preprocessing its weights expect; using torchvision's ` +
+    '(RGB, 0-1, ImageNet mean and std); --preprocessing caffe for the paper\'s Caffe weights');
+  return { model, preprocessing: TORCHVISION_PREPROCESSING };
 }
-
