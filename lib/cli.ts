@@ -3,9 +3,15 @@
  *   verydeep train --config D --data mnist --width 0.25 --input 32 --epochs 4 --batch 64 --lr 0.01 --seed 1 --out runs/x [--resume]
  *   verydeep classify photo.jpg --weights model.safetensors [--labels labels.txt] [--protocol center|dense|multicrop]
  *   verydeep eval --data <folder> --weights model.safetensors --protocol dense|multicrop|both --scales 256,384,512
+ *   verydeep --version
+ *
+ * Every failure is one line on stderr, `error: <message>`, naming the flag at fault; the
+ * exit code is 2 for a wrong command line (a UsageError: an unknown flag or command, a bad
+ * flag value) and 1 for anything else. The stack trace is for developers: --debug or
+ * VERYDEEP_DEBUG=1 prints it after the line.
  */
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { runTraining, RUN_DEFAULTS, type RunOptions } from './train/run.js';
 import { Progress } from './train/progress.js';
 import { MODES, setBackend, type BackendRequest } from './backend.js';
@@ -14,6 +20,7 @@ import { loadWeights, PREPROCESSING_PRESETS } from './io/weights.js';
 import { decodeImage, imageFolder, loadSharp } from './data/images.js';
 import { applyPreprocessing, type Preprocessing } from './data/preprocess.js';
 import { dense, multiCrop, errors, topK, type Protocol } from './eval/index.js';
+import { DataError, UsageError, VerydeepError, messageOf } from './errors.js';
 
 /** a command-line option: its type, its help line, and how its value is read */
 interface FlagSpec {
@@ -24,14 +31,23 @@ interface FlagSpec {
 
 /** a train option, and the RunOptions key it sets */
 interface OptionSpec extends FlagSpec {
-  key: keyof RunOptions | 'help';
+  key: keyof RunOptions | 'help' | 'debug';
 }
 
-const num = (name: string, integer = false, command = 'train') => (v: string) => {
+/** a flag's number (the range of train's is checked by checkRunOptions, so that runTraining gets the same checks) */
+const num = (name: string, integer = false, command = 'train', min = -Infinity) => (v: string) => {
   const n = Number(v);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new Error(`verydeep ${command}: --${name} expects ${integer ? 'an integer' : 'a number'}, got '${v}'`);
+  if (!v.trim() || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min) {
+    throw new UsageError(`verydeep ${command}: --${name} expects ${integer ? 'an integer' : 'a number'}${min > -Infinity ? ` ≥ ${min}` : ''}, got '${v}'`);
+  }
   return n;
 };
+
+/** the flags every command takes */
+const COMMON_OPTIONS = {
+  debug: { type: 'boolean', help: 'on an error, print its stack trace too (or set VERYDEEP_DEBUG=1)' },
+  help: { type: 'boolean', help: 'this help' },
+} as const;
 
 const TRAIN_OPTIONS: Record<string, OptionSpec> = {
   config: { type: 'string', key: 'config', help: `VGG configuration: A, A-LRN, B, C, D or E (${RUN_DEFAULTS.config})` },
@@ -50,12 +66,14 @@ const TRAIN_OPTIONS: Record<string, OptionSpec> = {
   patience: { type: 'string', key: 'patience', parse: num('patience', true), help: `epochs without a better validation accuracy before the lr drops (${RUN_DEFAULTS.patience})` },
   seed: { type: 'string', key: 'seed', parse: num('seed', true), help: `seed of every random choice (${RUN_DEFAULTS.seed})` },
   out: { type: 'string', key: 'out', help: 'output folder: checkpoint.safetensors, curves.svg, history.json (none: nothing is written)' },
-  resume: { type: 'boolean', key: 'resume', help: 'continue from the checkpoint in --out' },
+  resume: { type: 'boolean', key: 'resume', help: 'continue the run in --out from its checkpoint, with its options (give more --epochs to go on)' },
+  override: { type: 'boolean', key: 'override', help: 'with --resume: options given that differ from the run\'s replace them (else they are refused)' },
   'no-augment': { type: 'boolean', key: 'augment', help: 'turn off random-crop augmentation' },
   flip: { type: 'boolean', key: 'flip', help: 'random horizontal flips of training images (for clothing; off: digits are not mirror-symmetric)' },
   backend: { type: 'string', key: 'backend', help: `${[...MODES, 'auto'].join(', ')} (${RUN_DEFAULTS.backend})` },
   limit: { type: 'string', key: 'limit', parse: num('limit', true), help: 'train on the first N training images only' },
-  help: { type: 'boolean', key: 'help', help: 'this help' },
+  debug: { ...COMMON_OPTIONS.debug, key: 'debug' },
+  help: { ...COMMON_OPTIONS.help, key: 'help' },
 };
 
 /** A command's help: its usage line, what it does, then one row per option. */
@@ -68,38 +86,58 @@ export function trainHelp(): string {
   return helpText('Usage: verydeep train [options]', 'Trains a VGG with the paper\'s SGD procedure (§3.1) on MNIST or Fashion-MNIST.', TRAIN_OPTIONS);
 }
 
+/** The options given to `verydeep train` (only those given: runTraining fills in the rest); a UsageError names a bad flag. */
 export function parseTrainArgs(argv: string[]): Partial<RunOptions> & { help?: boolean } {
-  const { values } = parseArgs({
-    args: argv, strict: true, allowPositionals: false,
-    options: Object.fromEntries(Object.entries(TRAIN_OPTIONS).map(([name, o]) => [name, { type: o.type }])),
-  });
+  const { values } = parseCommandLine('train', TRAIN_OPTIONS, argv, false);
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(values)) {
     const spec = TRAIN_OPTIONS[name];
     if (name === 'no-augment') out.augment = !value;
-    else out[spec.key] = spec.parse ? spec.parse(value as string) : value;
+    else if (name !== 'debug') out[spec.key] = spec.parse ? spec.parse(value as string) : value;
   }
   return out as Partial<RunOptions> & { help?: boolean };
 }
+
+/** node:util's parseArgs, its errors (several lines, no command) made one UsageError line */
+function parseCommandLine(command: string, specs: Record<string, FlagSpec>, argv: string[], allowPositionals: boolean) {
+  // `--lr -1` means --lr=-1 (parseArgs calls it ambiguous), so that the range check can say what is wrong with -1
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const [a, next] = [argv[i], argv[i + 1]];
+    if (a.startsWith('--') && specs[a.slice(2)]?.type === 'string' && next !== undefined && /^-[\d.]/.test(next)) args.push(`${a}=${argv[++i]}`);
+    else args.push(a);
+  }
+  try {
+    return parseArgs({
+      args, strict: true, allowPositionals,
+      options: Object.fromEntries(Object.entries(specs).map(([name, o]) => [name, { type: o.type }])),
+    });
+  } catch (e) {
+    if (!String((e as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) throw e;
+    throw new UsageError(`verydeep ${command}: ${oneLine(messageOf(e))} (verydeep ${command} --help lists the options)`, { cause: e });
+  }
+}
+
+const oneLine = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
 
 // ---------------------------------------------------------------------------------------
 // classify and eval: a weights file, the preprocessing its weights expect, real images
 
 const oneOf = (command: string, name: string, choices: string[]) => (v: string) => {
-  if (!choices.includes(v)) throw new Error(`verydeep ${command}: --${name} expects ${choices.map((c) => `'${c}'`).join(', ')}, got '${v}'`);
+  if (!choices.includes(v)) throw new UsageError(`verydeep ${command}: --${name} expects ${choices.map((c) => `'${c}'`).join(', ')}, got '${v}'`);
   return v;
 };
-const list = (command: string, name: string) => (v: string) => v.split(',').map(num(name, true, command));
+const list = (command: string, name: string) => (v: string) => v.split(',').map(num(name, true, command, 1));
 
 /** the options of classify and eval that say which model a weights file holds */
 const weightsOptions = (command: string): Record<string, FlagSpec> => ({
   weights: { type: 'string', help: 'a safetensors file of VGG weights: verydeep\'s (io.saveSafetensors) or a torchvision state_dict' },
   labels: { type: 'string', help: 'class names, one per line, class 0 first (class 0, class 1, ...)' },
   config: { type: 'string', parse: oneOf(command, 'config', Object.keys(VGG_CONFIGS)), help: 'VGG configuration (the file\'s; for a torchvision file, from its number of convs)' },
-  input: { type: 'string', parse: num('input', true, command), help: 'input size of the net (the file\'s; for a torchvision file, 32 × the side of FC6\'s input map)' },
+  input: { type: 'string', parse: num('input', true, command, 1), help: 'input size of the net (the file\'s; for a torchvision file, 32 × the side of FC6\'s input map)' },
   naming: { type: 'string', parse: oneOf(command, 'naming', ['verydeep', 'torchvision']), help: 'tensor names (the file\'s; torchvision for a file without verydeep\'s metadata)' },
   preprocessing: { type: 'string', parse: oneOf(command, 'preprocessing', Object.keys(PREPROCESSING_PRESETS)), help: 'torchvision (RGB, 0-1, ImageNet mean and std) or caffe (BGR, 0-255, mean subtraction) (the file\'s; torchvision where it does not say)' },
-  grid: { type: 'string', parse: num('grid', true, command), help: 'multicrop: crops per side of the grid (5: 25 crops per scale)' },
+  grid: { type: 'string', parse: num('grid', true, command, 1), help: 'multicrop: crops per side of the grid (5: 25 crops per scale)' },
   'no-flip': { type: 'boolean', help: 'dense and multicrop: leave out the horizontal flips' },
   backend: { type: 'string', parse: oneOf(command, 'backend', [...MODES, 'auto']), help: `${[...MODES, 'auto'].join(', ')} (auto)` },
 });
@@ -108,7 +146,7 @@ const CLASSIFY_OPTIONS: Record<string, FlagSpec> = {
   protocol: { type: 'string', parse: oneOf('classify', 'protocol', ['center', 'dense', 'multicrop']), help: 'center (smallest side rescaled to input·256/224, then the centre crop), dense or multicrop (§3.2) (center)' },
   scales: { type: 'string', parse: list('classify', 'scales'), help: 'dense and multicrop: smallest image sides Q, e.g. 256,384,512 (input·256/224: 256 for 224)' },
   ...weightsOptions('classify'),
-  help: { type: 'boolean', help: 'this help' },
+  ...COMMON_OPTIONS,
 };
 
 const EVAL_OPTIONS: Record<string, FlagSpec> = {
@@ -117,7 +155,7 @@ const EVAL_OPTIONS: Record<string, FlagSpec> = {
   scales: { type: 'string', parse: list('eval', 'scales'), help: 'smallest image sides Q (256,384,512 at input 224, in proportion at other sizes; §4.2)' },
   ...weightsOptions('eval'),
   labels: { type: 'string', help: 'class names, one per line, class 0 first: a class folder is the class of its name (without: the i-th folder is class i)' },
-  help: { type: 'boolean', help: 'this help' },
+  ...COMMON_OPTIONS,
 };
 
 export const classifyHelp = (): string => helpText('Usage: verydeep classify <image>... --weights <file.safetensors> [options]',
@@ -125,11 +163,8 @@ export const classifyHelp = (): string => helpText('Usage: verydeep classify <im
 export const evalHelp = (): string => helpText('Usage: verydeep eval --data <folder> --weights <file.safetensors> [options]',
   'Prints the top-1 and top-5 error (§4) of the weights on a folder of labelled images; a file that does not decode is skipped with a warning.', EVAL_OPTIONS);
 
-function parseFlags(specs: Record<string, FlagSpec>, argv: string[], allowPositionals: boolean): { flags: Record<string, any>; positionals: string[] } {
-  const { values, positionals } = parseArgs({
-    args: argv, strict: true, allowPositionals,
-    options: Object.fromEntries(Object.entries(specs).map(([name, o]) => [name, { type: o.type }])),
-  });
+function parseFlags(command: string, specs: Record<string, FlagSpec>, argv: string[], allowPositionals: boolean): { flags: Record<string, any>; positionals: string[] } {
+  const { values, positionals } = parseCommandLine(command, specs, argv, allowPositionals);
   const flags = Object.fromEntries(Object.entries(values).map(([name, v]) => [name, specs[name].parse ? specs[name].parse!(v as string) : v]));
   return { flags, positionals };
 }
@@ -141,20 +176,32 @@ function readLabels(path: string | undefined, numClasses: number): string[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new Error(`--labels: cannot read ${path}: ${(e as Error).message}`);
+    throw new DataError(`--labels: cannot read ${path}: ${messageOf(e)}`, { cause: e });
   }
   const lines = text.split(/\r?\n/).map((l) => l.trim());
   while (lines.length && !lines[lines.length - 1]) lines.pop();
-  if (lines.length !== numClasses) throw new Error(`--labels: ${path} has ${lines.length} class names, but the model has ${numClasses} classes`);
+  if (lines.length !== numClasses) throw new DataError(`--labels: ${path} has ${lines.length} class names, but the model has ${numClasses} classes`);
   return lines;
 }
 
 const describePreprocessing = (p: Preprocessing) => `${p.channelOrder}, ${p.range}, mean [${p.mean.join(', ')}], std [${p.std.join(', ')}]`;
 const percent = (v: number) => `${(v * 100).toFixed(2)}%`;
 
+/** Checks that each path names a file (or a folder, with `folder`) before any work: a DataError naming the flag or argument. */
+function checkPaths(command: string, what: string, paths: string[], folder = false): void {
+  const problems = paths.map((path) => {
+    const s = statSync(path, { throwIfNoEntry: false });
+    return !s ? `${path} does not exist` : folder !== s.isDirectory() ? `${path} is ${folder ? 'not a folder' : 'a folder'}` : null;
+  }).filter((p): p is string => p !== null);
+  if (problems.length) throw new DataError(`verydeep ${command}: ${what}: ${problems.join(', ')}`);
+}
+
 async function classify(files: string[], f: Record<string, any>): Promise<number> {
-  if (!files.length) throw new Error('verydeep classify: expected at least one image file');
-  if (!f.weights) throw new Error('verydeep classify: --weights <file.safetensors> is required');
+  if (!files.length) throw new UsageError('verydeep classify: expected at least one image file (verydeep classify photo.jpg --weights model.safetensors)');
+  if (!f.weights) throw new UsageError('verydeep classify: --weights <file.safetensors> is required');
+  checkPaths('classify', '--weights', [f.weights]);
+  if (f.labels) checkPaths('classify', '--labels', [f.labels]);
+  checkPaths('classify', files.length > 1 ? 'images' : 'image', files);
   await loadSharp(); // without it, one error rather than one per image
   await setBackend((f.backend ?? 'auto') as BackendRequest);
   const { model, preprocessing } = await loadWeights(f.weights, f);
@@ -168,7 +215,7 @@ async function classify(files: string[], f: Record<string, any>): Promise<number
 async function classifyWith(model: Vgg, preprocessing: Preprocessing, files: string[], f: Record<string, any>): Promise<number> {
   const { inputSize: size, inputChannels } = model.options;
   const channels = preprocessing.channelOrder === 'gray' ? 1 : 3;
-  if (inputChannels !== channels) throw new Error(`verydeep classify: ${f.weights} holds a net for ${inputChannels}-channel images, but its preprocessing (${preprocessing.channelOrder}) gives ${channels}`);
+  if (inputChannels !== channels) throw new DataError(`verydeep classify: ${f.weights} holds a net for ${inputChannels}-channel images, but its preprocessing (${preprocessing.channelOrder}) gives ${channels}`);
   const labels = readLabels(f.labels, model.options.numClasses);
   const protocol = (f.protocol ?? 'center') as 'center' | 'dense' | 'multicrop';
   const Q = Math.round((size * 256) / 224);
@@ -186,7 +233,7 @@ async function classifyWith(model: Vgg, preprocessing: Preprocessing, files: str
     try {
       image = applyPreprocessing(await decodeImage(file), preprocessing);
     } catch (e) {
-      console.error(`error: ${(e as Error).message}`);
+      console.error(`error: ${oneLine(messageOf(e))}`);
       failed++;
       continue;
     }
@@ -200,8 +247,11 @@ async function classifyWith(model: Vgg, preprocessing: Preprocessing, files: str
 }
 
 async function evalCommand(f: Record<string, any>): Promise<number> {
-  if (!f.data) throw new Error('verydeep eval: --data <folder> is required');
-  if (!f.weights) throw new Error('verydeep eval: --weights <file.safetensors> is required');
+  if (!f.data) throw new UsageError('verydeep eval: --data <folder> is required');
+  if (!f.weights) throw new UsageError('verydeep eval: --weights <file.safetensors> is required');
+  checkPaths('eval', '--data', [f.data], true);
+  checkPaths('eval', '--weights', [f.weights]);
+  if (f.labels) checkPaths('eval', '--labels', [f.labels]);
   const info = await setBackend((f.backend ?? 'auto') as BackendRequest);
   const { model, preprocessing } = await loadWeights(f.weights, f);
   try {
@@ -219,7 +269,7 @@ async function evalWith(model: Vgg, preprocessing: Preprocessing, source: string
   const classOf = folder.classes.map((c, i) => (names ? names.indexOf(c) : i < numClasses ? i : -1));
   const unknown = folder.classes.filter((_, i) => classOf[i] < 0);
   if (unknown.length) {
-    throw new Error(`verydeep eval: ${names ? `the class folders ${unknown.join(', ')} are not in ${f.labels}` : `${f.data} has ${folder.numClasses} class folders, the model ${numClasses} classes`}`);
+    throw new DataError(`verydeep eval: ${names ? `the class folders ${unknown.join(', ')} are not in ${f.labels}` : `${f.data} has ${folder.numClasses} class folders, the model ${numClasses} classes`}`);
   }
   const protocol = (f.protocol ?? 'both') as Protocol;
   const scales: number[] = f.scales ?? [256, 384, 512].map((q) => Math.round((q * size) / 224));
@@ -245,7 +295,7 @@ async function evalWith(model: Vgg, preprocessing: Preprocessing, source: string
   }
   if (step < folder.length) update(folder.length); // skipped files at the end count as done
   progress.stop();
-  if (!images) throw new Error(`verydeep eval: none of the ${folder.length} images in ${f.data} decoded`);
+  if (!images) throw new DataError(`verydeep eval: none of the ${folder.length} images in ${f.data} decoded`);
   console.log(`${images} images${folder.skipped.length ? ` (${folder.skipped.length} skipped: ${folder.skipped.map((s) => s.path).join(', ')})` : ''}`);
   console.log(`${'protocol'.padEnd(20)}${'top-1 error'.padStart(12)}${'top-5 error'.padStart(13)}`);
   for (const [kind, name] of kinds) {
@@ -254,26 +304,34 @@ async function evalWith(model: Vgg, preprocessing: Preprocessing, source: string
   return 0;
 }
 
-/** Parses a command's flags and runs it: a flag error prints the help (exit 2), --help prints it (exit 0). */
-async function runCommand(argv: string[], specs: Record<string, FlagSpec>, help: () => string, allowPositionals: boolean,
+/** Parses a command's flags and runs it; --help prints its help. */
+async function runCommand(command: string, argv: string[], specs: Record<string, FlagSpec>, help: () => string, allowPositionals: boolean,
   run: (positionals: string[], flags: Record<string, any>) => Promise<number>): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseFlags(specs, argv, allowPositionals);
-  } catch (e) {
-    console.error(`${(e as Error).message}\n\n${help()}`);
-    return 2;
-  }
+  const parsed = parseFlags(command, specs, argv, allowPositionals);
   if (parsed.flags.help) {
     console.log(help());
     return 0;
   }
-  try {
-    return await run(parsed.positionals, parsed.flags);
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
-    return 1;
+  return run(parsed.positionals, parsed.flags);
+}
+
+async function train(argv: string[]): Promise<number> {
+  const options = parseTrainArgs(argv);
+  if (options.help) {
+    console.log(trainHelp());
+    return 0;
   }
+  const result = await runTraining(options);
+  const f = result.final;
+  console.log(`done in ${result.seconds.toFixed(1)} s on ${result.backend}: validation top-1 ${(f.top1 * 100).toFixed(2)}%, top-5 ${(f.top5 * 100).toFixed(2)}%` +
+    (result.test ? `; test top-1 ${(result.test.top1 * 100).toFixed(2)}%` : '') + (result.testFlip ? ` (${(result.testFlip.top1 * 100).toFixed(2)}% with flips)` : '') +
+    (!options.out ? '' : result.epochsRun > 0 ? `; wrote ${options.out}/checkpoint.safetensors and curves.svg` : `; no epoch left to train, ${options.out} unchanged`));
+  return 0;
+}
+
+/** the version in package.json (two folders up from dist/lib/cli.js) */
+export function version(): string {
+  return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
 }
 
 export const USAGE = `Usage: verydeep <command> [options]
@@ -282,34 +340,56 @@ Commands:
   train      train a VGG on MNIST or Fashion-MNIST (verydeep train --help)
   classify   the top-5 classes of images, by a weights file (verydeep classify --help)
   eval       top-1 and top-5 error on a folder of labelled images (verydeep eval --help)
+
+Options:
+  --version, -V   print verydeep's version
+  --debug         on an error, print its stack trace too (or set VERYDEEP_DEBUG=1)
+  --help, -h      this help
 `;
 
+/**
+ * Runs a command line (without `node verydeep`) and returns the exit code: 0, 1 for an
+ * error, 2 for a wrong command line. Errors are printed, never thrown.
+ */
 export async function main(argv: string[]): Promise<number> {
+  const debug = argv.includes('--debug') || process.env.VERYDEEP_DEBUG === '1';
+  try {
+    return await dispatch(argv[0] === '--debug' ? argv.slice(1) : argv);
+  } catch (e) {
+    return report(e, debug);
+  }
+}
+
+async function dispatch(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     console.log(USAGE);
     return command ? 0 : 1;
   }
-  if (command === 'train') {
-    let options;
-    try {
-      options = parseTrainArgs(rest);
-    } catch (e) {
-      console.error(`${(e as Error).message}\n\n${trainHelp()}`);
-      return 2;
-    }
-    if (options.help) {
-      console.log(trainHelp());
-      return 0;
-    }
-    const result = await runTraining(options);
-    const f = result.final;
-    console.log(`done in ${result.seconds.toFixed(1)} s on ${result.backend}: validation top-1 ${(f.top1 * 100).toFixed(2)}%, top-5 ${(f.top5 * 100).toFixed(2)}%` +
-      (result.test ? `; test top-1 ${(result.test.top1 * 100).toFixed(2)}%` : '') + (result.testFlip ? ` (${(result.testFlip.top1 * 100).toFixed(2)}% with flips)` : '') + (!options.out ? '' : result.epochsRun > 0 ? `; wrote ${options.out}/checkpoint.safetensors and curves.svg` : `; no epoch left to train, ${options.out} unchanged`));
+  if (command === '--version' || command === '-V') {
+    console.log(`verydeep ${version()}`);
     return 0;
   }
-  if (command === 'classify') return runCommand(rest, CLASSIFY_OPTIONS, classifyHelp, true, classify);
-  if (command === 'eval') return runCommand(rest, EVAL_OPTIONS, evalHelp, false, (_, flags) => evalCommand(flags));
-  console.error(`verydeep: unknown command '${command}'\n\n${USAGE}`);
-  return 2;
+  if (command === 'train') return train(rest);
+  if (command === 'classify') return runCommand('classify', rest, CLASSIFY_OPTIONS, classifyHelp, true, classify);
+  if (command === 'eval') return runCommand('eval', rest, EVAL_OPTIONS, evalHelp, false, (_, flags) => evalCommand(flags));
+  throw new UsageError(`verydeep: unknown ${command.startsWith('-') ? 'option' : 'command'} '${command}'; expected train, classify, eval, --version or --help`);
+}
+
+/**
+ * Prints an error as one line, `error: <message>` (with the stack and causes under
+ * --debug), and returns its exit code: 2 for a UsageError, else 1. An error that is not a
+ * VerydeepError is a bug (or a library's), and the line says so.
+ */
+function report(e: unknown, debug: boolean): number {
+  const known = e instanceof VerydeepError;
+  console.error(`error: ${oneLine(messageOf(e))}${known ? '' : ' (an unexpected error; --debug or VERYDEEP_DEBUG=1 shows where it came from)'}`);
+  if (debug) {
+    const stacks: string[] = [];
+    for (let c: unknown = e; c !== undefined && stacks.length < 8; c = c instanceof Error ? c.cause : undefined) {
+      stacks.push((stacks.length ? 'caused by: ' : '') + (c instanceof Error ? c.stack ?? c.message : String(c)));
+    }
+    console.error(stacks.join('\n'));
+  }
+  return e instanceof UsageError ? 2 : 1;
 }

@@ -1,6 +1,6 @@
 export { fit, evaluate, topK } from './trainer.js';
 export type { FitOptions, FitResult, Metrics } from './trainer.js';
-export { runTraining, RUN_DEFAULTS } from './run.js';
+export { runTraining, checkRunOptions, RUN_DEFAULTS } from './run.js';
 export type { RunOptions, RunResult } from './run.js';
 export { writeCurves, curvesSvg } from './curves.js';
 export type { EpochRecord, StepRecord } from './curves.js';

@@ -10,21 +10,31 @@
  * training images are padded 2 pixels more and randomly cropped (small translations).
  * Flips are off by default (digits and characters are not mirror-symmetric); `flip` turns them on
  * (for clothing).
+ *
+ * Every option is checked before any work (checkRunOptions: a UsageError naming the
+ * flag), and the output folder is locked for the whole run (io/lock.ts), so a second run
+ * given the same --out refuses rather than overwriting the first's checkpoints. A
+ * resumed run takes the options it is not given from its checkpoint; options given that
+ * differ from the run's are refused unless `override` is set.
  */
-import { Rng } from '../random.js';
-import { Vgg } from '../models/vgg.js';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { mnist, fashionMnist, permutation, FASHION_MNIST_CLASSES, type ArrayDataset } from '../data/datasets.js';
+import { Rng } from '../random.js';
+import { Vgg, VGG_CONFIGS } from '../models/vgg.js';
+import { mnist, fashionMnist, permutation, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, type ArrayDataset } from '../data/datasets.js';
 import type { Preprocessing } from '../data/preprocess.js';
 import { saveSafetensors } from '../io/model.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { lockFolder, outputFolderProblem } from '../io/lock.js';
 import { pad, randomCrop, randomFlip, subtractMean, channelMean, scale, type Image } from '../data/transforms.js';
+import { setBackend, MODES, type BackendRequest } from '../backend.js';
+import { CheckpointError, DataError, LockError, UsageError } from '../errors.js';
+import { fit, evaluate, type FitResult, type Metrics } from './trainer.js';
+import { CHECKPOINT, readCheckpointState } from './checkpoint.js';
+import type { InitScheme } from '../nn/init.js';
 
 /** datasets hold pixels in [0, 1]; the network sees them in [0, 255] as in the paper's Caffe set-up */
 export const PIXEL_SCALE = 255;
-import { setBackend, type BackendRequest } from '../backend.js';
-import { fit, evaluate, type FitResult, type Metrics } from './trainer.js';
-import type { InitScheme } from '../nn/init.js';
 
 export interface RunOptions {
   config: string;
@@ -43,7 +53,10 @@ export interface RunOptions {
   patience: number;
   seed: number;
   out?: string;
+  /** continue the run in `out` from its checkpoint, with its options where none are given */
   resume: boolean;
+  /** with resume: options given that differ from the run's replace them (else they are refused) */
+  override?: boolean;
   augment: boolean;
   /** random horizontal flips of training images (label-preserving for clothing, not for digits) */
   flip: boolean;
@@ -67,26 +80,158 @@ export interface RunResult extends FitResult {
   backend: string;
 }
 
-function loadData(o: RunOptions): { train: ArrayDataset; validation: ArrayDataset; test?: ArrayDataset } {
-  if (o.data === 'mnist') return mnist();
-  if (o.data === 'fashion-mnist') {
-    const { train, test } = fashionMnist();
-    // hold out a fixed 5,000 training images for the schedule; the test set stays unseen until the end
-    const order = permutation(train.length, new Rng(1409));
-    return { train: train.subset('fashion-mnist (train)', order.subarray(5000)), validation: train.subset('fashion-mnist (validation)', order.subarray(0, 5000)), test };
-  }
-  throw new Error(`train: expected --data mnist or fashion-mnist, got '${String(o.data)}'`);
+const IMAGE_SIDE = 28; // MNIST's and Fashion-MNIST's
+const POOLS = 5; // every configuration halves the map five times, and each max-pool needs a 2×2 map
+const FASHION_MNIST_FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
+
+/** the options that say what a run is, stored in its checkpoint; the others (out, backend, ...) say where and how it runs */
+const RUN_KEYS = ['config', 'data', 'width', 'input', 'fcWidth', 'dropout', 'init', 'epochs', 'batch', 'microBatch', 'lr', 'momentum',
+  'weightDecay', 'patience', 'seed', 'augment', 'flip', 'limit', 'backend'] as const;
+type RunKey = (typeof RUN_KEYS)[number];
+
+/**
+ * What a resume may change without `override`: more epochs continue a finished run, and the
+ * backend and the micro-batch change how the same batches are computed, not what.
+ */
+const FREE_ON_RESUME: ReadonlySet<RunKey> = new Set(['epochs', 'microBatch', 'backend']);
+
+/** the command-line flag of an option */
+export function flagOf(key: string): string {
+  const flags: Record<string, string> = { fcWidth: '--fc-width', microBatch: '--micro-batch', weightDecay: '--weight-decay', augment: '--no-augment' };
+  return flags[key] ?? `--${key}`;
 }
 
+/** an option's value as a flag would give it (`--lr 0.05`, `--no-augment`), or, `bare`, its value alone */
+function showOption(key: string, v: unknown, bare = false): string {
+  if (key === 'augment') return v === false ? '--no-augment' : 'augmentation on';
+  if (typeof v === 'boolean') return v ? flagOf(key) : `no ${flagOf(key)}`;
+  if (v === undefined) return `no ${flagOf(key)}`;
+  return bare ? String(v) : `${flagOf(key)} ${String(v)}`;
+}
+
+/**
+ * Checks every option of a run before any work (the backend, the data, the output
+ * folder): a UsageError naming the flag, what it expects and what it got. For --out, the
+ * nearest part of the path that exists must be a writable folder on a real file system
+ * (not /proc or /sys); nothing is created here. Fashion-MNIST's files must be installed (a
+ * DataError).
+ */
+export function checkRunOptions(o: RunOptions): void {
+  const show = (v: unknown) => (typeof v === 'string' ? `'${v}'` : String(v));
+  const fail = (key: string, expected: string, got: unknown): never => {
+    throw new UsageError(`verydeep train: ${flagOf(key)} expects ${expected}, got ${show(got)}`);
+  };
+  const oneOf = (key: keyof RunOptions, choices: readonly string[]) => {
+    if (!choices.includes(o[key] as string)) fail(key, `one of ${choices.join(', ')}`, o[key]);
+  };
+  const integer = (key: keyof RunOptions, min: number, max = Infinity, why = '') => {
+    const v = o[key];
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max)) fail(key, (max < Infinity ? `an integer from ${min} to ${max}` : `an integer ≥ ${min}`) + why, v);
+  };
+  const number = (key: keyof RunOptions, ok: (v: number) => boolean, expected: string) => {
+    const v = o[key];
+    if (!(typeof v === 'number' && Number.isFinite(v) && ok(v))) fail(key, expected, v);
+  };
+  oneOf('config', Object.keys(VGG_CONFIGS));
+  oneOf('data', ['mnist', 'fashion-mnist']);
+  number('width', (v) => v > 0, 'a number > 0');
+  integer('input', Math.max(IMAGE_SIDE, 2 ** POOLS), Infinity, ` (the images are ${IMAGE_SIDE}×${IMAGE_SIDE}, and the ${POOLS} max-pools halve it ${POOLS} times)`);
+  integer('fcWidth', 1);
+  number('dropout', (v) => v >= 0 && v < 1, 'a number in [0, 1)');
+  oneOf('init', ['paper', 'glorot']);
+  integer('epochs', 1);
+  integer('batch', 1);
+  if (o.microBatch !== undefined) integer('microBatch', 1, o.batch, ' (at most --batch)');
+  number('lr', (v) => v > 0, 'a number > 0');
+  number('momentum', (v) => v >= 0 && v < 1, 'a number in [0, 1)');
+  number('weightDecay', (v) => v >= 0, 'a number ≥ 0');
+  integer('patience', 0);
+  if (!Number.isInteger(o.seed)) fail('seed', 'an integer', o.seed);
+  oneOf('backend', [...MODES, 'auto']);
+  if (o.limit !== undefined) integer('limit', 1);
+  for (const key of ['resume', 'augment', 'flip', 'override'] as const) if (o[key] !== undefined && typeof o[key] !== 'boolean') fail(key, 'true or false', o[key]);
+  if (o.out !== undefined) {
+    if (typeof o.out !== 'string' || !o.out) fail('out', 'a folder', o.out);
+    const problem = outputFolderProblem(o.out);
+    if (problem) throw new UsageError(`verydeep train: --out ${o.out}: ${problem}`);
+  }
+  if (o.resume && o.out === undefined) throw new UsageError('verydeep train: --resume needs --out <folder>, the folder of the run to continue');
+  if (o.override && !o.resume) throw new UsageError('verydeep train: --override only applies with --resume (it lets a resumed run change its options)');
+  if (o.data === 'fashion-mnist') {
+    const missing = FASHION_MNIST_FILES.filter((f) => !existsSync(join(FASHION_MNIST_DIR, f)) && !existsSync(join(FASHION_MNIST_DIR, `${f}.gz`)));
+    if (missing.length) {
+      throw new DataError(`verydeep train: --data fashion-mnist needs Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist): ${missing.map((f) => join(FASHION_MNIST_DIR, f)).join(', ')}(.gz) missing`);
+    }
+  }
+}
+
+/** the options of a run that its checkpoint keeps */
+const runOptionsOf = (o: Partial<RunOptions>): Partial<RunOptions> =>
+  Object.fromEntries(RUN_KEYS.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+
+/**
+ * The options of a resumed run: those given, the rest from the checkpoint's. Options given
+ * that differ from the run's are a UsageError listing every one, unless `override`; with
+ * it they are logged and take effect. Returns the options and the keys that changed.
+ */
+async function resumedOptions(given: Partial<RunOptions>, log: (line: string) => void): Promise<{ options: RunOptions; changed: RunKey[] }> {
+  const path = join(given.out!, CHECKPOINT);
+  if (!existsSync(path)) throw new CheckpointError(`verydeep train: --resume: there is no run to continue in ${given.out}: ${path} does not exist`);
+  const { config } = await readCheckpointState(path, 'verydeep train: --resume');
+  if (!config) {
+    log(`note: ${path} does not record its run's options; continuing with those given and the defaults`);
+    return { options: { ...RUN_DEFAULTS, ...given }, changed: [] };
+  }
+  const stored = runOptionsOf(config as Partial<RunOptions>);
+  const changed = RUN_KEYS.filter((k) => !FREE_ON_RESUME.has(k) && given[k] !== undefined && given[k] !== stored[k]);
+  const differences = changed.map((k) => `${showOption(k, given[k])} (the run's: ${showOption(k, stored[k], true)})`).join(', ');
+  if (changed.length && !given.override) {
+    throw new UsageError(`verydeep train: --resume: the options given differ from those of the run in ${given.out}: ${differences}; ` +
+      'leave them out to continue the run as it was, or add --override to change them');
+  }
+  if (changed.length) log(`--override: continuing the run in ${given.out} with ${differences}`);
+  return { options: { ...RUN_DEFAULTS, ...stored, ...given }, changed };
+}
+
+function loadData(o: RunOptions): { train: ArrayDataset; validation: ArrayDataset; test?: ArrayDataset } {
+  if (o.data === 'mnist') return mnist();
+  const { train, test } = fashionMnist();
+  // hold out a fixed 5,000 training images for the schedule; the test set stays unseen until the end
+  const order = permutation(train.length, new Rng(1409));
+  return { train: train.subset('fashion-mnist (train)', order.subarray(5000)), validation: train.subset('fashion-mnist (validation)', order.subarray(0, 5000)), test };
+}
+
+/**
+ * A whole run: checks (checkRunOptions), locks the output folder, and trains; see the
+ * header. The lock is released at the end, on an error too.
+ */
 export async function runTraining(options: Partial<RunOptions>): Promise<RunResult> {
-  const o = { ...RUN_DEFAULTS, ...options };
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<RunOptions>;
+  let o: RunOptions = { ...RUN_DEFAULTS, ...given };
   const log = o.log ?? ((line: string) => console.log(line));
+  checkRunOptions(o);
+  const lock = o.out ? await lockFolder(o.out, { what: `verydeep train: --out ${o.out}`, log }) : null;
+  try {
+    let changed: RunKey[] = [];
+    if (o.resume) {
+      ({ options: o, changed } = await resumedOptions(given, log));
+      checkRunOptions(o);
+    }
+    const result = await runChecked(o, log, changed.includes('lr'));
+    if (lock?.lost) throw new LockError(`verydeep train: --out ${o.out}: the lock on the folder was lost during the run; another run may have written there`);
+    return result;
+  } finally {
+    await lock?.release();
+  }
+}
+
+/** The run itself, once its options are checked and its folder is locked; `newLr`: a resume goes on with o.lr, not the checkpoint's. */
+async function runChecked(o: RunOptions, log: (line: string) => void, newLr: boolean): Promise<RunResult> {
   const info = await setBackend(o.backend);
   log(`backend: ${info.mode} (${info.reason})`);
   let { train, validation, test } = loadData(o);
-  if (o.limit) train = train.subset(`${train.name}, first ${o.limit}`, Int32Array.from({ length: Math.min(o.limit, train.length) }, (_, i) => i));
-  const [C, H] = train.imageShape;
-  if (o.input < H) throw new Error(`train: --input ${o.input} is smaller than the ${H}×${H} images`);
+  if (o.limit !== undefined) train = train.subset(`${train.name}, first ${o.limit}`, Int32Array.from({ length: Math.min(o.limit, train.length) }, (_, i) => i));
+  const C = train.imageShape[0];
   const mean = channelMean(Array.from({ length: train.length }, (_, i) => train.get(i).image)).map((m) => m * PIXEL_SCALE);
   const toPixels = (img: Image) => scale(img, PIXEL_SCALE);
   const evalTransform = (img: Image) => subtractMean(toPixels(pad(img, o.input)), mean);
@@ -98,30 +243,33 @@ export async function runTraining(options: Partial<RunOptions>): Promise<RunResu
     numClasses: train.numClasses, inputSize: o.input, inputChannels: C, widthMultiplier: o.width,
     fcWidth: o.fcWidth, dropout: o.dropout, init: o.init, seed: o.seed,
   });
-  log(`${model.describe()}: ${model.parameterCount().toLocaleString('en-US')} parameters; ${train.length} training and ${validation.length} validation images`);
-  const result = await fit({
-    model, trainSet: train, validationSet: validation, epochs: o.epochs, batchSize: o.batch, microBatchSize: o.microBatch,
-    lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, patience: o.patience, seed: o.seed, outDir: o.out,
-    resume: o.resume, trainTransform, evalTransform, log, interactive: o.interactive, config: { ...o, log: undefined },
-  });
-  if (o.out) {
-    // weights for `verydeep classify` / `eval`: with the preprocessing the net was trained on
-    const preprocessing: Preprocessing = { channelOrder: C === 1 ? 'gray' : 'RGB', range: '0-255', mean, std: mean.map(() => 1) };
-    await saveSafetensors(model, join(o.out, 'model.safetensors'), { preprocessing });
-    const names = o.data === 'fashion-mnist' ? FASHION_MNIST_CLASSES : Array.from({ length: 10 }, (_, d) => `digit ${d}`);
-    await writeFileAtomic(join(o.out, 'labels.txt'), names.join('\n') + '\n');
-    log(`wrote ${join(o.out, 'model.safetensors')} (weights and preprocessing) and labels.txt`);
-  }
-  const out: RunResult = { ...result, backend: info.mode };
-  if (test) {
-    out.test = await evaluate(model, test, { transform: evalTransform });
-    log(`test set (${test.length} images): top-1 ${(out.test.top1 * 100).toFixed(2)}%, top-5 ${(out.test.top5 * 100).toFixed(2)}%`);
-    if (o.flip) {
-      // a net trained on mirrored images can be tested on them too: §3.2 averages the two posteriors
-      out.testFlip = await evaluate(model, test, { transform: evalTransform, flip: true });
-      log(`test set with flips (§3.2: each image's posteriors averaged with its mirror's): top-1 ${(out.testFlip.top1 * 100).toFixed(2)}%, top-5 ${(out.testFlip.top5 * 100).toFixed(2)}%`);
+  try {
+    log(`${model.describe()}: ${model.parameterCount().toLocaleString('en-US')} parameters; ${train.length} training and ${validation.length} validation images`);
+    const result = await fit({
+      model, trainSet: train, validationSet: validation, epochs: o.epochs, batchSize: o.batch, microBatchSize: o.microBatch,
+      lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, patience: o.patience, seed: o.seed, outDir: o.out,
+      resume: o.resume, overrideLr: newLr ? o.lr : undefined, trainTransform, evalTransform, log, interactive: o.interactive, config: runOptionsOf(o),
+    });
+    if (o.out && result.epochsRun > 0) {
+      // weights for `verydeep classify` / `eval`: with the preprocessing the net was trained on
+      const preprocessing: Preprocessing = { channelOrder: C === 1 ? 'gray' : 'RGB', range: '0-255', mean, std: mean.map(() => 1) };
+      await saveSafetensors(model, join(o.out, 'model.safetensors'), { preprocessing });
+      const names = o.data === 'fashion-mnist' ? FASHION_MNIST_CLASSES : Array.from({ length: 10 }, (_, d) => `digit ${d}`);
+      await writeFileAtomic(join(o.out, 'labels.txt'), names.join('\n') + '\n');
+      log(`wrote ${join(o.out, 'model.safetensors')} (weights and preprocessing) and labels.txt`);
     }
+    const out: RunResult = { ...result, backend: info.mode };
+    if (test) {
+      out.test = await evaluate(model, test, { transform: evalTransform });
+      log(`test set (${test.length} images): top-1 ${(out.test.top1 * 100).toFixed(2)}%, top-5 ${(out.test.top5 * 100).toFixed(2)}%`);
+      if (o.flip) {
+        // a net trained on mirrored images can be tested on them too: §3.2 averages the two posteriors
+        out.testFlip = await evaluate(model, test, { transform: evalTransform, flip: true });
+        log(`test set with flips (§3.2: each image's posteriors averaged with its mirror's): top-1 ${(out.testFlip.top1 * 100).toFixed(2)}%, top-5 ${(out.testFlip.top5 * 100).toFixed(2)}%`);
+      }
+    }
+    return out;
+  } finally {
+    model.dispose();
   }
-  model.dispose();
-  return out;
 }

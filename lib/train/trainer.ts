@@ -15,15 +15,16 @@ import { existsSync } from 'node:fs';
 import { Tensor, tidy, noGrad } from '../tensor.js';
 import * as ops from '../ops.js';
 import { Module } from '../nn/module.js';
-import { Dropout } from '../nn/layers.js';
-import { SGD, type SgdState } from '../optim/sgd.js';
-import { ReduceLROnPlateau, type PlateauState } from '../optim/schedule.js';
+import { SGD } from '../optim/sgd.js';
+import { ReduceLROnPlateau } from '../optim/schedule.js';
 import { DataLoader } from '../data/loader.js';
 import type { Dataset } from '../data/array-dataset.js';
 import { horizontalFlip, type Image } from '../data/transforms.js';
 import { Rng } from '../random.js';
-import { readSafetensors, writeSafetensors, type NamedArray } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { makeFolder, outputFolderProblem } from '../io/lock.js';
+import { CheckpointError, DataError, NumericsError, ValueError, describeValue, messageOf } from '../errors.js';
+import { CHECKPOINT, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { Progress } from './progress.js';
 import { writeCurves, type EpochRecord, type StepRecord } from './curves.js';
 import { topK } from './topk.js';
@@ -47,6 +48,7 @@ export interface FitOptions {
   seed?: number;
   /** folder for checkpoint.safetensors, curves.svg and history.json; none: nothing is written */
   outDir?: string;
+  /** continue from outDir's checkpoint (a missing or damaged one, or one that does not fit the model, is a CheckpointError) */
   resume?: boolean;
   trainTransform?: (img: Image, rng: Rng) => Image;
   evalTransform?: (img: Image, rng: Rng) => Image;
@@ -54,6 +56,8 @@ export interface FitOptions {
   log?: (line: string) => void;
   /** show a live bar (default: when stdout is a terminal) */
   interactive?: boolean;
+  /** on resume, the lr to go on with instead of the checkpoint's (the CLI's --resume --override --lr) */
+  overrideLr?: number;
   /** stop after this many epochs of this call (tests interrupt runs with it) */
   stopAfterEpochs?: number;
   /** saved with the checkpoint, e.g. the CLI's options */
@@ -142,54 +146,6 @@ function logSoftmaxRows(z: Float32Array, K: number): Float64Array {
   return out;
 }
 
-interface CheckpointMeta {
-  epoch: number;
-  optimizer: Omit<SgdState, 'velocities'>;
-  scheduler: PlateauState;
-  dropoutRng: Record<string, number>;
-  history: EpochRecord[];
-  steps: StepRecord[];
-  config?: Record<string, unknown>;
-}
-
-const CHECKPOINT = 'checkpoint.safetensors';
-
-async function saveCheckpoint(path: string, model: Module, opt: SGD, sched: ReduceLROnPlateau, meta: Omit<CheckpointMeta, 'optimizer' | 'scheduler' | 'dropoutRng'>): Promise<void> {
-  const tensors: Record<string, NamedArray> = {};
-  for (const [name, p] of model.namedParameters()) tensors[name] = { shape: [...p.shape], data: await p.data() };
-  const state = await opt.stateDict();
-  state.velocities.forEach((v, i) => {
-    if (v) tensors[`optimizer.velocity.${i}`] = { shape: [...opt.params[i].shape], data: v };
-  });
-  const dropoutRng = Object.fromEntries(model.namedModules().filter(([, m]) => m instanceof Dropout).map(([n, m]) => [n, (m as Dropout).rng.state]));
-  const full: CheckpointMeta = {
-    ...meta, dropoutRng,
-    optimizer: { lr: state.lr, momentum: state.momentum, weightDecay: state.weightDecay },
-    scheduler: { ...sched.stateDict(), best: Number.isFinite(sched.best) ? sched.best : -1 },
-  };
-  await writeSafetensors(path, tensors, { format: 'verydeep-checkpoint-1', state: JSON.stringify(full) });
-}
-
-/** Loads a checkpoint into model, optimiser and schedule; checks everything before changing anything. */
-async function loadCheckpoint(path: string, model: Module, opt: SGD, sched: ReduceLROnPlateau): Promise<CheckpointMeta> {
-  const file = await readSafetensors(path);
-  if (file.metadata.format !== 'verydeep-checkpoint-1') throw new Error(`resume: ${path} is not a verydeep checkpoint (format '${file.metadata.format}')`);
-  const meta = JSON.parse(file.metadata.state) as CheckpointMeta;
-  const params = model.namedParameters();
-  const problems: string[] = [];
-  for (const [name, p] of params) {
-    const t = file.tensors.get(name);
-    if (!t) problems.push(`${name}: missing`);
-    else if (t.data.length !== p.size) problems.push(`${name}: [${t.shape.join(', ')}] in the file, [${p.shape.join(', ')}] in the model`);
-  }
-  if (problems.length) throw new Error(`resume: ${path} does not fit the model: ${problems.join('; ')}`);
-  for (const [name, p] of params) p.assign(Promise.resolve(file.tensors.get(name)!.data), 'resume');
-  opt.loadStateDict({ ...meta.optimizer, velocities: opt.params.map((_, i) => file.tensors.get(`optimizer.velocity.${i}`)?.data ?? null) });
-  sched.loadStateDict({ ...meta.scheduler, best: meta.scheduler.best < 0 ? -Infinity : meta.scheduler.best });
-  for (const [name, m] of model.namedModules()) if (m instanceof Dropout && name in meta.dropoutRng) m.rng.state = meta.dropoutRng[name];
-  return meta;
-}
-
 /** Splits a batch tensor [B, ...] into micro-batch tensors of at most `size` images. */
 async function microBatches(x: Tensor, labels: Int32Array, size: number): Promise<{ x: Tensor; labels: Int32Array }[]> {
   if (labels.length <= size) return [{ x, labels }];
@@ -204,27 +160,79 @@ async function microBatches(x: Tensor, labels: Int32Array, size: number): Promis
   return out;
 }
 
-/** Trains `model` by §3.1; see FitOptions. */
+/** Checks fit's options before any work: a ValueError naming the option, what it expects and what it got. */
+function checkFitOptions(o: FitOptions): void {
+  const fail = (name: string, expected: string, got: string) => {
+    throw new ValueError(`train.fit: expected ${name} to be ${expected}, got ${got}`);
+  };
+  const integer = (name: keyof FitOptions, min: number, optional = true) => {
+    const v = o[name];
+    if ((v !== undefined || !optional) && !(Number.isInteger(v) && (v as number) >= min)) fail(name, `an integer ≥ ${min}`, describeValue(v));
+  };
+  const inRange = (name: keyof FitOptions, ok: (v: number) => boolean, expected: string) => {
+    const v = o[name];
+    if (v !== undefined && !(typeof v === 'number' && ok(v))) fail(name, expected, describeValue(v));
+  };
+  integer('epochs', 1, false);
+  integer('batchSize', 1, false);
+  if (o.microBatchSize !== undefined && !(Number.isInteger(o.microBatchSize) && o.microBatchSize >= 1 && o.microBatchSize <= o.batchSize)) {
+    fail('microBatchSize', `an integer in [1, batchSize = ${o.batchSize}]`, describeValue(o.microBatchSize));
+  }
+  inRange('lr', (v) => v > 0 && Number.isFinite(v), 'a number > 0');
+  inRange('overrideLr', (v) => v > 0 && Number.isFinite(v), 'a number > 0');
+  inRange('momentum', (v) => v >= 0 && v < 1, 'in [0, 1)');
+  inRange('weightDecay', (v) => v >= 0 && Number.isFinite(v), 'a number ≥ 0');
+  integer('patience', 0);
+  if (o.seed !== undefined && !Number.isInteger(o.seed)) fail('seed', 'an integer', describeValue(o.seed));
+  integer('stopAfterEpochs', 0);
+  if (!(o.model instanceof Module)) fail('model', 'a Module (e.g. a Vgg)', describeValue(o.model));
+  for (const name of ['trainSet', 'validationSet'] as const) {
+    if (!(o[name]?.length >= 1)) fail(name, 'a dataset with at least one image', o[name] ? `${o[name].length} images` : describeValue(o[name]));
+  }
+  if (o.outDir !== undefined) {
+    const problem = outputFolderProblem(o.outDir);
+    if (problem) fail('outDir', 'a folder it can write', `${o.outDir}: ${problem}`);
+  }
+  if (o.resume && !o.outDir) fail('outDir', 'the folder of the checkpoint when resume is set', describeValue(o.outDir));
+}
+
+/**
+ * Trains `model` by §3.1; see FitOptions. Bad options are a ValueError before any work; a
+ * loss that becomes NaN or Inf stops the run with a NumericsError before the step that
+ * would spread it into the weights, and the checkpoint keeps the last good epoch.
+ */
 export async function fit(o: FitOptions): Promise<FitResult> {
+  checkFitOptions(o);
   const log = o.log ?? ((line: string) => console.log(line));
   const seed = o.seed ?? 0;
   const micro = o.microBatchSize ?? o.batchSize;
-  if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new Error(`train.fit: expected a positive integer epochs, got ${o.epochs}`);
-  if (!Number.isInteger(micro) || micro < 1 || micro > o.batchSize) throw new Error(`train.fit: expected microBatchSize in [1, batchSize=${o.batchSize}], got ${micro}`);
   const opt = new SGD(o.model.parameters(), { lr: o.lr ?? 1e-2, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay ?? 5e-4 });
   const sched = new ReduceLROnPlateau(opt, { patience: o.patience ?? 1 });
   const loader = new DataLoader(o.trainSet, { batchSize: o.batchSize, shuffle: true, seed, transform: o.trainTransform });
   const ckpt = o.outDir ? join(o.outDir, CHECKPOINT) : null;
+  if (o.outDir) {
+    try {
+      makeFolder(o.outDir);
+    } catch (e) {
+      throw new DataError(`train.fit: cannot create the output folder ${o.outDir}: ${messageOf(e)}`, { cause: e });
+    }
+  }
   let history: EpochRecord[] = [];
   let steps: StepRecord[] = [];
   let startEpoch = 0;
   if (o.resume) {
-    if (!ckpt || !existsSync(ckpt)) throw new Error(`train.fit: --resume needs a checkpoint, and ${ckpt ?? '(no output folder)'} does not exist`);
-    const meta = await loadCheckpoint(ckpt, o.model, opt, sched);
+    if (!existsSync(ckpt!)) throw new CheckpointError(`train.fit: resume needs a checkpoint, and ${ckpt} does not exist`);
+    const meta = await loadCheckpoint(ckpt!, o.model, opt, sched, 'train.fit');
     ({ history, steps } = meta);
     startEpoch = meta.epoch + 1;
+    if (o.overrideLr !== undefined && o.overrideLr !== opt.lr) {
+      log(`the checkpoint's lr ${opt.lr} replaced by ${o.overrideLr}`);
+      opt.lr = o.overrideLr;
+    }
     log(`resumed from ${ckpt}: epoch ${startEpoch} of ${o.epochs}, lr ${opt.lr}`);
   }
+  /** what a diverged run leaves, and what to try */
+  const kept = () => `${ckpt && existsSync(ckpt) ? `${ckpt} keeps the last good epoch` : 'no checkpoint was written'}; try a lower learning rate (--lr)`;
   const started = Date.now();
   let epochsRun = 0;
   o.model.train();
@@ -245,6 +253,11 @@ export async function fit(o: FitOptions): Promise<FitResult> {
         });
         mb.x.dispose();
       }
+      if (!Number.isFinite(batchLoss)) {
+        progress.stop();
+        throw new NumericsError(`train.fit: the loss became ${batchLoss} at epoch ${epoch + 1}, step ${step + 1} of ${loader.length} (lr ${opt.lr.toExponential(1)}); ` +
+          `stopped before that step's update; ${kept()}`);
+      }
       await opt.step();
       opt.zeroGrad();
       step++;
@@ -255,6 +268,8 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     }
     progress.stop();
     const val = await evaluate(o.model, o.validationSet, { batchSize: Math.max(o.batchSize, 128), transform: o.evalTransform });
+    // finite weights can still be large enough to overflow the logits: that epoch is no checkpoint either
+    if (!Number.isFinite(val.loss)) throw new NumericsError(`train.fit: after epoch ${epoch + 1} the validation loss is ${val.loss} (lr ${opt.lr.toExponential(1)}): the weights diverged; ${kept()}`);
     const record: EpochRecord = { epoch: epoch + 1, trainLoss: lossSum / seen, validationLoss: val.loss, top1: val.top1, top5: val.top5, lr: opt.lr, seconds: (Date.now() - epochStart) / 1000 };
     history.push(record);
     log(`epoch ${epoch + 1}/${o.epochs}: train loss ${record.trainLoss.toFixed(4)}, validation loss ${val.loss.toFixed(4)}, top-1 ${(val.top1 * 100).toFixed(2)}%, top-5 ${(val.top5 * 100).toFixed(2)}%, lr ${opt.lr.toExponential(1)}, ${record.seconds.toFixed(1)} s (${(seen / record.seconds).toFixed(1)} img/s)`);
