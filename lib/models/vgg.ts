@@ -16,7 +16,7 @@ import { Conv2d, MaxPool2d, ReLU, LocalResponseNorm, Linear, Dropout, Flatten, S
 import type { InitScheme } from '../nn/init.js';
 import { PAPER_INIT_STD } from '../nn/init.js';
 import { Rng } from '../random.js';
-import { ValueError } from '../errors.js';
+import { ShapeError, ValueError, describeValue } from '../errors.js';
 
 /** a 3×3 conv of n channels; `{ conv1: n }` is a 1×1 conv; 'M' max-pool; 'LRN' */
 export type LayerSpec = number | { conv1: number } | 'M' | 'LRN';
@@ -60,6 +60,36 @@ export interface VggOptions {
   seed?: number;
 }
 
+const DEFAULT_OPTIONS: Required<VggOptions> = {
+  numClasses: 1000, inputSize: 224, inputChannels: 3, widthMultiplier: 1, fcWidth: 4096, dropout: 0.5,
+  init: 'paper', initStd: PAPER_INIT_STD, seed: 0,
+};
+
+/**
+ * The options with their defaults, checked: an unknown key (a misspelt `widthMultipler`
+ * would otherwise build a full-width net without a word) and every value out of range are
+ * ValueErrors naming the option; a key given as undefined takes its default.
+ */
+function checkOptions(options: VggOptions): Required<VggOptions> {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ValueError(`Vgg: expected options { ${Object.keys(DEFAULT_OPTIONS).join(', ')} }, got ${describeValue(options)}`);
+  }
+  const unknown = Object.keys(options).filter((k) => !(k in DEFAULT_OPTIONS));
+  if (unknown.length) throw new ValueError(`Vgg: unknown option '${unknown[0]}'; expected one of ${Object.keys(DEFAULT_OPTIONS).join(', ')}`);
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const o: Required<VggOptions> = { ...DEFAULT_OPTIONS, ...given };
+  const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+  for (const key of ['numClasses', 'inputSize', 'inputChannels', 'fcWidth'] as const) {
+    if (!isNumber(o[key]) || !Number.isInteger(o[key]) || o[key] < 1) throw new ValueError(`Vgg: expected ${key} to be a positive integer, got ${describeValue(o[key])}`);
+  }
+  if (!isNumber(o.widthMultiplier) || !(o.widthMultiplier > 0)) throw new ValueError(`Vgg: expected widthMultiplier > 0, got ${describeValue(o.widthMultiplier)}`);
+  if (!isNumber(o.dropout) || !(o.dropout >= 0 && o.dropout < 1)) throw new ValueError(`Vgg: expected dropout in [0, 1), got ${describeValue(o.dropout)}`);
+  if (o.init !== 'paper' && o.init !== 'glorot') throw new ValueError(`Vgg: expected init 'paper' or 'glorot', got ${describeValue(o.init)}`);
+  if (!isNumber(o.initStd) || !(o.initStd > 0)) throw new ValueError(`Vgg: expected initStd to be a finite number > 0, got ${describeValue(o.initStd)}`);
+  if (!isNumber(o.seed)) throw new ValueError(`Vgg: expected seed to be a finite number, got ${describeValue(o.seed)}`);
+  return o;
+}
+
 export class Vgg extends Module {
   readonly features: Sequential;
   readonly classifier: Sequential;
@@ -69,15 +99,11 @@ export class Vgg extends Module {
 
   constructor(config: ConfigName, options: VggOptions = {}) {
     super();
-    if (!(config in VGG_CONFIGS)) throw new Error(`Vgg: unknown configuration '${config}'; expected one of ${Object.keys(VGG_CONFIGS).join(', ')}`);
-    const o: Required<VggOptions> = {
-      numClasses: 1000, inputSize: 224, inputChannels: 3, widthMultiplier: 1, fcWidth: 4096, dropout: 0.5,
-      init: 'paper', initStd: PAPER_INIT_STD, seed: 0, ...options,
-    };
-    for (const key of ['numClasses', 'inputSize', 'inputChannels', 'fcWidth'] as const) {
-      if (!Number.isInteger(o[key]) || o[key] < 1) throw new Error(`Vgg: expected ${key} to be a positive integer, got ${o[key]}`);
+    // own keys only: 'toString' in VGG_CONFIGS is true
+    if (typeof config !== 'string' || !Object.hasOwn(VGG_CONFIGS, config)) {
+      throw new ValueError(`Vgg: unknown configuration ${describeValue(config)}; expected one of ${Object.keys(VGG_CONFIGS).join(', ')}`);
     }
-    if (!(o.widthMultiplier > 0)) throw new Error(`Vgg: expected widthMultiplier > 0, got ${o.widthMultiplier}`);
+    const o = checkOptions(options);
     this.config = config;
     this.options = o;
     const seeds = new Rng(o.seed);
@@ -89,7 +115,7 @@ export class Vgg extends Module {
     let side = o.inputSize;
     for (const spec of VGG_CONFIGS[config].layers) {
       if (spec === 'M') {
-        if (side < 2) throw new Error(`Vgg: inputSize ${o.inputSize} is too small for configuration ${config}: a max-pool would get a ${side}×${side} map`);
+        if (side < 2) throw new ValueError(`Vgg: inputSize ${o.inputSize} is too small for configuration ${config}: a max-pool would get a ${side}×${side} map`);
         layers.push(new MaxPool2d());
         side = Math.floor(side / 2);
       } else if (spec === 'LRN') {
@@ -119,8 +145,11 @@ export class Vgg extends Module {
 
   /** A config by its letter: 'A', 'A-LRN' (or 'ALRN'), 'B', 'C', 'D', 'E'. */
   static config(name: string, options?: VggOptions): Vgg {
-    const key = (name.toUpperCase() === 'ALRN' ? 'A-LRN' : name.toUpperCase()) as ConfigName;
-    return new Vgg(key, options);
+    const key = typeof name === 'string' ? (name.toUpperCase() === 'ALRN' ? 'A-LRN' : name.toUpperCase()) : name;
+    if (!Object.hasOwn(VGG_CONFIGS, key)) {
+      throw new ValueError(`Vgg.config: unknown configuration ${describeValue(name)}; expected one of ${Object.keys(VGG_CONFIGS).join(', ')} (or ALRN)`);
+    }
+    return new Vgg(key as ConfigName, options);
   }
 
   /**
@@ -173,7 +202,10 @@ export class Vgg extends Module {
    * throws, changing nothing, if one differs.
    */
   static async initFromA(deeper: Vgg, trainedA: Vgg): Promise<Vgg> {
-    if (trainedA.config !== 'A' && trainedA.config !== 'A-LRN') throw new Error(`Vgg.initFromA: expected a configuration A net as the source, got ${trainedA.config}`);
+    for (const [name, m] of [['deeper', deeper], ['trainedA', trainedA]] as const) {
+      if (!(m instanceof Vgg)) throw new ValueError(`Vgg.initFromA: expected ${name} to be a Vgg, got ${describeValue(m)}`);
+    }
+    if (trainedA.config !== 'A' && trainedA.config !== 'A-LRN') throw new ValueError(`Vgg.initFromA: expected a configuration A net as the source, got ${trainedA.config}`);
     /** convs by stage: stages[s][j] is conv{s+1}_{j+1} */
     const stages = (m: Vgg) => {
       const out: Conv2d[][] = [[]];
@@ -189,7 +221,7 @@ export class Vgg extends Module {
     for (let s = 0; s < fromStages.length && pairs.length < 4; s++) {
       for (let j = 0; j < fromStages[s].length && pairs.length < 4; j++) {
         const to = toStages[s]?.[j];
-        if (!to) throw new Error(`Vgg.initFromA: ${deeper.describe()} has no conv${s + 1}_${j + 1} for A's`);
+        if (!to) throw new ShapeError(`Vgg.initFromA: ${deeper.describe()} has no conv${s + 1}_${j + 1} for A's`);
         pairs.push([to, fromStages[s][j]]);
       }
     }
@@ -198,7 +230,7 @@ export class Vgg extends Module {
       for (const key of ['weight', 'bias'] as const) {
         const a = to[key].shape, b = from[key].shape;
         if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
-          throw new Error(`Vgg.initFromA: ${to.describe()}.${key} has shape ${formatShape(a)} but A's ${from.describe()}.${key} has ${formatShape(b)}`);
+          throw new ShapeError(`Vgg.initFromA: ${to.describe()}.${key} has shape ${formatShape(a)} but A's ${from.describe()}.${key} has ${formatShape(b)}`);
         }
       }
     }
@@ -209,7 +241,27 @@ export class Vgg extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    this.expectLive('forward');
+    if (!(x instanceof Tensor)) throw new ValueError(`${this.describe()}.forward: expected a Tensor [N, C, H, W], got ${describeValue(x)}`);
+    this.expectInputShape('forward', x.shape);
     return this.classifier.forward(this.flatten.forward(this.features.forward(x)));
+  }
+
+  /**
+   * Throws a ShapeError naming the model's inputChannels and inputSize unless `s` is a batch
+   * [N, C, H, W] whose last pool map is the one FC6 was sized for (an image of another size
+   * would otherwise fail deep inside FC6, or, at 225 for 224, be taken as it is).
+   */
+  private expectInputShape(where: string, s: Shape): void {
+    const o = this.options;
+    const pools = VGG_CONFIGS[this.config].layers.filter((l) => l === 'M').length;
+    const side = (n: number) => Math.floor(n / 2 ** pools);
+    const fits = s.length === 4 && s[1] === o.inputChannels && side(s[2]) === side(o.inputSize) && side(s[3]) === side(o.inputSize);
+    if (!fits) {
+      throw new ShapeError(`${this.describe()}.${where}: expected an input [N, ${o.inputChannels}, ${o.inputSize}, ${o.inputSize}] ` +
+        `(inputChannels ${o.inputChannels}, inputSize ${o.inputSize}), got ${formatShape(s)}` +
+        (s.length === 3 ? '; add the batch dimension' : '') + (s.length === 4 && s[1] === o.inputChannels ? '; evaluate.dense takes other sizes' : ''));
+    }
   }
 
   /**
@@ -230,6 +282,7 @@ export class Vgg extends Module {
   }
 
   outputShape(s: Shape): number[] {
+    this.expectInputShape('outputShape', s);
     return this.classifier.outputShape(this.flatten.outputShape(this.features.outputShape(s)));
   }
 

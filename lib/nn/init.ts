@@ -11,6 +11,7 @@
  */
 import { Tensor, shapeSize, type Shape } from '../tensor.js';
 import { Rng, normalRandom } from '../random.js';
+import { ValueError, describeValue } from '../errors.js';
 
 export type InitScheme = 'paper' | 'glorot';
 
@@ -26,21 +27,38 @@ export const PAPER_INIT_STD = 0.01;
 
 let nextDefaultSeed = 1;
 
+const INIT_KEYS = ['init', 'std', 'seed'];
+
+/**
+ * Checks a layer's init options where the layer is made (`where` names it), so that
+ * `new Conv2d(3, 8, 3, 'paper')` or a misspelt key fails there instead of silently
+ * drawing Glorot weights.
+ */
+export function checkInitOptions(where: string, options: InitOptions): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ValueError(`${where}: expected init options { init, std, seed }, got ${describeValue(options)}`);
+  }
+  const unknown = Object.keys(options).filter((k) => !INIT_KEYS.includes(k));
+  if (unknown.length) throw new ValueError(`${where}: unknown init option '${unknown[0]}'; expected ${INIT_KEYS.join(', ')}`);
+  const { init = 'glorot', std = PAPER_INIT_STD, seed } = options;
+  if (init !== 'paper' && init !== 'glorot') throw new ValueError(`${where}: expected init 'paper' or 'glorot', got ${describeValue(init)}`);
+  if (typeof std !== 'number' || !(std > 0) || !Number.isFinite(std)) throw new ValueError(`${where}: expected init std to be a finite number > 0, got ${describeValue(std)}`);
+  if (seed !== undefined && (typeof seed !== 'number' || !Number.isFinite(seed))) throw new ValueError(`${where}: expected init seed to be a finite number, got ${describeValue(seed)}`);
+}
+
 export function initWeight(shape: Shape, fanIn: number, fanOut: number, options: InitOptions = {}): Tensor {
+  checkInitOptions('initWeight', options);
   const { init = 'glorot', std = PAPER_INIT_STD } = options;
   const seed = options.seed ?? nextDefaultSeed++;
   const n = shapeSize(shape);
   let values: Float32Array;
   if (init === 'paper') {
-    if (!(std > 0)) throw new Error(`init 'paper': expected std > 0, got ${std}`);
     values = normalRandom(n, seed, 0, std);
-  } else if (init === 'glorot') {
+  } else {
     const a = Math.sqrt(6 / (fanIn + fanOut));
     const rng = new Rng(seed);
     values = new Float32Array(n);
     for (let i = 0; i < n; i++) values[i] = (2 * rng.uniform() - 1) * a;
-  } else {
-    throw new Error(`init: expected 'paper' or 'glorot', got '${String(init)}'`);
   }
   return new Tensor(shape, Promise.resolve(values), true);
 }

@@ -6,10 +6,16 @@ import { Tensor, formatShape, type Shape } from '../tensor.js';
 import * as ops from '../ops.js';
 import { Rng } from '../random.js';
 import { Module } from './module.js';
-import { initWeight, initBias, type InitOptions } from './init.js';
+import { initWeight, initBias, checkInitOptions, type InitOptions } from './init.js';
+import { ShapeError, ValueError, describeValue } from '../errors.js';
 
 function expectInput(layer: string, shape: Shape, rank: number, layout: string): void {
-  if (shape.length !== rank) throw new Error(`${layer}: expected input of rank ${rank} ${layout}, got shape ${formatShape(shape)}`);
+  if (!Array.isArray(shape)) throw new ValueError(`${layer}: expected an input shape ${layout}, got ${describeValue(shape)}`);
+  if (shape.length !== rank) throw new ShapeError(`${layer}: expected input of rank ${rank} ${layout}, got shape ${formatShape(shape)}`);
+}
+
+function expectPositiveInteger(layer: string, name: string, v: unknown): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ValueError(`${layer}: expected ${name} to be a positive integer, got ${describeValue(v)}`);
 }
 
 /**
@@ -22,10 +28,12 @@ export class Conv2d extends Module {
 
   constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: 1 | 3 | number = 3, init: InitOptions = {}) {
     super();
-    for (const [name, v] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new Error(`Conv2d: expected ${name} to be a positive integer, got ${v}`);
+    expectPositiveInteger('Conv2d', 'inChannels', inChannels);
+    expectPositiveInteger('Conv2d', 'outChannels', outChannels);
+    if (typeof kernelSize !== 'number' || !Number.isInteger(kernelSize) || kernelSize % 2 !== 1) {
+      throw new ValueError(`Conv2d: expected an odd kernelSize (3 or 1), got ${describeValue(kernelSize)}`);
     }
-    if (!Number.isInteger(kernelSize) || kernelSize % 2 !== 1) throw new Error(`Conv2d: expected an odd kernelSize (3 or 1), got ${kernelSize}`);
+    checkInitOptions('Conv2d', init);
     const k = kernelSize;
     this.weight = this.registerParameter('weight', initWeight([outChannels, inChannels, k, k], inChannels * k * k, outChannels * k * k, init));
     this.bias = this.registerParameter('bias', initBias(outChannels));
@@ -39,12 +47,13 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    this.expectLive('forward');
     return ops.conv2d(x, this.weight, this.bias);
   }
 
   outputShape(s: Shape): number[] {
     expectInput('Conv2d', s, 4, '[N, C, H, W]');
-    if (s[1] !== this.inChannels) throw new Error(`Conv2d: expected ${this.inChannels} input channels, got shape ${formatShape(s)}`);
+    if (s[1] !== this.inChannels) throw new ShapeError(`Conv2d: expected ${this.inChannels} input channels, got shape ${formatShape(s)}`);
     return [s[0], this.outChannels, s[2], s[3]];
   }
 
@@ -53,15 +62,26 @@ export class Conv2d extends Module {
   }
 }
 
-/** 2×2 max-pooling, stride 2 (odd sizes drop the last row/column). */
+/**
+ * 2×2 max-pooling, stride 2 (odd sizes drop the last row/column). The constructor takes
+ * PyTorch's arguments, `new MaxPool2d(2)` or `(2, 2)`, and refuses any other window,
+ * which would otherwise be pooled 2×2 without a word.
+ */
 export class MaxPool2d extends Module {
+  constructor(kernelSize = 2, stride: number = kernelSize) {
+    super();
+    if (kernelSize !== 2 || stride !== 2) {
+      throw new ValueError(`MaxPool2d: only VGG's 2×2 window with stride 2 is implemented; expected kernelSize 2 and stride 2, got kernelSize ${describeValue(kernelSize)}, stride ${describeValue(stride)}`);
+    }
+  }
+
   forward(x: Tensor): Tensor {
     return ops.maxPool2d(x);
   }
 
   outputShape(s: Shape): number[] {
     expectInput('MaxPool2d', s, 4, '[N, C, H, W]');
-    if (s[2] < 2 || s[3] < 2) throw new Error(`MaxPool2d: expected H and W of at least 2, got shape ${formatShape(s)}`);
+    if (s[2] < 2 || s[3] < 2) throw new ShapeError(`MaxPool2d: expected H and W of at least 2, got shape ${formatShape(s)}`);
     return [s[0], s[1], Math.floor(s[2] / 2), Math.floor(s[3] / 2)];
   }
 
@@ -84,9 +104,21 @@ export class ReLU extends Module {
 export class LocalResponseNorm extends Module {
   readonly options: Required<ops.LrnOptions>;
 
+  /** Checked here, where the net is defined, rather than at its first forward pass. */
   constructor(options: ops.LrnOptions = {}) {
     super();
-    this.options = { ...ops.LRN_PAPER_DEFAULTS, ...options };
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw new ValueError(`LocalResponseNorm: expected options { size, alpha, beta, k, alphaMode }, got ${describeValue(options)}`);
+    }
+    const unknown = Object.keys(options).filter((key) => !(key in ops.LRN_PAPER_DEFAULTS));
+    if (unknown.length) throw new ValueError(`LocalResponseNorm: unknown option '${unknown[0]}'; expected ${Object.keys(ops.LRN_PAPER_DEFAULTS).join(', ')}`);
+    const o = (this.options = { ...ops.LRN_PAPER_DEFAULTS, ...options });
+    expectPositiveInteger('LocalResponseNorm', 'size', o.size);
+    const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+    if (!finite(o.alpha) || o.alpha < 0) throw new ValueError(`LocalResponseNorm: expected alpha to be a finite number >= 0, got ${describeValue(o.alpha)}`);
+    if (!finite(o.beta)) throw new ValueError(`LocalResponseNorm: expected beta to be a finite number, got ${describeValue(o.beta)}`);
+    if (!finite(o.k) || o.k <= 0) throw new ValueError(`LocalResponseNorm: expected k to be a finite number > 0 (it keeps the denominator positive), got ${describeValue(o.k)}`);
+    if (o.alphaMode !== 'sum' && o.alphaMode !== 'mean') throw new ValueError(`LocalResponseNorm: expected alphaMode 'sum' or 'mean', got ${describeValue(o.alphaMode)}`);
   }
 
   forward(x: Tensor): Tensor {
@@ -111,9 +143,9 @@ export class Linear extends Module {
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, init: InitOptions = {}) {
     super();
-    for (const [name, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new Error(`Linear: expected ${name} to be a positive integer, got ${v}`);
-    }
+    expectPositiveInteger('Linear', 'inFeatures', inFeatures);
+    expectPositiveInteger('Linear', 'outFeatures', outFeatures);
+    checkInitOptions('Linear', init);
     this.weight = this.registerParameter('weight', initWeight([outFeatures, inFeatures], inFeatures, outFeatures, init));
     this.bias = this.registerParameter('bias', initBias(outFeatures));
   }
@@ -124,12 +156,13 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    this.expectLive('forward');
     return ops.linear(x, this.weight, this.bias);
   }
 
   outputShape(s: Shape): number[] {
     expectInput('Linear', s, 2, '[N, in]');
-    if (s[1] !== this.inFeatures) throw new Error(`Linear: expected ${this.inFeatures} input features, got shape ${formatShape(s)}`);
+    if (s[1] !== this.inFeatures) throw new ShapeError(`Linear: expected ${this.inFeatures} input features, got shape ${formatShape(s)}`);
     return [s[0], this.outFeatures];
   }
 
@@ -147,11 +180,14 @@ export class Dropout extends Module {
 
   constructor(readonly p = 0.5, seed = 0) {
     super();
-    if (!(p >= 0 && p < 1)) throw new Error(`Dropout: expected p in [0, 1), got ${p}`);
+    if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ValueError(`Dropout: expected p in [0, 1), got ${describeValue(p)}`);
+    if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new ValueError(`Dropout: expected a finite seed, got ${describeValue(seed)}`);
     this.rng = new Rng(seed);
   }
 
   forward(x: Tensor): Tensor {
+    // ops.mul would name itself, not the layer
+    if (!(x instanceof Tensor)) throw new ValueError(`Dropout.forward: expected a Tensor, got ${describeValue(x)}`);
     if (!this.training || this.p === 0) return ops.mul(x, 1);
     return ops.dropout(x, this.p, this.rng.int(2 ** 31));
   }
@@ -183,7 +219,10 @@ export class Sequential extends Module {
   constructor(...layers: Module[]) {
     super();
     layers.forEach((l, i) => {
-      if (!(l instanceof Module)) throw new Error(`Sequential: expected layer ${i} to be a Module, got ${l === null ? 'null' : typeof l}`);
+      if (!(l instanceof Module)) {
+        throw new ValueError(`Sequential: expected layer ${i} to be a Module, got ${describeValue(l)}` +
+          (Array.isArray(l) ? '; pass the layers as separate arguments: new Sequential(a, b, c)' : ''));
+      }
       this.registerModule(String(i), l);
     });
     this.layers = layers;

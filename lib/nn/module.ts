@@ -7,10 +7,13 @@
  * shapes without computing, which is how `summary()` prints a full-size VGG-E instantly.
  */
 import { Tensor, formatShape, type Shape } from '../tensor.js';
+import { DisposedError } from '../errors.js';
 
 export abstract class Module {
   /** training mode: dropout is active; eval() turns it off */
   training = true;
+  /** set by dispose(): the parameters are freed, and forward() throws a DisposedError */
+  isDisposed = false;
   private readonly params: [string, Tensor][] = [];
   private readonly children: [string, Module][] = [];
 
@@ -32,7 +35,7 @@ export abstract class Module {
 
   protected replaceParameter(name: string, t: Tensor): void {
     const entry = this.params.find(([n]) => n === name);
-    if (!entry) throw new Error(`${this.describe()}: no parameter named '${name}'`);
+    if (!entry) throw new Error(`${this.describe()}: no parameter named '${name}'`); // a bug, not a wrong use
     entry[1].dispose();
     t.requiresGrad = true;
     entry[1] = t;
@@ -78,11 +81,19 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** Frees every parameter (and its gradient). */
+  /** Frees every parameter (and its gradient); this module and its descendants can no longer run. */
   dispose(): void {
     for (const p of this.parameters()) {
       p.grad?.dispose();
       p.dispose();
+    }
+    for (const [, m] of this.namedModules()) m.isDisposed = true;
+  }
+
+  /** Throws a DisposedError naming the module when it was disposed (forward() calls it first). */
+  protected expectLive(where: string): void {
+    if (this.isDisposed) {
+      throw new DisposedError(`${this.describe()}.${where}: expected a live module, got one whose parameters dispose() freed; make a new one (or load weights into one)`);
     }
   }
 
