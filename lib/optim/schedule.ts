@@ -5,6 +5,8 @@
  * is the number of epochs without a new best accuracy (by more than `threshold`) that we
  * wait before dividing (1 here; PyTorch's ReduceLROnPlateau defaults to 10 for long runs).
  */
+import { CheckpointError, ValueError, describeValue } from '../errors.js';
+
 export interface PlateauOptions {
   factor?: number;
   patience?: number;
@@ -28,9 +30,16 @@ export class ReduceLROnPlateau {
   reductions = 0;
 
   constructor(private readonly optimizer: { lr: number }, options: PlateauOptions = {}) {
+    if (!optimizer || typeof optimizer.lr !== 'number') throw new ValueError(`ReduceLROnPlateau: expected an optimizer with a numeric lr (an optim.SGD), got ${describeValue(optimizer)}`);
+    if (options === null || typeof options !== 'object') throw new ValueError(`ReduceLROnPlateau: expected options { factor, patience, maxReductions, threshold }, got ${describeValue(options)}`);
     const { factor = 0.1, patience = 1, maxReductions = 3, threshold = 1e-4 } = options;
-    if (!(factor > 0 && factor < 1)) throw new Error(`ReduceLROnPlateau: expected factor in (0, 1), got ${factor}`);
-    if (!Number.isInteger(patience) || patience < 0) throw new Error(`ReduceLROnPlateau: expected an integer patience >= 0, got ${patience}`);
+    const isInteger = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+    if (typeof factor !== 'number' || !(factor > 0 && factor < 1)) throw new ValueError(`ReduceLROnPlateau: expected factor in (0, 1), got ${describeValue(factor)}`);
+    if (!isInteger(patience) || patience < 0) throw new ValueError(`ReduceLROnPlateau: expected an integer patience >= 0, got ${describeValue(patience)}`);
+    if (!isInteger(maxReductions) || maxReductions < 0) throw new ValueError(`ReduceLROnPlateau: expected an integer maxReductions >= 0, got ${describeValue(maxReductions)}`);
+    if (typeof threshold !== 'number' || !(threshold >= 0) || !Number.isFinite(threshold)) {
+      throw new ValueError(`ReduceLROnPlateau: expected threshold to be a finite number >= 0, got ${describeValue(threshold)}`);
+    }
     this.factor = factor;
     this.patience = patience;
     this.maxReductions = maxReductions;
@@ -39,6 +48,10 @@ export class ReduceLROnPlateau {
 
   /** Call once per epoch with the validation accuracy; returns true when the lr was divided. */
   step(validationAccuracy: number): boolean {
+    // NaN would count as an epoch without improvement, and divide the lr for nothing
+    if (typeof validationAccuracy !== 'number' || !Number.isFinite(validationAccuracy)) {
+      throw new ValueError(`ReduceLROnPlateau.step: expected the validation accuracy as a finite number, got ${describeValue(validationAccuracy)}`);
+    }
     if (validationAccuracy > this.best + this.threshold) {
       this.best = validationAccuracy;
       this.badEpochs = 0;
@@ -59,6 +72,9 @@ export class ReduceLROnPlateau {
   }
 
   loadStateDict(s: PlateauState): void {
+    const ok = s && typeof s === 'object' && typeof s.best === 'number' && !Number.isNaN(s.best) &&
+      [s.badEpochs, s.reductions].every((n) => typeof n === 'number' && Number.isInteger(n) && n >= 0);
+    if (!ok) throw new CheckpointError(`ReduceLROnPlateau.loadStateDict: expected a state { best, badEpochs, reductions } (from stateDict()), got ${s && typeof s === 'object' ? JSON.stringify(s) : describeValue(s)}`);
     Object.assign(this, { best: s.best, badEpochs: s.badEpochs, reductions: s.reductions });
   }
 }

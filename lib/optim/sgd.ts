@@ -9,6 +9,7 @@
  */
 import { Tensor, zeros, keep, withValues } from '../tensor.js';
 import { sgdUpdate } from '../../kernels/elementwise.js';
+import { CheckpointError, ValueError, describeValue } from '../errors.js';
 
 export interface SgdOptions {
   lr?: number;
@@ -24,26 +25,46 @@ export interface SgdState {
   velocities: (Float32Array | null)[];
 }
 
+/** lr: a finite number >= 0, checked wherever it is set (a schedule, a loaded state, a user) */
+function checkLr(where: string, lr: unknown): number {
+  if (typeof lr !== 'number' || !(lr >= 0) || !Number.isFinite(lr)) throw new ValueError(`${where}: expected lr to be a finite number >= 0, got ${describeValue(lr)}`);
+  return lr;
+}
+
 export class SGD {
-  lr: number;
+  private rate: number;
   readonly momentum: number;
   readonly weightDecay: number;
   readonly params: Tensor[];
   private velocities: (Tensor | null)[];
 
   constructor(params: Tensor[], options: SgdOptions = {}) {
-    const { lr = 1e-2, momentum = 0.9, weightDecay = 5e-4 } = options;
     if (!Array.isArray(params) || params.length === 0 || params.some((p) => !(p instanceof Tensor))) {
-      throw new Error('SGD: expected a non-empty array of parameter Tensors (model.parameters())');
+      const bad = Array.isArray(params) ? params.findIndex((p) => !(p instanceof Tensor)) : -1;
+      throw new ValueError('SGD: expected a non-empty array of parameter Tensors (model.parameters()), got ' +
+        (!Array.isArray(params) ? describeValue(params) : params.length === 0 ? 'an empty array' : `${describeValue(params[bad])} at index ${bad}`));
     }
-    for (const [name, v] of [['lr', lr], ['momentum', momentum], ['weightDecay', weightDecay]] as const) {
-      if (!(v >= 0) || !Number.isFinite(v)) throw new Error(`SGD: expected ${name} to be a finite number >= 0, got ${v}`);
+    if (options === null || typeof options !== 'object') throw new ValueError(`SGD: expected options { lr, momentum, weightDecay }, got ${describeValue(options)}`);
+    const { lr = 1e-2, momentum = 0.9, weightDecay = 5e-4 } = options;
+    // momentum 1 or more makes the velocity a sum that never forgets: the weights run away
+    if (typeof momentum !== 'number' || !(momentum >= 0 && momentum < 1)) throw new ValueError(`SGD: expected momentum in [0, 1), got ${describeValue(momentum)}`);
+    if (typeof weightDecay !== 'number' || !(weightDecay >= 0) || !Number.isFinite(weightDecay)) {
+      throw new ValueError(`SGD: expected weightDecay to be a finite number >= 0, got ${describeValue(weightDecay)}`);
     }
     this.params = params;
-    this.lr = lr;
+    this.rate = checkLr('SGD', lr);
     this.momentum = momentum;
     this.weightDecay = weightDecay;
     this.velocities = params.map(() => null);
+  }
+
+  /** the learning rate; setting it (as ReduceLROnPlateau does) checks it */
+  get lr(): number {
+    return this.rate;
+  }
+
+  set lr(value: number) {
+    this.rate = checkLr('SGD.lr', value);
   }
 
   /** Updates every parameter that has a gradient; resolves when the new values are ready. */
@@ -77,12 +98,19 @@ export class SGD {
   }
 
   loadStateDict(state: SgdState): void {
+    if (!state || typeof state !== 'object' || !Array.isArray(state.velocities)) {
+      throw new CheckpointError(`SGD.loadStateDict: expected a state { lr, momentum, weightDecay, velocities } (from stateDict()), got ${describeValue(state)}`);
+    }
     if (state.velocities.length !== this.params.length) {
-      throw new Error(`SGD.loadStateDict: the state has ${state.velocities.length} velocities for ${this.params.length} parameters`);
+      throw new CheckpointError(`SGD.loadStateDict: the state has ${state.velocities.length} velocities for ${this.params.length} parameters`);
     }
     state.velocities.forEach((v, i) => {
-      if (v && v.length !== this.params[i].size) throw new Error(`SGD.loadStateDict: velocity ${i} has ${v.length} values, expected ${this.params[i].size}`);
+      if (v !== null && !(v instanceof Float32Array)) throw new CheckpointError(`SGD.loadStateDict: velocity ${i} is ${describeValue(v)}, expected a Float32Array or null`);
+      if (v && v.length !== this.params[i].size) throw new CheckpointError(`SGD.loadStateDict: velocity ${i} has ${v.length} values, expected ${this.params[i].size}`);
     });
+    if (typeof state.lr !== 'number' || !(state.lr >= 0) || !Number.isFinite(state.lr)) {
+      throw new CheckpointError(`SGD.loadStateDict: expected lr to be a finite number >= 0, got ${describeValue(state.lr)}`);
+    }
     this.lr = state.lr;
     this.velocities.forEach((v) => v?.dispose());
     this.velocities = state.velocities.map((v, i) => (v ? keep(Tensor.from(v, this.params[i].shape)) : null));
