@@ -7,6 +7,7 @@
  * along the output features of a fully connected layer.
  */
 import { MAX_KERNEL_ELEMENTS } from '../lib/backend.js';
+import { BackendError } from '../lib/errors.js';
 
 export interface Chunk {
   start: number;
@@ -20,7 +21,7 @@ export interface Chunk {
  */
 export function chunksOf(total: number, perItem: number, where: string, limit = MAX_KERNEL_ELEMENTS - 1, maxCount = Infinity): Chunk[] {
   if (perItem > limit) {
-    throw new Error(`${where}: one item needs ${perItem} elements in a single kernel launch, more than the 2^24-1 that gpu.js indexes exactly`);
+    throw new BackendError(`${where}: one item needs ${perItem} elements in a single kernel launch, more than the 2^24-1 that gpu.js indexes exactly`);
   }
   const step = Math.max(1, Math.min(maxCount, Math.floor(limit / Math.max(1, perItem))));
   const chunks: Chunk[] = [];

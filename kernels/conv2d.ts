@@ -21,6 +21,7 @@
  */
 import { runKernel, fastPath, LOOP_BUDGET } from '../lib/backend.js';
 import { addInto, chunksOf } from './chunks.js';
+import { BackendError } from '../lib/errors.js';
 
 export interface Conv2dDims {
   N: number;
@@ -146,7 +147,7 @@ function constantsFor(d: Conv2dDims, n: number): Record<string, number> {
 
 function imageChunks(d: Conv2dDims, where: string) {
   const loops = Math.max(d.Cin, d.Cout) * (1 + d.K * (1 + d.K)); // iterations of one forward / input-gradient thread
-  if (loops > LOOP_BUDGET) throw new Error(`${where}: ${Math.max(d.Cin, d.Cout)} channels with a ${d.K}×${d.K} kernel exceed one kernel's loop budget (${LOOP_BUDGET} iterations)`);
+  if (loops > LOOP_BUDGET) throw new BackendError(`${where}: ${Math.max(d.Cin, d.Cout)} channels with a ${d.K}×${d.K} kernel exceed one kernel's loop budget (${LOOP_BUDGET} iterations)`);
   return chunksOf(d.N, Math.max(d.Cin, d.Cout) * d.H * d.W, where);
 }
 
@@ -184,7 +185,7 @@ export async function conv2dBackwardInput(dy: Float32Array, w: Float32Array, d: 
  */
 function* weightGradBlocks(d: Conv2dDims, where: string) {
   const perRow = 1 + d.W; // loop iterations per output row (the row loop and its pixels)
-  if (1 + perRow > LOOP_BUDGET) throw new Error(`${where}: an image row of ${d.W} pixels is longer than one kernel's loop budget (${LOOP_BUDGET})`);
+  if (1 + perRow > LOOP_BUDGET) throw new BackendError(`${where}: an image row of ${d.W} pixels is longer than one kernel's loop budget (${LOOP_BUDGET})`);
   const imageCost = 1 + d.H * perRow;
   const rows = imageCost <= LOOP_BUDGET ? d.H : Math.floor((LOOP_BUDGET - 1) / perRow);
   const imagesPerLaunch = imageCost <= LOOP_BUDGET ? Math.floor(LOOP_BUDGET / imageCost) : 1;

@@ -16,6 +16,7 @@
  */
 import { runKernel, LOOP_BUDGET } from '../lib/backend.js';
 import { chunksOf } from './chunks.js';
+import { BackendError } from '../lib/errors.js';
 
 export interface SoftmaxDims {
   N: number;
@@ -66,7 +67,7 @@ function crossEntropyBackwardKernel(this: any, x: number[], lse: number[], label
 /** Runs `launch(rowStart, rowCount)` per block of rows and concatenates the results. */
 async function perRowBlocks(d: SoftmaxDims, perRowOut: number, where: string,
   launch: (r0: number, rn: number) => Promise<Float32Array>): Promise<Float32Array> {
-  if (2 * d.K > LOOP_BUDGET) throw new Error(`${where}: rows of ${d.K} classes exceed one kernel's loop budget (${LOOP_BUDGET / 2} classes)`);
+  if (2 * d.K > LOOP_BUDGET) throw new BackendError(`${where}: rows of ${d.K} classes exceed one kernel's loop budget (${LOOP_BUDGET / 2} classes)`);
   const out = new Float32Array(d.N * perRowOut);
   for (const { start, count } of chunksOf(d.N, d.K, where)) out.set(await launch(start, count), start * perRowOut);
   return out;

@@ -18,6 +18,7 @@
  */
 import gpujs from 'gpu.js';
 import { allocate } from './pool.js';
+import { BackendError, describeValue } from './errors.js';
 
 // gpu.js is CommonJS: take what we need from its default export.
 const { GPU, CPUKernel, WebAssemblyKernel, HeadlessGLKernel, WebGL2Kernel, WebGPUKernel } =
@@ -90,30 +91,30 @@ function probeKernelSource(this: any, a: number[]): number {
 /** Creates a GPU for `mode` and proves that kernels really run there; throws otherwise. */
 async function openBackend(mode: Mode, requested: BackendRequest, reason: string): Promise<BackendState> {
   if (!MODES.includes(mode)) {
-    throw new Error(`setBackend: unknown mode '${String(mode)}'; expected one of ${[...MODES, 'auto'].join(', ')}`);
+    throw new BackendError(`setBackend: unknown mode ${describeValue(mode)}; expected one of ${[...MODES, 'auto'].join(', ')}`);
   }
   if (mode === 'webgpu' && !(await webgpuAvailable())) {
-    throw new Error(`setBackend('webgpu'): no WebGPU adapter answered (navigator.gpu is ${typeof navigator !== 'undefined' && (navigator as any).gpu ? 'present' : 'missing'}); run in a browser with WebGPU enabled`);
+    throw new BackendError(`setBackend('webgpu'): no WebGPU adapter answered (navigator.gpu is ${typeof navigator !== 'undefined' && (navigator as any).gpu ? 'present' : 'missing'}); run in a browser with WebGPU enabled`);
   }
   if ((mode === 'webgl2') && isNode) {
-    throw new Error(`setBackend('webgl2'): WebGL2 needs a browser; in Node use 'headlessgl' (the gl package, under a display) instead`);
+    throw new BackendError(`setBackend('webgl2'): WebGL2 needs a browser; in Node use 'headlessgl' (the gl package, under a display) instead`);
   }
   let fast: FastPathKernels | null = null;
   if (mode === 'wasm') {
-    if (!isNode) throw new Error(`setBackend('wasm'): the WebAssembly fast path runs in Node only; in a browser use 'webgpu', 'webgl2' or 'webasm'`);
+    if (!isNode) throw new BackendError(`setBackend('wasm'): the WebAssembly fast path runs in Node only; in a browser use 'webgpu', 'webgl2' or 'webasm'`);
     try {
       fast = await import('../kernels/wasm/fastpath.js');
       const info = await fast.initFastPath();
       reason += ` (${info.simd} SIMD, ${info.threads} thread${info.threads === 1 ? '' : 's'})`;
     } catch (e) {
-      throw new Error(`setBackend('wasm'): the WebAssembly fast path cannot start: ${(e as Error).message}`);
+      throw new BackendError(`setBackend('wasm'): the WebAssembly fast path cannot start: ${(e as Error).message}`, { cause: e });
     }
   }
   let gpu: any;
   try {
     gpu = new GPU({ mode: GPUJS_MODE[mode] });
   } catch (e) {
-    throw new Error(`setBackend('${mode}'): gpu.js cannot start this mode here: ${(e as Error).message}`);
+    throw new BackendError(`setBackend('${mode}'): gpu.js cannot start this mode here: ${(e as Error).message}`, { cause: e });
   }
   const state: BackendState = { info: { mode, requested, reason }, gpu, kernels: new Map(), fast };
   let probe: any;
@@ -122,18 +123,18 @@ async function openBackend(mode: Mode, requested: BackendRequest, reason: string
     const out = await probe(Float32Array.of(1, 2, 3));
     const got = Array.from(out as Float32Array);
     if (got[0] !== 3 || got[1] !== 5 || got[2] !== 7) {
-      throw new Error(`probe kernel returned [${got.join(', ')}], expected [3, 5, 7]`);
+      throw new BackendError(`probe kernel returned [${got.join(', ')}], expected [3, 5, 7]`);
     }
   } catch (e) {
     gpu.destroy?.();
-    throw new Error(`setBackend('${mode}'): a probe kernel failed: ${(e as Error).message}`);
+    throw new BackendError(`setBackend('${mode}'): a probe kernel failed: ${(e as Error).message}`, { cause: e });
   }
   const ran = probe.kernel;
   const expected = KERNEL_CLASS[mode]();
   if (!expected || !(ran instanceof (expected as any))) {
     const why = ran?.fallbackReason ? ` (${ran.fallbackReason})` : '';
     gpu.destroy?.();
-    throw new Error(`setBackend('${mode}'): gpu.js silently ran the probe on '${ran?.constructor?.mode ?? ran?.constructor?.name}' instead${why}` +
+    throw new BackendError(`setBackend('${mode}'): gpu.js silently ran the probe on '${ran?.constructor?.mode ?? ran?.constructor?.name}' instead${why}` +
       (mode === 'headlessgl' ? '; headless-gl needs the gl package built and a display: run under xvfb-run -a' : ''));
   }
   probe.destroy?.();
@@ -216,7 +217,7 @@ async function openAuto(): Promise<BackendState> {
   if (s) return s;
   const cpu = await attempt('cpu', `auto: picked cpu (${tried.join('; ')})`);
   if (cpu) return cpu;
-  throw new Error(`setBackend('auto'): no gpu.js mode could run: ${tried.join('; ')}`);
+  throw new BackendError(`setBackend('auto'): no gpu.js mode could run: ${tried.join('; ')}`);
 }
 
 /**
@@ -226,7 +227,7 @@ async function openAuto(): Promise<BackendState> {
  */
 export async function setBackend(request: BackendRequest): Promise<BackendInfo> {
   if (request !== 'auto' && !MODES.includes(request as Mode)) {
-    throw new Error(`setBackend: unknown mode '${String(request)}'; expected one of ${[...MODES, 'auto'].join(', ')}`);
+    throw new BackendError(`setBackend: unknown mode ${describeValue(request)}; expected one of ${[...MODES, 'auto'].join(', ')}`);
   }
   const next = request === 'auto' ? await openAuto() : await openBackend(request, request, `explicit setBackend('${request}')`);
   disposeBackend();
@@ -304,11 +305,11 @@ export async function runKernel(
   args: KernelArg[],
 ): Promise<Float32Array> {
   if (!Number.isInteger(outputSize) || outputSize <= 0 || outputSize >= MAX_KERNEL_ELEMENTS) {
-    throw new Error(`${name}: kernel output of ${outputSize} elements is outside 1..2^24-1; the launcher must split it`);
+    throw new BackendError(`${name}: kernel output of ${outputSize} elements is outside 1..2^24-1; the launcher must split it`);
   }
   args.forEach((a, i) => {
     if (typeof a !== 'number' && a.length >= MAX_KERNEL_ELEMENTS) {
-      throw new Error(`${name}: kernel argument ${i} has ${a.length} elements (>= 2^24); the launcher must split it`);
+      throw new BackendError(`${name}: kernel argument ${i} has ${a.length} elements (>= 2^24); the launcher must split it`);
     }
   });
   const backend = await activeBackend();
@@ -343,7 +344,7 @@ export async function runKernel(
   }
   const array = (result && typeof result.toArray === 'function') ? await result.toArray() : result;
   if (!(array instanceof Float32Array) || array.length !== outputSize) {
-    throw new Error(`${name}: kernel on ${backend.info.mode} returned ${array?.constructor?.name} of length ${array?.length}, expected Float32Array(${outputSize})`);
+    throw new BackendError(`${name}: kernel on ${backend.info.mode} returned ${array?.constructor?.name} of length ${array?.length}, expected Float32Array(${outputSize})`);
   }
   const copy = allocate(outputSize); // a copy the caller owns: gpu.js may reuse its own
   copy.set(array);

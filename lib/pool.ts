@@ -17,6 +17,7 @@
  * Arrays of fewer than POOL_MIN_FLOATS values are not pooled: V8 makes small arrays on its
  * own heap without a page fault, so pooling them would save nothing.
  */
+import { ValueError, describeValue } from './errors.js';
 
 /** arrays below this many floats (16 KiB) are left to the garbage collector */
 export const POOL_MIN_FLOATS = 4096;
@@ -97,7 +98,7 @@ function drop(a: Float32Array): void {
  * left to the garbage collector. 0 turns the pool off and empties it.
  */
 export function setPoolLimit(bytes: number): void {
-  if (!(bytes >= 0) || !Number.isFinite(bytes)) throw new Error(`setPoolLimit: expected a finite number of bytes >= 0, got ${bytes}`);
+  if (typeof bytes !== 'number' || !(bytes >= 0) || !Number.isFinite(bytes)) throw new ValueError(`setPoolLimit: expected a finite number of bytes >= 0, got ${describeValue(bytes)}`);
   limitBytes = bytes;
   trim();
 }

@@ -5,11 +5,13 @@
  * The generator is mulberry32 (32-bit state, period 2^32): small, fast, and its whole
  * state is one integer, so checkpoints can store it.
  */
+import { ValueError, describeValue } from './errors.js';
+
 export class Rng {
   private s: number;
 
   constructor(seed = 0) {
-    if (!Number.isFinite(seed)) throw new Error(`Rng: expected a finite seed, got ${seed}`);
+    if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new ValueError(`Rng: expected a finite seed, got ${describeValue(seed)}`);
     this.s = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
   }
 
@@ -38,7 +40,11 @@ export class Rng {
     return this.s;
   }
 
+  /** A state that state gave (a checkpoint's); anything but an integer in [0, 2^32) would silently become 0. */
   set state(value: number) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value >= 2 ** 32) {
+      throw new ValueError(`Rng.state: expected an integer in [0, 2^32) (a state that rng.state gave), got ${describeValue(value)}`);
+    }
     this.s = value >>> 0;
   }
 }

@@ -43,6 +43,7 @@ import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { allocate, isSettled, onRelease } from '../../lib/pool.js';
+import { BackendError, ValueError, describeValue } from '../../lib/errors.js';
 import type { Conv2dDims } from '../conv2d.js';
 import type { LinearDims } from '../linear.js';
 import type { PoolDims } from '../maxpool2d.js';
@@ -279,7 +280,7 @@ class Helper {
       this.failure ??= e;
     };
     this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`wasm fast path worker exited (code ${code})`)));
+    this.worker.on('exit', (code) => fail(new BackendError(`wasm fast path worker exited (code ${code})`)));
     // the helper never keeps the process alive: whoever posted a job awaits it
     this.worker.unref();
   }
@@ -289,7 +290,7 @@ class Helper {
     if (this.failure) throw this.failure;
     let count = calls.length;
     while (!encode(calls, count, this.slots)) {
-      if (count === 1) throw new Error(`wasm fast path: a '${calls[0][0]}' call of ${calls[0].length - 1} arguments does not fit a helper's channel`);
+      if (count === 1) throw new BackendError(`wasm fast path: a '${calls[0][0]}' call of ${calls[0].length - 1} arguments does not fit a helper's channel`);
       count = Math.ceil(count / 2);
     }
     this.rest = calls.slice(count);
@@ -311,7 +312,7 @@ class Helper {
         const message = new TextDecoder().decode(this.text.slice(0, Atomics.load(this.control, TEXT_LENGTH)));
         Atomics.store(this.control, FAILED, 0);
         this.rest = [];
-        throw new Error(`wasm fast path worker: ${message}`);
+        throw new BackendError(`wasm fast path worker: ${message}`);
       }
       if (!this.rest.length) return;
       this.post(this.rest);
@@ -361,13 +362,13 @@ function pickBuild(simd: SimdBuild | 'auto'): SimdBuild {
     relaxedAccepted = WebAssembly.validate(bytes);
   }
   if (relaxedAccepted) return 'relaxed';
-  if (simd === 'relaxed') throw new Error('wasm fast path: this engine does not accept relaxed SIMD, even with --experimental-wasm-relaxed-simd');
+  if (simd === 'relaxed') throw new BackendError('wasm fast path: this engine does not accept relaxed SIMD, even with --experimental-wasm-relaxed-simd');
   return 'mul+add';
 }
 
 function open(simd: SimdBuild, threads: number): FastPath {
   const bytes = readWasm(simd);
-  if (!WebAssembly.validate(bytes)) throw new Error('wasm fast path: this engine does not accept WebAssembly SIMD with shared memory');
+  if (!WebAssembly.validate(bytes)) throw new BackendError('wasm fast path: this engine does not accept WebAssembly SIMD with shared memory');
   const module = new WebAssembly.Module(bytes);
   const memory = new WebAssembly.Memory({ initial: 1, maximum: MAXIMUM_PAGES, shared: true });
   const m = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmModule;
@@ -432,7 +433,7 @@ function ensureBytes(fp: FastPath, bytes: number): void {
   if (bytes <= have) return;
   const pages = Math.ceil((bytes - have) / PAGE);
   if (have / PAGE + pages > MAXIMUM_PAGES) {
-    throw new Error(`wasm fast path: needs ${(bytes / 2 ** 20).toFixed(0)} MiB of memory, more than its ${MAXIMUM_PAGES / 16} MiB limit`);
+    throw new BackendError(`wasm fast path: needs ${(bytes / 2 ** 20).toFixed(0)} MiB of memory, more than its ${MAXIMUM_PAGES / 16} MiB limit`);
   }
   fp.memory.grow(pages);
 }
@@ -448,16 +449,17 @@ function serialized<T>(job: () => T | Promise<T>): Promise<T> {
 
 function configure(options: FastPathOptions): FastPathInfo {
   const threads = Math.floor(options.threads ?? Math.min(4, availableParallelism()));
-  if (!(threads >= 1)) throw new Error(`initFastPath: threads must be a number ≥ 1, got ${options.threads}`);
+  if (!(threads >= 1)) throw new ValueError(`initFastPath: threads must be a number ≥ 1, got ${describeValue(options.threads)}`);
+  if (![undefined, 'auto', 'relaxed', 'mul+add'].includes(options.simd)) throw new ValueError(`initFastPath: simd must be 'auto', 'relaxed' or 'mul+add', got ${describeValue(options.simd)}`);
   const simd = pickBuild(options.simd ?? 'auto');
   if (state && state.simd !== simd) {
     state.helpers.forEach((h) => h.terminate());
     state = null;
   }
   const conv3x3 = options.conv3x3 ?? 'auto';
-  if (!['auto', 'im2col', 'winograd'].includes(conv3x3)) throw new Error(`initFastPath: conv3x3 must be 'auto', 'im2col' or 'winograd', got '${String(conv3x3)}'`);
+  if (!['auto', 'im2col', 'winograd'].includes(conv3x3)) throw new ValueError(`initFastPath: conv3x3 must be 'auto', 'im2col' or 'winograd', got ${describeValue(conv3x3)}`);
   const residentBytes = options.residentBytes ?? RESIDENT_BYTES;
-  if (!(residentBytes >= 0) || !Number.isFinite(residentBytes)) throw new Error(`initFastPath: residentBytes must be a finite number ≥ 0, got ${options.residentBytes}`);
+  if (!(residentBytes >= 0) || !Number.isFinite(residentBytes)) throw new ValueError(`initFastPath: residentBytes must be a finite number ≥ 0, got ${describeValue(options.residentBytes)}`);
   if (state) setThreads(state, threads);
   else state = open(simd, threads);
   state.conv3x3 = conv3x3;
