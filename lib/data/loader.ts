@@ -8,6 +8,7 @@ import { Tensor } from '../tensor.js';
 import { Rng } from '../random.js';
 import { permutation, type Dataset } from './array-dataset.js';
 import type { Image } from './transforms.js';
+import { DataError, ShapeError, ValueError, describeValue } from '../errors.js';
 
 export interface LoaderOptions {
   batchSize: number;
@@ -33,8 +34,14 @@ export class DataLoader {
   readonly transform?: (image: Image, rng: Rng) => Image;
 
   constructor(readonly dataset: Dataset, options: LoaderOptions) {
+    if (!dataset || typeof dataset.get !== 'function' || typeof dataset.length !== 'number' || !Number.isInteger(dataset.length) || dataset.length < 0) {
+      throw new DataError(`DataLoader: expected a Dataset (with length and get(i), e.g. an ArrayDataset), got ${describeValue(dataset)}`);
+    }
+    if (options === null || typeof options !== 'object') throw new ValueError(`DataLoader: expected options { batchSize, shuffle, seed, transform, dropLast }, got ${describeValue(options)}`);
     const { batchSize, shuffle = false, seed = 0, transform, dropLast = false } = options;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`DataLoader: expected a positive integer batchSize, got ${batchSize}`);
+    if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`DataLoader: expected a positive integer batchSize, got ${describeValue(batchSize)}`);
+    if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new ValueError(`DataLoader: expected a finite seed, got ${describeValue(seed)}`);
+    if (transform !== undefined && typeof transform !== 'function') throw new ValueError(`DataLoader: expected transform to be a function (image, rng) => image, got ${describeValue(transform)}`);
     this.batchSize = batchSize;
     this.shuffle = shuffle;
     this.seed = seed;
@@ -50,6 +57,9 @@ export class DataLoader {
 
   /** The batches of epoch `epoch` (0-based), from batch `from` on. */
   *batches(epoch = 0, from = 0): Generator<Batch> {
+    for (const [name, v] of [['epoch', epoch], ['from', from]] as const) {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ValueError(`DataLoader.batches: expected ${name} to be an integer >= 0, got ${describeValue(v)}`);
+    }
     const rng = new Rng(this.seed * 1_000_003 + epoch);
     const order = this.shuffle ? permutation(this.dataset.length, rng) : Int32Array.from({ length: this.dataset.length }, (_, i) => i);
     for (let b = 0; b < this.length; b++) {
@@ -59,14 +69,18 @@ export class DataLoader {
       if (b < from) continue;
       const images = Array.from(indices, (i) => {
         const { image } = this.dataset.get(i);
-        return this.transform ? this.transform(image, augment) : image;
+        const out = this.transform ? this.transform(image, augment) : image;
+        if (!out || !Array.isArray(out.shape) || out.shape.length !== 3 || typeof out.get !== 'function') {
+          throw new DataError(`DataLoader: image ${i} is ${out?.shape ? `of shape [${out.shape.join(', ')}]` : describeValue(out)}${this.transform ? ' after the transform' : ''}, expected an image ndarray [C, H, W]`);
+        }
+        return out;
       });
       const [C, H, W] = images[0].shape;
       const per = C * H * W;
       const data = new Float32Array(indices.length * per);
       images.forEach((img, k) => {
         if (img.shape[0] !== C || img.shape[1] !== H || img.shape[2] !== W) {
-          throw new Error(`DataLoader: image ${indices[k]} has shape [${img.shape.join(', ')}] after the transform, expected [${C}, ${H}, ${W}] like the first of its batch`);
+          throw new ShapeError(`DataLoader: image ${indices[k]} has shape [${img.shape.join(', ')}] after the transform, expected [${C}, ${H}, ${W}] like the first of its batch`);
         }
         let o = k * per;
         for (let c = 0; c < C; c++) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) data[o++] = img.get(c, y, x);

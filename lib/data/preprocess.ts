@@ -16,6 +16,7 @@
  */
 import ndarray from 'ndarray';
 import type { Image } from './transforms.js';
+import { ShapeError, ValueError } from '../errors.js';
 
 export interface Preprocessing {
   /** the network's channel order; 'gray' is one channel of luma (ITU-R BT.601: 0.299 R + 0.587 G + 0.114 B) */
@@ -40,7 +41,7 @@ export const CAFFE_VGG_PREPROCESSING: Preprocessing = {
 export function checkPreprocessing(p: unknown, where = 'preprocessing'): Preprocessing {
   const o = p as Partial<Preprocessing> | null;
   const problems: string[] = [];
-  if (!o || typeof o !== 'object') throw new Error(`${where}: expected an object { channelOrder, range, mean, std }, got ${JSON.stringify(p)}`);
+  if (!o || typeof o !== 'object') throw new ValueError(`${where}: expected an object { channelOrder, range, mean, std }, got ${JSON.stringify(p)}`);
   if (o.channelOrder !== 'RGB' && o.channelOrder !== 'BGR' && o.channelOrder !== 'gray') problems.push(`channelOrder must be 'RGB', 'BGR' or 'gray', got ${JSON.stringify(o.channelOrder)}`);
   const channels = o.channelOrder === 'gray' ? 1 : 3;
   if (o.range !== '0-1' && o.range !== '0-255') problems.push(`range must be '0-1' or '0-255', got ${JSON.stringify(o.range)}`);
@@ -49,13 +50,13 @@ export function checkPreprocessing(p: unknown, where = 'preprocessing'): Preproc
     if (!Array.isArray(v) || v.length !== channels || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) problems.push(`${key} must be ${channels} finite numbers, got ${JSON.stringify(v)}`);
   }
   if (Array.isArray(o.std) && o.std.some((s) => s === 0)) problems.push('std must not be 0');
-  if (problems.length) throw new Error(`${where}: ${problems.join('; ')}`);
+  if (problems.length) throw new ValueError(`${where}: ${problems.join('; ')}`);
   return { channelOrder: o.channelOrder!, range: o.range!, mean: [...o.mean!], std: [...o.std!] };
 }
 
 /** A dense [3, H, W] (or [1, H, W] for 'gray') copy of an RGB [0, 1] image, in the order, range and normalisation of `p`. */
 export function applyPreprocessing(img: Image, p: Preprocessing): Image {
-  if (img?.shape?.length !== 3 || img.shape[0] !== 3) throw new Error(`applyPreprocessing: expected an RGB image of shape [3, H, W], got ${img?.shape ? `[${img.shape.join(', ')}]` : typeof img}`);
+  if (img?.shape?.length !== 3 || img.shape[0] !== 3) throw new ShapeError(`applyPreprocessing: expected an RGB image of shape [3, H, W], got ${img?.shape ? `[${img.shape.join(', ')}]` : typeof img}`);
   const { channelOrder, range, mean, std } = checkPreprocessing(p, 'applyPreprocessing');
   const [, H, W] = img.shape;
   const scale = range === '0-255' ? 255 : 1;

@@ -17,15 +17,29 @@ import ndarray from 'ndarray';
 import type { NdArray } from 'ndarray';
 import ops from 'ndarray-ops';
 import { Rng } from '../random.js';
+import { DataError, ShapeError, ValueError, describeValue } from '../errors.js';
 
 export type Image = NdArray<Float32Array>;
 
+/** Anything but an ndarray is a ValueError; an ndarray of another rank a ShapeError. */
 function expectImage(where: string, img: Image): void {
-  if (!img || img.shape?.length !== 3) throw new Error(`${where}: expected an image ndarray of shape [C, H, W], got ${img?.shape ? `[${img.shape.join(', ')}]` : typeof img}`);
+  if (!img || !Array.isArray(img.shape) || typeof img.get !== 'function') throw new ValueError(`${where}: expected an image ndarray of shape [C, H, W], got ${describeValue(img)}`);
+  if (img.shape.length !== 3) throw new ShapeError(`${where}: expected an image ndarray of shape [C, H, W], got [${img.shape.join(', ')}]`);
+}
+
+/** Random transforms take the loader's generator; without one they would throw a TypeError. */
+function expectRng(where: string, rng: Rng): void {
+  if (!(rng instanceof Rng)) throw new ValueError(`${where}: expected an Rng (a DataLoader's transform gets one as its second argument), got ${describeValue(rng)}`);
+}
+
+/** A size or position in pixels: a fractional one would read between pixels (undefined values). */
+function expectInteger(where: string, name: string, v: number, least: number): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < least) throw new ValueError(`${where}: expected ${name} to be an integer of at least ${least}, got ${describeValue(v)}`);
 }
 
 /** A dense copy (any view becomes a plain [C, H, W] array in row-major order). */
 export function materialize(img: Image): Image {
+  expectImage('materialize', img);
   const out = ndarray(new Float32Array(img.shape[0] * img.shape[1] * img.shape[2]), img.shape.slice());
   ops.assign(out, img);
   return out;
@@ -34,6 +48,8 @@ export function materialize(img: Image): Image {
 /** Bilinear resampling to exactly [C, outH, outW] (pixel centres aligned, as PIL and torchvision do). */
 export function resize(img: Image, outH: number, outW: number): Image {
   expectImage('resize', img);
+  expectInteger('resize', 'outH', outH, 1);
+  expectInteger('resize', 'outW', outW, 1);
   const [C, H, W] = img.shape;
   const out = ndarray(new Float32Array(C * outH * outW), [C, outH, outW]);
   const sy = H / outH, sx = W / outW;
@@ -56,7 +72,7 @@ export function resize(img: Image, outH: number, outW: number): Image {
 /** Isotropic rescale: the smallest side becomes S, the aspect ratio is kept (§3.1). */
 export function rescale(img: Image, S: number): Image {
   expectImage('rescale', img);
-  if (!Number.isInteger(S) || S < 1) throw new Error(`rescale: expected a positive integer S, got ${S}`);
+  if (typeof S !== 'number' || !Number.isInteger(S) || S < 1) throw new ValueError(`rescale: expected a positive integer S, got ${describeValue(S)}`);
   const [, H, W] = img.shape;
   if (Math.min(H, W) === S) return img;
   const f = S / Math.min(H, W);
@@ -65,27 +81,37 @@ export function rescale(img: Image, S: number): Image {
 
 /** §3.1 scale jittering: S drawn uniformly from the integers in [Smin, Smax]. */
 export function jitteredScale(rng: Rng, Smin: number, Smax: number): number {
+  expectRng('jitteredScale', rng);
+  expectInteger('jitteredScale', 'Smin', Smin, 1);
+  expectInteger('jitteredScale', 'Smax', Smax, Smin); // Smax < Smin would draw below Smin
   return Smin + rng.int(Smax - Smin + 1);
 }
 
 /** A crop view [C, size, size] at (top, left); no copy. */
 export function crop(img: Image, top: number, left: number, size: number, width = size): Image {
   expectImage('crop', img);
+  for (const [name, v, least] of [['top', top, 0], ['left', left, 0], ['size', size, 1], ['width', width, 1]] as const) expectInteger('crop', name, v, least);
   const [, H, W] = img.shape;
-  if (top < 0 || left < 0 || top + size > H || left + width > W) {
-    throw new Error(`crop: a ${size}×${width} crop at (${top}, ${left}) does not fit an image of ${H}×${W}`);
+  if (top + size > H || left + width > W) {
+    throw new ValueError(`crop: a ${size}×${width} crop at (${top}, ${left}) does not fit an image of ${H}×${W}`);
   }
   return img.lo(0, top, left).hi(img.shape[0], size, width) as Image;
 }
 
 export function randomCrop(img: Image, size: number, rng: Rng): Image {
+  expectImage('randomCrop', img);
+  expectInteger('randomCrop', 'size', size, 1);
+  expectRng('randomCrop', rng);
   const [, H, W] = img.shape;
-  if (size > H || size > W) throw new Error(`randomCrop: a ${size}×${size} crop does not fit an image of ${H}×${W}`);
+  if (size > H || size > W) throw new ValueError(`randomCrop: a ${size}×${size} crop does not fit an image of ${H}×${W}`);
   return crop(img, rng.int(H - size + 1), rng.int(W - size + 1), size);
 }
 
 export function centerCrop(img: Image, size: number): Image {
+  expectImage('centerCrop', img);
+  expectInteger('centerCrop', 'size', size, 1);
   const [, H, W] = img.shape;
+  if (size > H || size > W) throw new ValueError(`centerCrop: a ${size}×${size} crop does not fit an image of ${H}×${W}`);
   return crop(img, Math.floor((H - size) / 2), Math.floor((W - size) / 2), size);
 }
 
@@ -96,6 +122,8 @@ export function horizontalFlip(img: Image): Image {
 }
 
 export function randomFlip(img: Image, rng: Rng): Image {
+  expectImage('randomFlip', img);
+  expectRng('randomFlip', rng);
   return rng.uniform() < 0.5 ? horizontalFlip(img) : img;
 }
 
@@ -112,7 +140,11 @@ export const IMAGENET_PCA = {
 /** AlexNet's PCA colour shift: a dense copy with Σ_i α_i λ_i p_i added to each pixel. */
 export function pcaColourShift(img: Image, rng: Rng, sigma = 0.1, scale = 1): Image {
   expectImage('pcaColourShift', img);
-  if (img.shape[0] !== 3) throw new Error(`pcaColourShift: expected 3 (RGB) channels, got ${img.shape[0]}`);
+  if (img.shape[0] !== 3) throw new ShapeError(`pcaColourShift: expected 3 (RGB) channels, got ${img.shape[0]}`);
+  expectRng('pcaColourShift', rng);
+  for (const [name, v] of [['sigma', sigma], ['scale', scale]] as const) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(`pcaColourShift: expected ${name} to be a finite number, got ${describeValue(v)}`);
+  }
   const alpha = [0, 1, 2].map(() => sigma * rng.normal());
   const out = materialize(img);
   for (let c = 0; c < 3; c++) {
@@ -125,21 +157,29 @@ export function pcaColourShift(img: Image, rng: Rng, sigma = 0.1, scale = 1): Im
 
 /** The mean of each channel over a set of images (the training set's mean RGB, §2.1). */
 export function channelMean(images: Iterable<Image>): number[] {
+  if (!images || typeof (images as Iterable<Image>)[Symbol.iterator] !== 'function') throw new ValueError(`channelMean: expected an iterable of images [C, H, W], got ${describeValue(images)}`);
   let sums: number[] | null = null;
   let count = 0;
+  let i = 0;
   for (const img of images) {
+    expectImage(`channelMean: image ${i}`, img);
     sums ??= new Array(img.shape[0]).fill(0);
+    // a different channel count would add into sums[c] that do not exist: NaN means
+    if (img.shape[0] !== sums.length) throw new ShapeError(`channelMean: image ${i} has ${img.shape[0]} channels, the first had ${sums.length}`);
+    i++;
     for (let c = 0; c < img.shape[0]; c++) sums[c] += ops.sum(img.pick(c, null, null));
     count += img.shape[1] * img.shape[2];
   }
-  if (!sums) throw new Error('channelMean: expected at least one image');
+  if (!sums) throw new DataError('channelMean: expected at least one image, got none');
   return sums.map((s) => s / count);
 }
 
 /** A dense copy with mean[c] subtracted from channel c. */
 export function subtractMean(img: Image, mean: number[]): Image {
   expectImage('subtractMean', img);
-  if (mean.length !== img.shape[0]) throw new Error(`subtractMean: expected ${img.shape[0]} channel means, got ${mean.length}`);
+  if (!Array.isArray(mean) || mean.length !== img.shape[0] || !mean.every((m) => typeof m === 'number' && Number.isFinite(m))) {
+    throw new ValueError(`subtractMean: expected ${img.shape[0]} channel means (finite numbers), got ${Array.isArray(mean) ? `${mean.length}: [${mean.join(', ')}]` : describeValue(mean)}`);
+  }
   const out = materialize(img);
   mean.forEach((m, c) => ops.subseq(out.pick(c, null, null), m));
   return out;
@@ -148,6 +188,7 @@ export function subtractMean(img: Image, mean: number[]): Image {
 /** A dense copy with every pixel multiplied by s (e.g. [0, 1] → [0, 255]). */
 export function scale(img: Image, s: number): Image {
   expectImage('scale', img);
+  if (typeof s !== 'number' || !Number.isFinite(s)) throw new ValueError(`scale: expected a finite factor, got ${describeValue(s)}`);
   const out = materialize(img);
   ops.mulseq(out, s);
   return out;
@@ -157,7 +198,7 @@ export function scale(img: Image, s: number): Image {
 export function pad(img: Image, size: number): Image {
   expectImage('pad', img);
   const [C, H, W] = img.shape;
-  if (size < H || size < W) throw new Error(`pad: expected a size of at least ${Math.max(H, W)}, got ${size}`);
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < H || size < W) throw new ValueError(`pad: expected an integer size of at least ${Math.max(H, W)}, got ${describeValue(size)}`);
   const out = ndarray(new Float32Array(C * size * size), [C, size, size]);
   const top = Math.floor((size - H) / 2), left = Math.floor((size - W) / 2);
   ops.assign(out.lo(0, top, left).hi(C, H, W), img);
