@@ -14,6 +14,7 @@
 import ndarray from 'ndarray';
 import type { Image } from './data/transforms.js';
 import { loadSharp } from './data/images.js';
+import { ShapeError, ValueError, describeValue } from './errors.js';
 
 /**
  * vega and vega-lite, loaded on first use: vega's canvas probe awaits at its top level, and
@@ -64,8 +65,10 @@ export interface Raster {
 
 /** The images of a batch [N, C, H, W] (row-major values, e.g. `await t.data()`), as N views [C, H, W]. */
 export function imagesOf(values: Float32Array, shape: readonly number[]): Image[] {
+  if (!(values instanceof Float32Array)) throw new ValueError(`viz.imagesOf: expected values as a Float32Array (await tensor.data()), got ${describeValue(values)}`);
+  if (!Array.isArray(shape)) throw new ValueError(`viz.imagesOf: expected a shape [N, C, H, W], got ${describeValue(shape)}`);
   if (shape.length !== 4 || values.length !== shape[0] * shape[1] * shape[2] * shape[3]) {
-    throw new Error(`viz.imagesOf: expected values of shape [N, C, H, W], got ${values.length} values for [${shape.join(', ')}]`);
+    throw new ShapeError(`viz.imagesOf: expected values of shape [N, C, H, W], got ${values.length} values for [${shape.join(', ')}]`);
   }
   const [N, C, H, W] = shape;
   const batch = ndarray(values, [N, C, H, W]);
@@ -79,7 +82,8 @@ export function channelsOf(img: Image): Image[] {
 }
 
 function checkImage(where: string, img: Image, i: number): [number, number, number] {
-  if (!img || img.shape?.length !== 3) throw new Error(`${where}: image ${i} is not an ndarray [C, H, W] (shape ${img?.shape ? `[${img.shape.join(', ')}]` : typeof img})`);
+  if (!img || !Array.isArray(img.shape) || typeof img.get !== 'function') throw new ValueError(`${where}: image ${i} is not an ndarray [C, H, W]: got ${describeValue(img)}`);
+  if (img.shape.length !== 3) throw new ShapeError(`${where}: image ${i} is not an ndarray [C, H, W] (shape [${img.shape.join(', ')}])`);
   return img.shape as [number, number, number];
 }
 
@@ -96,12 +100,21 @@ function extent(img: Image): [number, number] {
 
 /** Tiles images into one raster, row by row (see GridOptions). Tiles of different sizes get the largest cell. */
 export function imageGrid(images: readonly Image[], options: GridOptions = {}): Raster {
-  if (images.length === 0) throw new Error('viz.imageGrid: expected at least one image');
+  if (!Array.isArray(images) || images.length === 0) throw new ValueError(`viz.imageGrid: expected at least one image (an array of ndarrays [C, H, W]), got ${Array.isArray(images) ? 'an empty array' : describeValue(images)}`);
+  if (options === null || typeof options !== 'object') throw new ValueError(`viz.imageGrid: expected options { columns, scale, gap, range, background, captionHeight }, got ${describeValue(options)}`);
   const shapes = images.map((img, i) => checkImage('viz.imageGrid', img, i));
-  for (const [i, [C]] of shapes.entries()) if (C !== 1 && C !== 3) throw new Error(`viz.imageGrid: image ${i} has ${C} channels; expected 1 (grey) or 3 (RGB); viz.channelsOf splits it`);
+  for (const [i, [C]] of shapes.entries()) if (C !== 1 && C !== 3) throw new ShapeError(`viz.imageGrid: image ${i} has ${C} channels; expected 1 (grey) or 3 (RGB); viz.channelsOf splits it`);
   const { columns = Math.ceil(Math.sqrt(images.length)), scale = 1, gap = 1, range = 'each', background = 255, captionHeight = 0 } = options;
   for (const [name, v, least] of [['columns', columns, 1], ['scale', scale, 1], ['gap', gap, 0], ['captionHeight', captionHeight, 0]] as const) {
-    if (!Number.isInteger(v) || v < least) throw new Error(`viz.imageGrid: expected ${name} to be an integer of at least ${least}, got ${v}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < least) throw new ValueError(`viz.imageGrid: expected ${name} to be an integer of at least ${least}, got ${describeValue(v)}`);
+  }
+  if (typeof background !== 'number' || !Number.isInteger(background) || background < 0 || background > 255) {
+    throw new ValueError(`viz.imageGrid: expected background to be a byte (an integer in [0, 255]), got ${describeValue(background)}`);
+  }
+  // an unknown name would be drawn as 'each'; lo >= hi as black tiles
+  const fixed = Array.isArray(range) && range.length === 2 && range.every((v) => typeof v === 'number' && Number.isFinite(v)) && range[0] < range[1];
+  if (!fixed && range !== 'each' && range !== 'all' && range !== 'symmetric') {
+    throw new ValueError(`viz.imageGrid: expected range 'each', 'all', 'symmetric' or [lo, hi] with lo < hi, got ${Array.isArray(range) ? `[${range.join(', ')}]` : describeValue(range)}`);
   }
   const channels: 1 | 3 = shapes.some(([C]) => C === 3) ? 3 : 1;
   const cellH = Math.max(...shapes.map(([, H]) => H)) * scale + captionHeight;
@@ -151,8 +164,11 @@ const escapeXml = (s: string) => s.replace(/[<>&"']/g, (ch) => `&#${ch.charCodeA
 
 /** imageGrid as an SVG string: the PNG grid, with captions[i] written under image i. */
 export async function imageGridSvg(images: readonly Image[], options: GridOptions & { captions?: readonly string[]; fontSize?: number } = {}): Promise<string> {
+  if (options === null || typeof options !== 'object') throw new ValueError(`viz.imageGridSvg: expected options { captions, fontSize, ...GridOptions }, got ${describeValue(options)}`);
   const { captions = [], fontSize = 11, ...grid } = options;
-  if (captions.length > images.length) throw new Error(`viz.imageGridSvg: ${captions.length} captions for ${images.length} images`);
+  if (!Array.isArray(captions) || !captions.every((c) => typeof c === 'string')) throw new ValueError(`viz.imageGridSvg: expected captions to be an array of strings, got ${describeValue(captions)}`);
+  if (typeof fontSize !== 'number' || !(fontSize > 0) || !Number.isFinite(fontSize)) throw new ValueError(`viz.imageGridSvg: expected fontSize to be a finite number > 0, got ${describeValue(fontSize)}`);
+  if (captions.length > images.length) throw new ValueError(`viz.imageGridSvg: ${captions.length} captions for ${images.length} images`);
   const captionHeight = grid.captionHeight ?? (captions.length ? Math.ceil(fontSize * 1.5) : 0);
   const raster = imageGrid(images, { ...grid, captionHeight });
   const png = Buffer.from(await pngOf(raster)).toString('base64');

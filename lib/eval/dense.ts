@@ -26,6 +26,7 @@ import { Linear, ReLU, Dropout } from '../nn/layers.js';
 import type { Vgg } from '../models/vgg.js';
 import { horizontalFlip } from '../data/transforms.js';
 import { asImage, rescaleTo, batchOf, posteriorsOf, fuse, type EvalImage } from './posteriors.js';
+import { ShapeError, ValueError, describeValue } from '../errors.js';
 
 export interface DenseOptions {
   /** the smallest image sides Q to average over (default [model.options.inputSize]; see scalesFor) */
@@ -39,9 +40,11 @@ export interface DenseOptions {
  * [N, C, H−2·border, W−2·border], y[n,c,i,j] = x[n,c,i+border,j+border]. No backward.
  */
 export function cropBorder(x: Tensor, border: number): Tensor {
+  if (!(x instanceof Tensor)) throw new ValueError(`cropBorder: expected a Tensor [N, C, H, W], got ${describeValue(x)}`);
+  if (typeof border !== 'number' || !Number.isInteger(border) || border < 0) throw new ValueError(`cropBorder: expected border to be an integer >= 0, got ${describeValue(border)}`);
   const [N, C, H, W] = x.shape;
-  if (x.shape.length !== 4 || !Number.isInteger(border) || border < 0 || 2 * border >= Math.min(H, W)) {
-    throw new Error(`cropBorder: cannot cut a border of ${border} off a map of shape ${formatShape(x.shape)} ([N, C, H, W])`);
+  if (x.shape.length !== 4 || 2 * border >= Math.min(H, W)) {
+    throw new ShapeError(`cropBorder: cannot cut a border of ${border} off a map of shape ${formatShape(x.shape)} ([N, C, H, W])`);
   }
   const h = H - 2 * border, w = W - 2 * border;
   return opResult('cropBorder', [N, C, h, w], [x], ([xv]) => {
@@ -63,9 +66,13 @@ export function cropBorder(x: Tensor, border: number): Tensor {
  * convolution is the same-padded one with a border of P cut off. k must be odd.
  */
 export function validConv2d(x: Tensor, w: Tensor, b: Tensor): Tensor {
+  for (const [name, t] of [['x', x], ['w', w], ['b', b]] as const) {
+    if (!(t instanceof Tensor)) throw new ValueError(`validConv2d: expected ${name} to be a Tensor, got ${describeValue(t)}`);
+  }
+  if (x.shape.length !== 4 || w.shape.length !== 4) throw new ShapeError(`validConv2d: expected x [N, Cin, H, W] and w [Cout, Cin, k, k], got ${formatShape(x.shape)} and ${formatShape(w.shape)}`);
   const k = w.shape[2];
   if (x.shape[2] < k || x.shape[3] < k) {
-    throw new Error(`validConv2d: a ${k}×${k} convolution needs a map of at least ${k}×${k}, got shape ${formatShape(x.shape)}`);
+    throw new ShapeError(`validConv2d: a ${k}×${k} convolution needs a map of at least ${k}×${k}, got shape ${formatShape(x.shape)}`);
   }
   const y = ops.conv2d(x, w, b);
   return k === 1 ? y : cropBorder(y, (k - 1) / 2);
@@ -74,7 +81,7 @@ export function validConv2d(x: Tensor, w: Tensor, b: Tensor): Tensor {
 /** A Linear layer's weight [out, C·k·k] seen as a conv weight [out, C, k, k]: the same storage. */
 function asConvWeight(fc: Linear, k: number): Tensor {
   const [out, inFeatures] = fc.weight.shape;
-  if (inFeatures % (k * k) !== 0) throw new Error(`dense: ${fc.describe()} does not take a ${k}×${k} map (${inFeatures} inputs)`);
+  if (inFeatures % (k * k) !== 0) throw new ShapeError(`dense: ${fc.describe()} does not take a ${k}×${k} map (${inFeatures} inputs)`);
   return new Tensor([out, inFeatures / (k * k), k, k], fc.weight.storage('dense evaluation'));
 }
 
@@ -82,7 +89,7 @@ function asConvWeight(fc: Linear, k: number): Tensor {
 export function fc6Window(model: Vgg): number {
   const [, , k, k2] = model.features.outputShape(model.defaultInputShape());
   if (k !== k2 || k % 2 !== 1) {
-    throw new Error(`dense: ${model.describe()} gives a ${k}×${k2} map to FC6 at inputSize ${model.options.inputSize}; dense evaluation needs an odd square (inputSize 224 → 7, 32 → 1)`);
+    throw new ShapeError(`dense: ${model.describe()} gives a ${k}×${k2} map to FC6 at inputSize ${model.options.inputSize}; dense evaluation needs an odd square (inputSize 224 → 7, 32 → 1)`);
   }
   return k;
 }
@@ -96,7 +103,7 @@ export function denseScoreMap(model: Vgg, x: Tensor): Tensor {
   const k = fc6Window(model);
   let h = model.features.forward(x);
   if (h.shape[2] < k || h.shape[3] < k) {
-    throw new Error(`dense: an input of ${x.shape[2]}×${x.shape[3]} gives a ${h.shape[2]}×${h.shape[3]} map to FC6, smaller than its ${k}×${k} window; rescale to at least the model's inputSize ${model.options.inputSize}`);
+    throw new ShapeError(`dense: an input of ${x.shape[2]}×${x.shape[3]} gives a ${h.shape[2]}×${h.shape[3]} map to FC6, smaller than its ${k}×${k} window; rescale to at least the model's inputSize ${model.options.inputSize}`);
   }
   let window = k;
   for (const layer of model.classifier.layers) {
@@ -106,7 +113,7 @@ export function denseScoreMap(model: Vgg, x: Tensor): Tensor {
     } else if (layer instanceof ReLU) {
       h = layer.forward(h);
     } else if (!(layer instanceof Dropout)) { // dropout is the identity at test time
-      throw new Error(`dense: cannot convert ${layer.describe()} of the classifier into a convolution`);
+      throw new ValueError(`dense: cannot convert ${layer.describe()} of the classifier into a convolution`);
     }
   }
   return h;
@@ -135,7 +142,7 @@ function spatialMean(map: Tensor): Tensor {
 export async function dense(model: Vgg, image: EvalImage, options: DenseOptions = {}): Promise<Float32Array> {
   const img = await asImage('evaluate.dense', model, image);
   const { scales = [model.options.inputSize], flip = true } = options;
-  if (scales.length === 0) throw new Error('evaluate.dense: expected at least one scale Q');
+  if (!Array.isArray(scales) || scales.length === 0) throw new ValueError(`evaluate.dense: expected scales to be a non-empty array of sides Q, got ${Array.isArray(scales) ? 'an empty array' : describeValue(scales)}`);
   const perScale: Float32Array[] = [];
   for (const Q of scales) {
     const scaled = rescaleTo('evaluate.dense', img, Q, model.options.inputSize);

@@ -10,6 +10,7 @@ import type { Dataset, Sample } from '../data/array-dataset.js';
 import { dense } from './dense.js';
 import { multiCrop } from './multicrop.js';
 import { fuse, topK } from './posteriors.js';
+import { DataError, ValueError, describeValue } from '../errors.js';
 
 export type Protocol = 'dense' | 'multicrop' | 'both';
 
@@ -48,12 +49,21 @@ export interface ErrorReport {
  */
 export async function errors(models: Vgg | readonly Vgg[], samples: Dataset | readonly Sample[], options: ErrorOptions = {}): Promise<ErrorReport> {
   const nets = Array.isArray(models) ? models : [models as Vgg];
-  if (nets.length === 0) throw new Error('evaluate.errors: expected at least one model');
+  if (nets.length === 0) throw new ValueError('evaluate.errors: expected at least one model, got an empty array');
   const { protocol = 'dense', onProgress, ...rest } = options;
-  if (!['dense', 'multicrop', 'both'].includes(protocol)) throw new Error(`evaluate.errors: expected protocol 'dense', 'multicrop' or 'both', got '${String(protocol)}'`);
-  const sample = (i: number): Sample => (Array.isArray(samples) ? (samples as readonly Sample[])[i] : (samples as Dataset).get(i));
+  if (!['dense', 'multicrop', 'both'].includes(protocol)) throw new ValueError(`evaluate.errors: expected protocol 'dense', 'multicrop' or 'both', got ${describeValue(protocol)}`);
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw new ValueError(`evaluate.errors: expected onProgress to be a function (done, total) => void, got ${describeValue(onProgress)}`);
+  // without a length the loop would run no image and report NaN error rates
+  if (!samples || typeof samples.length !== 'number' || (!Array.isArray(samples) && typeof (samples as Dataset).get !== 'function')) {
+    throw new DataError(`evaluate.errors: expected a Dataset or an array of { image, label }, got ${describeValue(samples)}`);
+  }
+  const sample = (i: number): Sample => {
+    const s = Array.isArray(samples) ? (samples as readonly Sample[])[i] : (samples as Dataset).get(i);
+    if (!s || typeof s.label !== 'number' || !Number.isInteger(s.label)) throw new DataError(`evaluate.errors: sample ${i} is not { image, label } with an integer label: got ${describeValue(s)}${s ? ` with label ${describeValue(s.label)}` : ''}`);
+    return s;
+  };
   const total = samples.length;
-  if (total === 0) throw new Error('evaluate.errors: expected at least one sample');
+  if (total === 0) throw new DataError('evaluate.errors: expected at least one sample, got none');
   const wrong = { dense: [0, 0], multicrop: [0, 0], combined: [0, 0] };
   const count = (which: keyof typeof wrong, posteriors: Float32Array, label: number) => {
     const ranked = topK(posteriors, 5);

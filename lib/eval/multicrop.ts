@@ -14,6 +14,7 @@
 import type { Vgg } from '../models/vgg.js';
 import { crop, horizontalFlip, type Image } from '../data/transforms.js';
 import { asImage, rescaleTo, batchOf, posteriorsOf, fuse, type EvalImage } from './posteriors.js';
+import { ValueError, describeValue } from '../errors.js';
 
 export interface MultiCropOptions {
   /** the smallest image sides Q (default [model.options.inputSize]; see scalesFor) */
@@ -36,8 +37,11 @@ export interface CropView {
 
 /** The top-left corners of a grid×grid regular grid of size×size crops on an H×W image, row by row. */
 export function cropGrid(H: number, W: number, size: number, grid: number): { top: number; left: number }[] {
-  if (!Number.isInteger(grid) || grid < 1) throw new Error(`cropGrid: expected a positive integer grid, got ${grid}`);
-  if (size > H || size > W) throw new Error(`cropGrid: a ${size}×${size} crop does not fit an image of ${H}×${W}`);
+  if (typeof grid !== 'number' || !Number.isInteger(grid) || grid < 1) throw new ValueError(`cropGrid: expected a positive integer grid, got ${describeValue(grid)}`);
+  for (const [name, v] of [['H', H], ['W', W], ['size', size]] as const) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ValueError(`cropGrid: expected ${name} to be a positive integer, got ${describeValue(v)}`);
+  }
+  if (size > H || size > W) throw new ValueError(`cropGrid: a ${size}×${size} crop does not fit an image of ${H}×${W}`);
   const at = (extent: number, i: number) => (grid === 1 ? Math.floor((extent - size) / 2) : Math.round((i * (extent - size)) / (grid - 1)));
   const out: { top: number; left: number }[] = [];
   for (let i = 0; i < grid; i++) for (let j = 0; j < grid; j++) out.push({ top: at(H, i), left: at(W, j) });
@@ -62,8 +66,9 @@ export async function multiCrop(model: Vgg, image: EvalImage, options: MultiCrop
   const img = await asImage('evaluate.multiCrop', model, image);
   const size = model.options.inputSize;
   const { scales = [size], flip = true, grid = 5, batchSize = 10 } = options;
-  if (scales.length === 0) throw new Error('evaluate.multiCrop: expected at least one scale Q');
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`evaluate.multiCrop: expected a positive integer batchSize, got ${batchSize}`);
+  if (!Array.isArray(scales) || scales.length === 0) throw new ValueError(`evaluate.multiCrop: expected scales to be a non-empty array of sides Q, got ${Array.isArray(scales) ? 'an empty array' : describeValue(scales)}`);
+  if (typeof grid !== 'number' || !Number.isInteger(grid) || grid < 1) throw new ValueError(`evaluate.multiCrop: expected a positive integer grid, got ${describeValue(grid)}`);
+  if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`evaluate.multiCrop: expected a positive integer batchSize, got ${describeValue(batchSize)}`);
   const posteriors: Float32Array[] = [];
   for (const Q of scales) {
     const views = cropViews(rescaleTo('evaluate.multiCrop', img, Q, size), size, grid, flip);

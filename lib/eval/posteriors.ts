@@ -11,35 +11,38 @@ import ndarray from 'ndarray';
 import ndops from 'ndarray-ops';
 import { Tensor, formatShape, noGrad, tidy } from '../tensor.js';
 import * as ops from '../ops.js';
-import type { Vgg } from '../models/vgg.js';
 import { rescale, type Image } from '../data/transforms.js';
 import { topK as topKRows } from '../train/topk.js';
+import { Vgg } from '../models/vgg.js';
+import { ShapeError, ValueError, describeValue } from '../errors.js';
 
 /** An image to classify: an ndarray [C, H, W], or a Tensor [1, C, H, W] (or [C, H, W]). */
 export type EvalImage = Image | Tensor;
 
 /** The image as an ndarray [C, H, W] with the model's channel count. */
 export async function asImage(where: string, model: Vgg, image: EvalImage): Promise<Image> {
+  if (!(model instanceof Vgg)) throw new ValueError(`${where}: expected a Vgg model, got ${describeValue(model)}`);
   let img: Image;
   if (image instanceof Tensor) {
     const s = image.shape;
     if (!(s.length === 3 || (s.length === 4 && s[0] === 1))) {
-      throw new Error(`${where}: expected an image Tensor of shape [1, C, H, W] or [C, H, W], got ${formatShape(s)}`);
+      throw new ShapeError(`${where}: expected an image Tensor of shape [1, C, H, W] or [C, H, W], got ${formatShape(s)}`);
     }
     img = ndarray(await image.data(), [...s.slice(-3)]);
-  } else if (image && Array.isArray(image.shape) && image.shape.length === 3) {
+  } else if (image && Array.isArray(image.shape) && image.shape.length === 3 && typeof image.get === 'function') {
     img = image;
   } else {
-    throw new Error(`${where}: expected an image ndarray [C, H, W] or a Tensor [1, C, H, W], got ${image?.shape ? formatShape(image.shape) : typeof image}`);
+    const message = `${where}: expected an image ndarray [C, H, W] or a Tensor [1, C, H, W], got ${Array.isArray(image?.shape) ? formatShape(image.shape) : describeValue(image)}`;
+    throw Array.isArray(image?.shape) ? new ShapeError(message) : new ValueError(message);
   }
   const C = model.options.inputChannels;
-  if (img.shape[0] !== C) throw new Error(`${where}: the model takes ${C} channels, but the image has shape ${formatShape(img.shape)} ([C, H, W])`);
+  if (img.shape[0] !== C) throw new ShapeError(`${where}: the model takes ${C} channels, but the image has shape ${formatShape(img.shape)} ([C, H, W])`);
   return img;
 }
 
 /** §3.2: "the test image is isotropically rescaled to a pre-defined smallest image side Q" */
 export function rescaleTo(where: string, img: Image, Q: number, least: number): Image {
-  if (!Number.isInteger(Q) || Q < least) throw new Error(`${where}: expected every scale Q to be an integer of at least ${least} (the model's inputSize), got ${Q}`);
+  if (typeof Q !== 'number' || !Number.isInteger(Q) || Q < least) throw new ValueError(`${where}: expected every scale Q to be an integer of at least ${least} (the model's inputSize), got ${describeValue(Q)}`);
   return rescale(img, Q);
 }
 
@@ -73,11 +76,13 @@ export async function posteriorsOf(model: Vgg, scores: () => Tensor): Promise<Fl
  * over flips and crops (§3.2), scales (§4.2), dense and multi-crop (§4.3) and nets (§4.4).
  */
 export function fuse(posteriors: readonly Float32Array[]): Float32Array {
-  if (posteriors.length === 0) throw new Error('fuse: expected at least one posterior');
+  if (!Array.isArray(posteriors) || posteriors.length === 0 || !posteriors.every((p) => p instanceof Float32Array)) {
+    throw new ValueError(`fuse: expected a non-empty array of posteriors (Float32Arrays), got ${Array.isArray(posteriors) && posteriors.length ? `${describeValue(posteriors.find((p) => !(p instanceof Float32Array)))} in the array` : describeValue(posteriors)}`);
+  }
   const K = posteriors[0].length;
   const sum = new Float64Array(K);
   for (const p of posteriors) {
-    if (p.length !== K) throw new Error(`fuse: expected posteriors of one length, got ${K} and ${p.length}`);
+    if (p.length !== K) throw new ShapeError(`fuse: expected posteriors of one length, got ${K} and ${p.length}`);
     for (let k = 0; k < K; k++) sum[k] += p[k];
   }
   return Float32Array.from(sum, (s) => s / posteriors.length);
@@ -85,7 +90,8 @@ export function fuse(posteriors: readonly Float32Array[]): Float32Array {
 
 /** The classes of the k largest posteriors, best first (ties: the lower class first). */
 export function topK(posteriors: Float32Array, k: number): number[] {
-  if (!Number.isInteger(k) || k < 1) throw new Error(`topK: expected a positive integer k, got ${k}`);
+  if (!(posteriors instanceof Float32Array)) throw new ValueError(`topK: expected posteriors as a Float32Array, got ${describeValue(posteriors)}`);
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1) throw new ValueError(`topK: expected a positive integer k, got ${describeValue(k)}`);
   return topKRows(posteriors, posteriors.length, Math.min(k, posteriors.length))[0];
 }
 
@@ -94,12 +100,13 @@ export function topK(posteriors: Float32Array, k: number): number[] {
  * {Smin, (Smin+Smax)/2, Smax} for one trained with scale jittering S ∈ [Smin, Smax].
  */
 export function scalesFor(training: { S: number } | { Smin: number; Smax: number }): number[] {
+  if (!training || typeof training !== 'object') throw new ValueError(`scalesFor: expected { S } or { Smin, Smax }, got ${describeValue(training)}`);
   const isInt = (v: number) => Number.isInteger(v) && v > 0;
   if ('S' in training) {
-    if (!isInt(training.S) || training.S <= 32) throw new Error(`scalesFor: expected an integer S > 32, got ${training.S}`);
+    if (!isInt(training.S) || training.S <= 32) throw new ValueError(`scalesFor: expected an integer S > 32, got ${describeValue(training.S)}`);
     return [training.S - 32, training.S, training.S + 32];
   }
   const { Smin, Smax } = training;
-  if (!isInt(Smin) || !isInt(Smax) || Smin >= Smax) throw new Error(`scalesFor: expected integers Smin < Smax, got Smin=${Smin}, Smax=${Smax}`);
+  if (!isInt(Smin) || !isInt(Smax) || Smin >= Smax) throw new ValueError(`scalesFor: expected integers Smin < Smax, got Smin=${describeValue(Smin)}, Smax=${describeValue(Smax)}`);
   return [Smin, Math.round((Smin + Smax) / 2), Smax];
 }
