@@ -347,10 +347,11 @@ export function registerFuzzTests(): void {
         ['not-json', '{config', /the 'vgg' metadata is not JSON/],
         ['array', [1], /the 'vgg' metadata is \[1\]; expected an object/],
         ['config', { config: 'Z' }, /the 'vgg' metadata has config "Z"; expected one of A, A-LRN, B, C, D, E/],
-        ['classes', { config: 'A', numClasses: -3, widthMultiplier: 0 }, /numClasses must be a positive integer, got -3; widthMultiplier must be a number > 0, got 0/],
-        ['unknown', { config: 'A', depth: 3 }, /'depth' is not a VGG option/],
+        ['classes', { config: 'A', numClasses: -3, widthMultiplier: 0 }, /VGG-A \(numClasses -3, widthMultiplier 0\) \(from its 'vgg' metadata\) cannot be built: Vgg: expected numClasses to be a positive integer, got -3/],
+        ['unknown', { config: 'A', depth: 3 }, /VGG-A \(depth 3\) \(from its 'vgg' metadata\) cannot be built: Vgg: unknown option 'depth'/],
         ['huge', { config: 'A', numClasses: 2 ** 31 }, /VGG-A \(numClasses 2147483648\) has 8,798,369,272,192 parameters/],
-        ['small', { config: 'A', inputSize: 16 }, /VGG-A \(inputSize 16\) cannot be built: .*too small/],
+        ['init', { config: 'A', init: 'he' }, /cannot be built: Vgg: expected init 'paper' or 'glorot', got 'he'/],
+        ['small', { config: 'A', inputSize: 16 }, /VGG-A \(inputSize 16\) \(from its 'vgg' metadata\) cannot be built: .*too small/],
       ];
       for (const [file, vgg, pattern] of bad) {
         await rejectsNamed(t, async () => io.loadWeights(await claim(`${file}.safetensors`, vgg)), WeightsError, [new RegExp(`io\\.loadWeights: .*${file}\\.safetensors`), pattern], `'vgg' metadata ${JSON.stringify(vgg)}`);

@@ -48,33 +48,8 @@ export function vggFromTorchvisionShapes(tensors: Map<string, NamedArray>, path:
 }
 
 const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1;
-const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-/** what each option a file may state must be */
-const OPTION_RULES: Record<keyof VggOptions, [string, (v: unknown) => boolean]> = {
-  numClasses: ['a positive integer', isCount],
-  inputSize: ['a positive integer', isCount],
-  inputChannels: ['a positive integer', isCount],
-  fcWidth: ['a positive integer', isCount],
-  widthMultiplier: ['a number > 0', (v) => isNumber(v) && v > 0],
-  dropout: ['a number in [0, 1)', (v) => isNumber(v) && v >= 0 && v < 1],
-  init: ["'paper' or 'glorot'", (v) => v === 'paper' || v === 'glorot'],
-  initStd: ['a number ≥ 0', (v) => isNumber(v) && v >= 0],
-  seed: ['a finite number', isNumber],
-};
-
-/** `options` as VggOptions, or a WeightsError that lists every option that is unknown or out of range */
-function checkOptions(options: Record<string, unknown>, path: string, what: string): VggOptions {
-  const problems = Object.entries(options).flatMap(([key, value]) => {
-    if (!Object.hasOwn(OPTION_RULES, key)) return [`'${key}' is not a VGG option (${Object.keys(OPTION_RULES).join(', ')})`];
-    const [expected, fits] = OPTION_RULES[key as keyof VggOptions];
-    return fits(value) ? [] : [`${key} must be ${expected}, got ${JSON.stringify(value)}`];
-  });
-  if (problems.length) throw new WeightsError(`${WHERE}: ${path}: ${what}: ${problems.join('; ')}`);
-  return options as VggOptions;
-}
-
-/** The 'vgg' metadata, `{ config, ...options }` as io.saveSafetensors writes it, checked. */
+/** The 'vgg' metadata, `{ config, ...options }` as io.saveSafetensors writes it (the options are checked with the model's). */
 function vggFromMetadata(text: string, path: string): { config: ConfigName; options: VggOptions } {
   let parsed: unknown;
   try {
@@ -89,25 +64,25 @@ function vggFromMetadata(text: string, path: string): { config: ConfigName; opti
   if (typeof config !== 'string' || !Object.hasOwn(VGG_CONFIGS, config)) {
     throw new WeightsError(`${WHERE}: ${path}: the 'vgg' metadata has config ${JSON.stringify(config)}; expected one of ${Object.keys(VGG_CONFIGS).join(', ')}`);
   }
-  return { config: config as ConfigName, options: checkOptions(options, path, "the 'vgg' metadata") };
+  return { config: config as ConfigName, options };
 }
 
 /** 'VGG-E (inputSize 32, numClasses 10)' */
 function describeClaim(config: ConfigName, options: VggOptions): string {
   const entries = Object.entries(options);
-  return `VGG-${config}${entries.length ? ` (${entries.map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`;
+  return `VGG-${config}${entries.length ? ` (${entries.map(([k, v]) => `${k} ${typeof v === 'number' ? v : JSON.stringify(v)}`).join(', ')})` : ''}`;
 }
 
 /**
  * The differences between the parameters `config` and `options` give and the file's
  * tensors (the same names under either naming), at most 12 listed; none when they fit.
  */
-function differences(config: ConfigName, options: VggOptions, tensors: Map<string, NamedArray>, path: string, claim: string): string[] {
+function differences(config: ConfigName, options: VggOptions, tensors: Map<string, NamedArray>, path: string, claim: string, source: string): string[] {
   let expected: [string, number[]][];
   try {
     expected = Vgg.parameterShapes(config, options);
   } catch (e) {
-    if (e instanceof ValueError) throw new WeightsError(`${WHERE}: ${path}: ${claim} cannot be built: ${messageOf(e)}`, { cause: e });
+    if (e instanceof ValueError) throw new WeightsError(`${WHERE}: ${path}: ${claim} (from ${source}) cannot be built: ${messageOf(e)}`, { cause: e });
     throw e;
   }
   const names = new Set(expected.map(([name]) => name));
@@ -161,7 +136,7 @@ export async function loadWeights(path: string, o: WeightsOptions = {}): Promise
   if (metadata.vgg !== undefined) stated = vggFromMetadata(metadata.vgg, path);
   else {
     const { config, ...options } = vggFromTorchvisionShapes(file.tensors, path);
-    stated = { config, options: checkOptions(options, path, 'its shapes give') };
+    stated = { config, options };
   }
   if (metadata.naming !== undefined && metadata.naming !== 'verydeep' && metadata.naming !== 'torchvision') {
     throw new WeightsError(`${WHERE}: ${path}: the 'naming' metadata is ${JSON.stringify(metadata.naming)}; expected 'verydeep' or 'torchvision'`);
@@ -175,7 +150,7 @@ export async function loadWeights(path: string, o: WeightsOptions = {}): Promise
   const filePreprocessing = preprocessingOf(metadata, path, WHERE);
   const claim = describeClaim(config, options);
   const source = `${metadata.vgg !== undefined ? "its 'vgg' metadata" : 'its shapes (a torchvision state_dict)'}${asked || o.input !== undefined ? ' and the options given' : ''}`;
-  const problems = differences(config, options, file.tensors, path, claim);
+  const problems = differences(config, options, file.tensors, path, claim, source);
   if (problems.length) throw new WeightsError(`${WHERE}: ${path} does not hold ${claim} (from ${source}); nothing was built:\n  ${problems.join('\n  ')}`);
 
   const model = new Vgg(config, options);

@@ -156,24 +156,21 @@ export class Vgg extends Module {
    * The names and shapes of the parameters `new Vgg(config, options)` has, in order,
    * computed without building it, so that a weights file can be checked against the model
    * its metadata claims before that model takes any memory (a VGG-E, 548 MB). It walks
-   * Table 1 as the constructor does (a test keeps the two equal) and throws a ValueError
-   * for the options the constructor rejects.
+   * Table 1 as the constructor does (a test keeps the two equal) and throws the
+   * constructor's ValueError for options it rejects.
    */
   static parameterShapes(config: ConfigName, options: VggOptions = {}): [string, number[]][] {
-    const where = 'Vgg.parameterShapes';
-    if (!Object.hasOwn(VGG_CONFIGS, config)) throw new ValueError(`${where}: unknown configuration '${config}'; expected one of ${Object.keys(VGG_CONFIGS).join(', ')}`);
-    const o = { numClasses: 1000, inputSize: 224, inputChannels: 3, widthMultiplier: 1, fcWidth: 4096, ...options };
-    for (const key of ['numClasses', 'inputSize', 'inputChannels', 'fcWidth'] as const) {
-      if (!Number.isInteger(o[key]) || o[key] < 1) throw new ValueError(`${where}: expected ${key} to be a positive integer, got ${o[key]}`);
+    if (typeof config !== 'string' || !Object.hasOwn(VGG_CONFIGS, config)) {
+      throw new ValueError(`Vgg.parameterShapes: unknown configuration ${describeValue(config)}; expected one of ${Object.keys(VGG_CONFIGS).join(', ')}`);
     }
-    if (!(o.widthMultiplier > 0)) throw new ValueError(`${where}: expected widthMultiplier > 0, got ${o.widthMultiplier}`);
+    const o = checkOptions(options);
     const shapes: [string, number[]][] = [];
     let channels = o.inputChannels;
     let side = o.inputSize;
     let index = 0; // in `features`, where a conv and its ReLU are two layers
     for (const spec of VGG_CONFIGS[config].layers) {
       if (spec === 'M') {
-        if (side < 2) throw new ValueError(`${where}: inputSize ${o.inputSize} is too small for configuration ${config}: a max-pool would get a ${side}×${side} map`);
+        if (side < 2) throw new ValueError(`Vgg.parameterShapes: inputSize ${o.inputSize} is too small for configuration ${config}: a max-pool would get a ${side}×${side} map`);
         side = Math.floor(side / 2);
         index += 1;
       } else if (spec === 'LRN') {
