@@ -16,7 +16,7 @@
  * test/crash.test.ts runs three moments of a smaller run with the same functions.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -32,9 +32,14 @@ export const crashRunFlags = (backend = 'wasm', limit = 2048, epochs = 3): strin
   '--config', 'A', '--width', '0.0625', '--fc-width', '16', '--input', '32', '--epochs', String(epochs),
   '--batch', '32', '--limit', String(limit), '--backend', backend, '--seed', '1'];
 
-/** Where to send SIGKILL: `delayMs` after the first output line that matches `line`, or after the start without one. */
+/**
+ * Where to send SIGKILL: `delayMs` after the first output line that matches `line`, then
+ * (with `file`) the first change in the output folder whose file name matches `file`
+ * (fs.watch: a file created, written or renamed in); with neither, after the start.
+ */
 export interface Kill {
   line?: RegExp;
+  file?: RegExp;
   delayMs: number;
 }
 
@@ -55,21 +60,46 @@ export interface RunOutcome {
   output: string;
 }
 
+/** An output line, or a change in the output folder (fs.watch: a file created, renamed or written), at ms since the start. */
+export interface TimelineEvent {
+  ms: number;
+  line?: string;
+  file?: string;
+}
+
+export interface RunRequest {
+  resume?: boolean;
+  kill?: Kill;
+  /** filled with the run's lines and, if the folder exists at the start, its file events */
+  timeline?: TimelineEvent[];
+}
+
 /** Runs `verydeep train <flags> --out <out> [--resume]`, killing it as `kill` says. */
-export function runTrain(flags: string[], out: string, resume: boolean, kill?: Kill): Promise<RunOutcome> {
+export function runTrain(flags: string[], out: string, { resume = false, kill, timeline }: RunRequest = {}): Promise<RunOutcome> {
   const args = [BIN, 'train', ...flags, '--out', out, ...(resume ? ['--resume'] : [])];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '', lastLine = '', armed = false, sent = false;
+    const started = performance.now();
+    const at = () => performance.now() - started;
+    let output = '', lastLine = '', sent = false;
+    // what the kill waits for now: its line, then its file, then its delay
+    let waiting: 'line' | 'file' | 'delay' | 'none' = !kill ? 'none' : kill.line ? 'line' : kill.file ? 'file' : 'delay';
     let timer: NodeJS.Timeout | undefined;
     const fire = () => {
       if (child.exitCode === null && child.signalCode === null) sent = child.kill('SIGKILL');
     };
-    const arm = () => {
-      armed = true;
+    const next = () => {
+      waiting = waiting === 'line' && kill!.file ? 'file' : 'delay';
+      if (waiting !== 'delay') return;
+      waiting = 'none';
       if (kill!.delayMs > 0) timer = setTimeout(fire, kill!.delayMs);
       else fire();
     };
+    const watcher = (timeline || kill?.file) && existsSync(out) ? watch(out, (_, name) => {
+      if (!name || sent) return;
+      timeline?.push({ ms: at(), file: String(name) });
+      if (waiting === 'file' && kill!.file!.test(String(name))) next();
+    }) : undefined;
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines = (stream: NodeJS.ReadableStream) => {
       let pending = '';
       stream.on('data', (chunk: Buffer) => {
@@ -79,20 +109,51 @@ export function runTrain(flags: string[], out: string, resume: boolean, kill?: K
         pending = parts.pop()!;
         for (const line of parts) {
           lastLine = line;
-          if (kill?.line && !armed && kill.line.test(line)) arm();
+          timeline?.push({ ms: at(), line });
+          if (waiting === 'line' && kill!.line!.test(line)) next();
           if (sent) return;
         }
       });
     };
     lines(child.stdout!);
     lines(child.stderr!);
-    if (kill && !kill.line) arm();
+    if (waiting === 'delay') next();
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      watcher?.close();
       resolve({ code, killed: sent && signal === 'SIGKILL', lastLine, output });
     });
   });
+}
+
+/** One atomic write seen in a timeline: its temporary file appeared at startMs and was renamed to `file` at endMs (ms after a line). */
+export interface Write {
+  file: string;
+  startMs: number;
+  endMs: number;
+}
+
+/**
+ * The atomic writes that follow the first line matching `line` (until the next progress or
+ * result line), timed from that line: where a kill lands inside a write, or between two.
+ */
+export function writesAfter(timeline: TimelineEvent[], line: RegExp): Write[] {
+  const from = timeline.findIndex((e) => e.line !== undefined && line.test(e.line));
+  if (from < 0) return [];
+  const t0 = timeline[from].ms;
+  const started = new Map<string, number>();
+  const writes: Write[] = [];
+  for (const e of timeline.slice(from + 1)) {
+    if (e.line !== undefined) {
+      if (/^(epoch |wrote |done )/.test(e.line)) break;
+      continue;
+    }
+    const temp = /^\.(.+)\.tmp-\d+-\d+$/.exec(e.file!);
+    if (temp && !started.has(temp[1])) started.set(temp[1], e.ms - t0);
+    else if (started.has(e.file!) && !writes.some((w) => w.file === e.file)) writes.push({ file: e.file!, startMs: started.get(e.file!)!, endMs: e.ms - t0 });
+  }
+  return writes;
 }
 
 /** What a folder holds: a short description of each file, and what is wrong with it. */
@@ -255,13 +316,14 @@ const tail = (output: string, n = 4) => output.trim().split('\n').slice(-n).join
 export async function playMoment(flags: string[], ref: string, dir: string, moment: Moment, maxRuns = 8): Promise<MomentResult> {
   const names = await tensorNames(ref);
   const r: MomentResult = { moment, kills: 0, afterKills: [], lastLines: [], resumes: 0, restarts: 0, differences: [] };
+  mkdirSync(dir, { recursive: true }); // so that a kill can wait for a file in it
   let resume = false;
   for (let run = 0; ; run++) {
     if (run === maxRuns) {
       r.failure = `did not finish in ${maxRuns} runs`;
       return r;
     }
-    const outcome = await runTrain(flags, dir, resume, moment.kills[run]);
+    const outcome = await runTrain(flags, dir, { resume, kill: moment.kills[run] });
     if (outcome.killed) {
       r.kills++;
       r.lastLines.push(outcome.lastLine);
@@ -298,23 +360,50 @@ export const lines = {
   resumed: /^resumed from /,
 };
 
-/** The script's moments for an E-epoch run whose uninterrupted run took `runMs`. */
-export function scriptMoments(E: number, runMs: number): Moment[] {
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A kill inside the atomic write of `file` after epoch k's result line: `delayMs` after its temporary file appears. */
+export const insideWrite = (k: number, E: number, file: string, delayMs = 0): Kill => ({ line: lines.epochDone(k, E), file: new RegExp(`^\\.${escape(file)}\\.tmp-`), delayMs });
+
+/** A kill as soon as `file` is renamed into place after epoch k's result line (before the next write starts). */
+export const afterWrite = (k: number, E: number, file: string): Kill => ({ line: lines.epochDone(k, E), file: new RegExp(`^${escape(file)}$`), delayMs: 0 });
+
+/** the writes after an epoch's result line, where the reference's were not seen */
+const EPOCH_WRITES = ['checkpoint.safetensors', 'history.json', 'curves.svg'];
+
+/** Kills inside each write after epoch k's result line (half-way through, by the reference's timing) and right after each. */
+export function aroundWrites(k: number, E: number, writes: Write[]): Moment[] {
+  const timed = writes.length ? writes : EPOCH_WRITES.map((file) => ({ file, startMs: 0, endMs: 0 }));
+  return timed.flatMap((w) => {
+    const half = Math.floor((w.endMs - w.startMs) / 2);
+    return [
+      { name: `epoch ${k}: inside the ${w.file} write (+${half} ms)`, kills: [insideWrite(k, E, w.file, half)] },
+      { name: `epoch ${k}: ${w.file} just renamed in`, kills: [afterWrite(k, E, w.file)] },
+    ];
+  });
+}
+
+/**
+ * The script's moments for an E-epoch run whose uninterrupted run took `runMs`, and whose
+ * writes after the first and the last epoch's result lines were timed as `first` and `last`.
+ */
+export function scriptMoments(E: number, runMs: number, first: Write[], last: Write[]): Moment[] {
   const { epochStarted, epochTrained, epochDone, weightsWritten, resumed } = lines;
   const moments: Moment[] = [
     { name: 'during epoch 1 (no checkpoint yet)', kills: [after(epochStarted(1, E))] },
-    { name: 'epoch 1 validation pass', kills: [after(epochTrained(1, E))] },
-    ...[0, 1, 5, 20].map((ms) => ({ name: `${ms} ms after epoch 1's result line`, kills: [after(epochDone(1, E), ms)] })),
+    { name: 'epoch 1: its validation pass', kills: [after(epochTrained(1, E))] },
+    { name: 'epoch 1: its result line (+0 ms)', kills: [after(epochDone(1, E))] },
+    ...aroundWrites(1, E, first),
     { name: 'during epoch 2', kills: [after(epochStarted(2, E))] },
-    { name: `2 ms after epoch 2's result line`, kills: [after(epochDone(2, E), 2)] },
-    { name: `epoch ${E} validation pass`, kills: [after(epochTrained(E, E))] },
-    ...[0, 5].map((ms) => ({ name: `${ms} ms after the last epoch's result line`, kills: [after(epochDone(E, E), ms)] })),
-    { name: 'after the final weights are written', kills: [after(weightsWritten)] },
+    { name: `epoch ${E}: its validation pass`, kills: [after(epochTrained(E, E))] },
+    { name: `epoch ${E}: its result line (+0 ms)`, kills: [after(epochDone(E, E))] },
+    ...aroundWrites(E, E, last),
+    { name: 'after the line saying the weights are written', kills: [after(weightsWritten)] },
     { name: 'a resume, right after it loaded the checkpoint', kills: [after(epochStarted(2, E)), after(resumed)] },
-    { name: 'a resume, 1 ms into its checkpoint write', kills: [after(epochStarted(2, E)), after(epochDone(2, E), 1)] },
-    { name: 'three kills: epoch 1, its writes, last epoch', kills: [after(epochStarted(1, E)), after(epochDone(1, E), 5), after(epochStarted(E, E))] },
+    { name: 'a resume, inside its checkpoint write', kills: [after(epochStarted(2, E)), insideWrite(2, E, 'checkpoint.safetensors')] },
+    { name: 'three kills: epoch 1, its history write, the last epoch', kills: [after(epochStarted(1, E)), insideWrite(1, E, 'history.json'), after(epochStarted(E, E))] },
   ];
-  for (const f of [0.2, 0.35, 0.5, 0.65, 0.8, 0.9]) {
+  for (const f of [0.25, 0.5, 0.75, 0.9]) {
     const ms = Math.round(f * runMs);
     moments.push({ name: `${ms} ms after the start (${f * 100}% of the run)`, kills: [{ delayMs: ms }] });
   }
@@ -324,7 +413,7 @@ export function scriptMoments(E: number, runMs: number): Moment[] {
 /** One row of the table: the folder after each kill, the runs it took, the verdict. */
 export function describeResult(r: MomentResult): { files: string; runs: string; result: string } {
   const folder = (s: FolderState) => [s.files.join(', ') || 'empty', ...s.problems.map((p) => `UNREADABLE ${p}`),
-    ...(s.strays.length ? [`${s.strays.length} stray .tmp`] : []), ...(s.locks.length ? ['stale lock'] : [])].join('; ');
+    ...s.strays.map((f) => `killed inside the ${/^\.(.+)\.tmp-/.exec(f)?.[1] ?? f} write`), ...(s.locks.length ? ['stale lock'] : [])].join('; ');
   const files = r.afterKills.map(folder).join(' / ') || '(the run ended before the kill)';
   const runs = [r.resumes && `${r.resumes} resume${r.resumes > 1 ? 's' : ''}`, r.restarts && `${r.restarts} restart${r.restarts > 1 ? 's' : ''}`].filter(Boolean).join(', ') || '-';
   const result = r.failure ? `FAILED: ${r.failure}` : r.differences.length ? `NO: ${r.differences.join('; ')}` : momentPassed(r) ? 'yes' : 'files lost';
@@ -339,7 +428,9 @@ async function main(): Promise<number> {
   const ref = join(base, 'reference');
   console.log(`verydeep train ${flags.join(' ')} --out <folder> [--resume]; folders in ${base}`);
   const started = Date.now();
-  const reference = await runTrain(flags, ref, false);
+  const timeline: TimelineEvent[] = [];
+  mkdirSync(ref); // so that its writes can be watched and timed
+  const reference = await runTrain(flags, ref, { timeline });
   const runMs = Date.now() - started;
   if (reference.code !== 0) {
     console.error(`the uninterrupted reference run failed (exit ${reference.code}): ${tail(reference.output, 10)}`);
@@ -347,8 +438,11 @@ async function main(): Promise<number> {
   }
   const refState = await inspectFolder(ref);
   console.log(`reference: ${runMs} ms, ${refState.files.join(', ')}${refState.problems.length ? `; UNREADABLE ${refState.problems.join('; ')}` : ''}`);
-  const moments: Moment[] = [{ name: 'no kill (a second uninterrupted run)', kills: [] }, ...scriptMoments(E, runMs)];
-  const widths = [3, 48, 78, 20];
+  const first = writesAfter(timeline, lines.epochDone(1, E)), last = writesAfter(timeline, lines.epochDone(E, E));
+  const timing = (ws: Write[]) => ws.map((w) => `${w.file} ${w.startMs.toFixed(1)}–${w.endMs.toFixed(1)} ms`).join(', ') || 'none seen';
+  console.log(`writes after epoch 1's result line: ${timing(first)}\nwrites after epoch ${E}'s: ${timing(last)}`);
+  const moments: Moment[] = [{ name: 'no kill (a second uninterrupted run)', kills: [] }, ...scriptMoments(E, runMs, first, last)];
+  const widths = [3, 56, 78, 20];
   const row = (cells: string[]) => console.log(cells.map((c, i) => (i < widths.length ? c.padEnd(widths[i]) : c)).join(' '));
   console.log('');
   row(['#', 'moment of the kill -9', 'files after the kill (all parsed; / between kills)', 'then', 'bit-exact']);
@@ -366,7 +460,7 @@ async function main(): Promise<number> {
   const missed = moments.reduce((n, m, i) => n + m.kills.length - results[i].kills, 0);
   console.log(`\n${moments.length} moments, ${killed.length} with a kill -9 (${results.reduce((n, r) => n + r.kills, 0)} kills, ${missed} aimed kills that came after the run ended), ` +
     `${results.reduce((n, r) => n + r.resumes, 0)} resumes, ${results.reduce((n, r) => n + r.restarts, 0)} restarts; ` +
-    `${passed} of ${moments.length} ended bit for bit as the reference; ${unreadable} unreadable files after a kill; ${strays} stray .tmp files left by killed writes; ${(Date.now() - started) / 1000 | 0} s`);
+    `${passed} of ${moments.length} ended bit for bit as the reference; ${unreadable} unreadable files after a kill; ${strays} kills inside a write; ${(Date.now() - started) / 1000 | 0} s`);
   const ok = passed === moments.length;
   if (ok && !values.keep) rmSync(base, { recursive: true, force: true });
   else console.log(`folders kept in ${base}`);
