@@ -6,8 +6,13 @@ import { fileURLToPath } from 'node:url';
 
 const cli = new URL('../dist/lib/cli.js', import.meta.url);
 if (!existsSync(fileURLToPath(cli))) {
-  console.error('verydeep: dist/ is not built yet; run `npm run build` first');
+  console.error('error: verydeep: dist/ is not built yet; run `npm run build` first');
   process.exit(1);
 }
-const { main } = await import(cli.href);
+const { main, reportError, debugging } = await import(cli.href);
+// main prints its own errors; these are for one thrown outside it (from a timer or a stray
+// promise): one line too, the stack only under --debug or VERYDEEP_DEBUG=1
+const fatal = (e) => process.exit(reportError(e, debugging(process.argv)));
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
 process.exitCode = await main(process.argv.slice(2));

@@ -352,13 +352,15 @@ Options:
  * error, 2 for a wrong command line. Errors are printed, never thrown.
  */
 export async function main(argv: string[]): Promise<number> {
-  const debug = argv.includes('--debug') || process.env.VERYDEEP_DEBUG === '1';
   try {
     return await dispatch(argv[0] === '--debug' ? argv.slice(1) : argv);
   } catch (e) {
-    return report(e, debug);
+    return reportError(e, debugging(argv));
   }
 }
+
+/** whether errors print their stack: --debug anywhere on the command line, or VERYDEEP_DEBUG=1 */
+export const debugging = (argv: string[]): boolean => argv.includes('--debug') || process.env.VERYDEEP_DEBUG === '1';
 
 async function dispatch(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -381,7 +383,7 @@ async function dispatch(argv: string[]): Promise<number> {
  * --debug), and returns its exit code: 2 for a UsageError, else 1. An error that is not a
  * VerydeepError is a bug (or a library's), and the line says so.
  */
-function report(e: unknown, debug: boolean): number {
+export function reportError(e: unknown, debug: boolean): number {
   const known = e instanceof VerydeepError;
   console.error(`error: ${oneLine(messageOf(e))}${known ? '' : ' (an unexpected error; --debug or VERYDEEP_DEBUG=1 shows where it came from)'}`);
   if (debug) {

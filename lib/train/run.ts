@@ -84,7 +84,7 @@ const IMAGE_SIDE = 28; // MNIST's and Fashion-MNIST's
 const POOLS = 5; // every configuration halves the map five times, and each max-pool needs a 2×2 map
 const FASHION_MNIST_FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
 
-/** the options that say what a run is, stored in its checkpoint; the others (out, backend, ...) say where and how it runs */
+/** the options of a run that its checkpoint keeps (not out, resume, override, log, interactive: where and how this call runs it) */
 const RUN_KEYS = ['config', 'data', 'width', 'input', 'fcWidth', 'dropout', 'init', 'epochs', 'batch', 'microBatch', 'lr', 'momentum',
   'weightDecay', 'patience', 'seed', 'augment', 'flip', 'limit', 'backend'] as const;
 type RunKey = (typeof RUN_KEYS)[number];
@@ -96,7 +96,7 @@ type RunKey = (typeof RUN_KEYS)[number];
 const FREE_ON_RESUME: ReadonlySet<RunKey> = new Set(['epochs', 'microBatch', 'backend']);
 
 /** the command-line flag of an option */
-export function flagOf(key: string): string {
+function flagOf(key: string): string {
   const flags: Record<string, string> = { fcWidth: '--fc-width', microBatch: '--micro-batch', weightDecay: '--weight-decay', augment: '--no-augment' };
   return flags[key] ?? `--${key}`;
 }
@@ -135,7 +135,7 @@ export function checkRunOptions(o: RunOptions): void {
   oneOf('config', Object.keys(VGG_CONFIGS));
   oneOf('data', ['mnist', 'fashion-mnist']);
   number('width', (v) => v > 0, 'a number > 0');
-  integer('input', Math.max(IMAGE_SIDE, 2 ** POOLS), Infinity, ` (the images are ${IMAGE_SIDE}×${IMAGE_SIDE}, and the ${POOLS} max-pools halve it ${POOLS} times)`);
+  integer('input', Math.max(IMAGE_SIDE, 2 ** POOLS), Infinity, ` (${IMAGE_SIDE}×${IMAGE_SIDE} images, and ${POOLS} max-pools that each need a 2×2 map)`);
   integer('fcWidth', 1);
   number('dropout', (v) => v >= 0 && v < 1, 'a number in [0, 1)');
   oneOf('init', ['paper', 'glorot']);
@@ -165,7 +165,7 @@ export function checkRunOptions(o: RunOptions): void {
   }
 }
 
-/** the options of a run that its checkpoint keeps */
+/** the options of `o` that a checkpoint keeps */
 const runOptionsOf = (o: Partial<RunOptions>): Partial<RunOptions> =>
   Object.fromEntries(RUN_KEYS.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
 
@@ -176,7 +176,6 @@ const runOptionsOf = (o: Partial<RunOptions>): Partial<RunOptions> =>
  */
 async function resumedOptions(given: Partial<RunOptions>, log: (line: string) => void): Promise<{ options: RunOptions; changed: RunKey[] }> {
   const path = join(given.out!, CHECKPOINT);
-  if (!existsSync(path)) throw new CheckpointError(`verydeep train: --resume: there is no run to continue in ${given.out}: ${path} does not exist`);
   const { config } = await readCheckpointState(path, 'verydeep train: --resume');
   if (!config) {
     log(`note: ${path} does not record its run's options; continuing with those given and the defaults`);
@@ -210,6 +209,9 @@ export async function runTraining(options: Partial<RunOptions>): Promise<RunResu
   let o: RunOptions = { ...RUN_DEFAULTS, ...given };
   const log = o.log ?? ((line: string) => console.log(line));
   checkRunOptions(o);
+  if (o.resume && !existsSync(join(o.out!, CHECKPOINT))) {
+    throw new CheckpointError(`verydeep train: --resume: there is no run to continue in ${o.out}: ${join(o.out!, CHECKPOINT)} does not exist`);
+  }
   const lock = o.out ? await lockFolder(o.out, { what: `verydeep train: --out ${o.out}`, log }) : null;
   try {
     let changed: RunKey[] = [];
