@@ -77,7 +77,7 @@ export async function posteriorsOf(model: Vgg, scores: () => Tensor): Promise<Fl
  */
 export function fuse(posteriors: readonly Float32Array[]): Float32Array {
   if (!Array.isArray(posteriors) || posteriors.length === 0 || !posteriors.every((p) => p instanceof Float32Array)) {
-    throw new ValueError(`fuse: expected a non-empty array of posteriors (Float32Arrays), got ${Array.isArray(posteriors) && posteriors.length ? `${describeValue(posteriors.find((p) => !(p instanceof Float32Array)))} in the array` : describeValue(posteriors)}`);
+    throw new ValueError(`fuse: expected a non-empty array of posteriors (Float32Arrays), got ${!Array.isArray(posteriors) ? describeValue(posteriors) : posteriors.length ? `${describeValue(posteriors.find((p) => !(p instanceof Float32Array)))} in the array` : 'an empty array'}`);
   }
   const K = posteriors[0].length;
   const sum = new Float64Array(K);
