@@ -8,12 +8,16 @@
  *
  *   node dist/scripts/crash-test.js [--backend wasm] [--keep]
  *
- * Moments are lines of the child's output (an epoch's first progress line, its last step,
- * which starts the validation pass, the epoch's result line, after which the checkpoint,
- * history.json and curves.svg are written, the line after the final weights) plus a delay,
- * or times since the start. Prints one row per moment and a line of counts; exits 1 if any
- * moment left an unreadable file, failed to resume or ended differently.
- * test/crash.test.ts runs three moments of a smaller run with the same functions.
+ * A moment is a line of the child's output (an epoch's first progress line; its last step,
+ * which starts the validation pass; its result line, after which the checkpoint,
+ * history.json and curves.svg are written, and after the last epoch's, model.safetensors
+ * and labels.txt; the line that says so), optionally followed by a file event in the
+ * output folder (fs.watch: a write's temporary file appearing, or the file renamed in),
+ * plus a delay; or a time since the start. Kills during a resume, and several kills in a
+ * row, are moments too. An uninterrupted reference run, watched, lists the writes to aim at.
+ * Prints one row per moment and a line of counts; exits 1 if any moment left an
+ * unreadable file, failed to resume or ended differently (the folders are then kept).
+ * test/crash.test.ts runs four moments of a smaller run with the same functions.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch } from 'node:fs';
@@ -371,21 +375,23 @@ export const afterWrite = (k: number, E: number, file: string): Kill => ({ line:
 /** the writes after an epoch's result line, where the reference's were not seen */
 const EPOCH_WRITES = ['checkpoint.safetensors', 'history.json', 'curves.svg'];
 
-/** Kills inside each write after epoch k's result line (half-way through, by the reference's timing) and right after each. */
+/**
+ * Kills inside each write after epoch k's result line (as its temporary file appears: the
+ * write has begun and cannot have ended) and right after each is renamed in; the first
+ * write also 1 ms into it. `writes` are the reference's.
+ */
 export function aroundWrites(k: number, E: number, writes: Write[]): Moment[] {
-  const timed = writes.length ? writes : EPOCH_WRITES.map((file) => ({ file, startMs: 0, endMs: 0 }));
-  return timed.flatMap((w) => {
-    const half = Math.floor((w.endMs - w.startMs) / 2);
-    return [
-      { name: `epoch ${k}: inside the ${w.file} write (+${half} ms)`, kills: [insideWrite(k, E, w.file, half)] },
-      { name: `epoch ${k}: ${w.file} just renamed in`, kills: [afterWrite(k, E, w.file)] },
-    ];
-  });
+  const files = writes.length ? writes.map((w) => w.file) : EPOCH_WRITES;
+  return files.flatMap((file, i) => [
+    { name: `epoch ${k}: as the ${file} write begins`, kills: [insideWrite(k, E, file)] },
+    ...(i === 0 ? [{ name: `epoch ${k}: 1 ms into the ${file} write`, kills: [insideWrite(k, E, file, 1)] }] : []),
+    { name: `epoch ${k}: ${file} just renamed in`, kills: [afterWrite(k, E, file)] },
+  ]);
 }
 
 /**
- * The script's moments for an E-epoch run whose uninterrupted run took `runMs`, and whose
- * writes after the first and the last epoch's result lines were timed as `first` and `last`.
+ * The script's moments for an E-epoch run whose uninterrupted runs took at least `runMs`,
+ * and whose writes after the first and the last epoch's result lines were `first` and `last`.
  */
 export function scriptMoments(E: number, runMs: number, first: Write[], last: Write[]): Moment[] {
   const { epochStarted, epochTrained, epochDone, weightsWritten, resumed } = lines;
@@ -403,7 +409,7 @@ export function scriptMoments(E: number, runMs: number, first: Write[], last: Wr
     { name: 'a resume, inside its checkpoint write', kills: [after(epochStarted(2, E)), insideWrite(2, E, 'checkpoint.safetensors')] },
     { name: 'three kills: epoch 1, its history write, the last epoch', kills: [after(epochStarted(1, E)), insideWrite(1, E, 'history.json'), after(epochStarted(E, E))] },
   ];
-  for (const f of [0.25, 0.5, 0.75, 0.9]) {
+  for (const f of [0.2, 0.4, 0.6, 0.8]) {
     const ms = Math.round(f * runMs);
     moments.push({ name: `${ms} ms after the start (${f * 100}% of the run)`, kills: [{ delayMs: ms }] });
   }
@@ -441,14 +447,18 @@ async function main(): Promise<number> {
   const first = writesAfter(timeline, lines.epochDone(1, E)), last = writesAfter(timeline, lines.epochDone(E, E));
   const timing = (ws: Write[]) => ws.map((w) => `${w.file} ${w.startMs.toFixed(1)}–${w.endMs.toFixed(1)} ms`).join(', ') || 'none seen';
   console.log(`writes after epoch 1's result line: ${timing(first)}\nwrites after epoch ${E}'s: ${timing(last)}`);
-  const moments: Moment[] = [{ name: 'no kill (a second uninterrupted run)', kills: [] }, ...scriptMoments(E, runMs, first, last)];
+  // a second uninterrupted run: the runs are deterministic, and the time sweep fits the faster of the two
+  const control: Moment = { name: 'no kill (a second uninterrupted run)', kills: [] };
+  const controlStart = Date.now();
+  const controlResult = await playMoment(flags, ref, join(base, 'm00'), control);
+  const moments: Moment[] = [control, ...scriptMoments(E, Math.min(runMs, Date.now() - controlStart), first, last)];
   const widths = [3, 56, 78, 20];
   const row = (cells: string[]) => console.log(cells.map((c, i) => (i < widths.length ? c.padEnd(widths[i]) : c)).join(' '));
   console.log('');
-  row(['#', 'moment of the kill -9', 'files after the kill (all parsed; / between kills)', 'then', 'bit-exact']);
+  row(['#', 'moment of the kill -9', 'files after the kill (all parsed; / between kills)', 'runs to the end', 'bit-exact']);
   const results: MomentResult[] = [];
   for (const [i, moment] of moments.entries()) {
-    const r = await playMoment(flags, ref, join(base, `m${String(i).padStart(2, '0')}`), moment);
+    const r = i === 0 ? controlResult : await playMoment(flags, ref, join(base, `m${String(i).padStart(2, '0')}`), moment);
     results.push(r);
     const d = describeResult(r);
     row([String(i), moment.name, d.files, d.runs, d.result]);

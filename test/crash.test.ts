@@ -1,14 +1,14 @@
 /**
  * Tests: kill -9 during training, then --resume ends bit for bit where an uninterrupted run
  * ends (issue 12). A quick version of scripts/crash-test.ts (same functions, a run of 16
- * steps an epoch): one uninterrupted reference run, then three moments, each killed with
+ * steps an epoch): one uninterrupted reference run, then four moments, each killed with
  * SIGKILL, its folder checked, and resumed (restarted while there is no checkpoint) to the end.
  */
 import test from 'tape';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { after, compareFolders, crashRunFlags, describeResult, insideWrite, inspectFolder, lines, playMoment, runTrain, writesAfter, type Moment, type TimelineEvent } from '../scripts/crash-test.js';
+import { after, afterWrite, compareFolders, crashRunFlags, describeResult, insideWrite, inspectFolder, lines, playMoment, runTrain, writesAfter, type Moment, type TimelineEvent } from '../scripts/crash-test.js';
 
 const E = 3;
 const FLAGS = crashRunFlags('wasm', 512, E);
@@ -19,10 +19,12 @@ const MOMENTS: { moment: Moment; resumes: number; restarts: number; inside?: str
   // as the first checkpoint's temporary file appears: the rename is not done, so again no checkpoint
   { moment: { name: 'inside the first checkpoint write', kills: [insideWrite(1, E, 'checkpoint.safetensors')] }, resumes: 0, restarts: 1, inside: 'checkpoint.safetensors' },
   { moment: { name: 'during the last epoch', kills: [after(lines.epochStarted(E, E))] }, resumes: 1, restarts: 0 },
+  // the last checkpoint is in place, the final weights not yet: the resume has no epoch left, and must still write them
+  { moment: { name: 'right after the last checkpoint is renamed in', kills: [afterWrite(E, E, 'checkpoint.safetensors')] }, resumes: 1, restarts: 0 },
 ];
 
 export function registerCrashTests(): void {
-  test('crash: kill -9 at three moments of a training run; every file readable after the kill, and the resumed run bit for bit the uninterrupted one', async (t) => {
+  test('crash: kill -9 at four moments of a training run; every file readable after the kill, and the resumed run bit for bit the uninterrupted one', async (t) => {
     const base = mkdtempSync(join(tmpdir(), 'verydeep-crash-test-'));
     const ref = join(base, 'reference');
     try {
