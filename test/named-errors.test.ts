@@ -80,6 +80,8 @@ export function registerNamedErrorTests(): void {
       ['LocalResponseNorm alpha -1', () => new nn.LocalResponseNorm({ alpha: -1 }), ValueError, [/^LocalResponseNorm: expected alpha to be a finite number >= 0, got -1/]],
       ['LocalResponseNorm k 0', () => new nn.LocalResponseNorm({ k: 0 }), ValueError, [/^LocalResponseNorm: expected k to be a finite number > 0/, /got 0/]],
       ["LocalResponseNorm alphaMode 'avg'", () => new nn.LocalResponseNorm({ alphaMode: 'avg' as never }), ValueError, [/LocalResponseNorm: expected alphaMode 'sum' or 'mean', got 'avg'/]],
+      // was: TypeError: Cannot read properties of undefined (reading '0')
+      ['Flatten.outputShape(undefined)', () => new nn.Flatten().outputShape(undefined as never), ValueError, [/^Flatten: expected an input shape \[N, \.\.\.\], got undefined/]],
       ["Sequential(conv, 'relu')", () => new nn.Sequential(conv, 'relu' as never), ValueError, [/Sequential: expected layer 1 to be a Module, got 'relu' \(a string\)/]],
       ['Sequential([a, b])', () => new nn.Sequential([conv, linear] as never), ValueError, [/Sequential: expected layer 0 to be a Module, got an Array; pass the layers as separate arguments/]],
     ]);
@@ -130,6 +132,10 @@ export function registerNamedErrorTests(): void {
       ['forward without the batch axis', () => model.forward(tensor([1, 32, 32])), ShapeError, [/got \[1, 32, 32\]; add the batch dimension/]],
       ['forward of a Float32Array', () => model.forward(new Float32Array(1024) as never), ValueError, [/\.forward: expected a Tensor \[N, C, H, W\], got a Float32Array/]],
       ['outputShape of 16×16', () => model.outputShape([1, 1, 16, 16]), ShapeError, [/\.outputShape: expected an input \[N, 1, 32, 32\]/]],
+      // was: TypeError: Cannot read properties of undefined (reading 'length')
+      ['outputShape(undefined)', () => model.outputShape(undefined as never), ValueError, [/\.outputShape: expected an input shape \[N, C, H, W\], got undefined/]],
+      // was: TypeError: inputShape is not iterable
+      ['summary(32)', () => model.summary(32 as never), ValueError, [/^VGG-A .*\.summary: expected an input shape such as \[1, 3, 224, 224\] \(or null\), got 32/]],
     ]);
     const b = Vgg.configB(TINY);
     await rejectsAll(t, [
@@ -310,6 +316,10 @@ export function registerNamedErrorTests(): void {
       ['dense of a path', () => evaluate.dense(model, 'cat.jpg' as never), ValueError, [/^evaluate.dense: expected an image ndarray \[C, H, W\] or a Tensor \[1, C, H, W\], got 'cat.jpg'/]],
       ['dense of no model', () => evaluate.dense(undefined as never, img), ValueError, [/^evaluate.dense: expected a Vgg model, got undefined/]],
       ['dense of a net whose FC6 window is even', () => evaluate.dense(Vgg.configA({ ...TINY, inputSize: 64 }), image(1, 64, 64)), ShapeError, [/^dense: VGG-A .* gives a 2×2 map to FC6 at inputSize 64; dense evaluation needs an odd square/]],
+      // was: TypeError: Cannot read properties of null (reading 'scales')
+      ['dense with options null', () => evaluate.dense(model, img, null as never), ValueError, [/^evaluate.dense: expected options \{ scales, flip \}, got null/]],
+      ['multiCrop with options null', () => evaluate.multiCrop(model, img, null as never), ValueError, [/^evaluate.multiCrop: expected options \{ scales, flip, grid, batchSize \}, got null/]],
+      ['errors with options null', () => evaluate.errors(model, [{ image: img, label: 0 }], null as never), ValueError, [/^evaluate.errors: expected options \{ protocol, .* \}, got null/]],
       ['multiCrop with no scales', () => evaluate.multiCrop(model, img, { scales: [] }), ValueError, [/^evaluate.multiCrop: expected scales to be a non-empty array/]],
       ['multiCrop grid 0', () => evaluate.multiCrop(model, img, { grid: 0 }), ValueError, [/^evaluate.multiCrop: expected a positive integer grid, got 0/]],
       ['multiCrop batchSize 0', () => evaluate.multiCrop(model, img, { batchSize: 0 }), ValueError, [/^evaluate.multiCrop: expected a positive integer batchSize, got 0/]],

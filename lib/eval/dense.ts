@@ -141,6 +141,7 @@ function spatialMean(map: Tensor): Tensor {
  */
 export async function dense(model: Vgg, image: EvalImage, options: DenseOptions = {}): Promise<Float32Array> {
   const img = await asImage('evaluate.dense', model, image);
+  if (options === null || typeof options !== 'object') throw new ValueError(`evaluate.dense: expected options { scales, flip }, got ${describeValue(options)}`);
   const { scales = [model.options.inputSize], flip = true } = options;
   if (!Array.isArray(scales) || scales.length === 0) throw new ValueError(`evaluate.dense: expected scales to be a non-empty array of sides Q, got ${Array.isArray(scales) ? 'an empty array' : describeValue(scales)}`);
   const perScale: Float32Array[] = [];

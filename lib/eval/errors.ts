@@ -50,6 +50,7 @@ export interface ErrorReport {
 export async function errors(models: Vgg | readonly Vgg[], samples: Dataset | readonly Sample[], options: ErrorOptions = {}): Promise<ErrorReport> {
   const nets = Array.isArray(models) ? models : [models as Vgg];
   if (nets.length === 0) throw new ValueError('evaluate.errors: expected at least one model, got an empty array');
+  if (options === null || typeof options !== 'object') throw new ValueError(`evaluate.errors: expected options { protocol, scales, flip, grid, batchSize, onProgress }, got ${describeValue(options)}`);
   const { protocol = 'dense', onProgress, ...rest } = options;
   if (!['dense', 'multicrop', 'both'].includes(protocol)) throw new ValueError(`evaluate.errors: expected protocol 'dense', 'multicrop' or 'both', got ${describeValue(protocol)}`);
   if (onProgress !== undefined && typeof onProgress !== 'function') throw new ValueError(`evaluate.errors: expected onProgress to be a function (done, total) => void, got ${describeValue(onProgress)}`);

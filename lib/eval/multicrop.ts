@@ -64,6 +64,7 @@ export function cropViews(img: Image, size: number, grid: number, flip: boolean)
  */
 export async function multiCrop(model: Vgg, image: EvalImage, options: MultiCropOptions = {}): Promise<Float32Array> {
   const img = await asImage('evaluate.multiCrop', model, image);
+  if (options === null || typeof options !== 'object') throw new ValueError(`evaluate.multiCrop: expected options { scales, flip, grid, batchSize }, got ${describeValue(options)}`);
   const size = model.options.inputSize;
   const { scales = [size], flip = true, grid = 5, batchSize = 10 } = options;
   if (!Array.isArray(scales) || scales.length === 0) throw new ValueError(`evaluate.multiCrop: expected scales to be a non-empty array of sides Q, got ${Array.isArray(scales) ? 'an empty array' : describeValue(scales)}`);

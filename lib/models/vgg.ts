@@ -250,6 +250,7 @@ export class Vgg extends Module {
    * would otherwise fail deep inside FC6, or, at 225 for 224, be taken as it is).
    */
   private expectInputShape(where: string, s: Shape): void {
+    if (!Array.isArray(s)) throw new ValueError(`${this.describe()}.${where}: expected an input shape [N, C, H, W], got ${describeValue(s)}`);
     const o = this.options;
     const pools = VGG_CONFIGS[this.config].layers.filter((l) => l === 'M').length;
     const side = (n: number) => Math.floor(n / 2 ** pools);

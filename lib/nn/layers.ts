@@ -208,6 +208,8 @@ export class Flatten extends Module {
   }
 
   outputShape(s: Shape): number[] {
+    if (!Array.isArray(s)) throw new ValueError(`Flatten: expected an input shape [N, ...], got ${describeValue(s)}`);
+    if (s.length < 1) throw new ShapeError('Flatten: expected input of rank >= 1 [N, ...], got shape []');
     return [s[0], s.slice(1).reduce((a, b) => a * b, 1)];
   }
 }

@@ -7,7 +7,7 @@
  * shapes without computing, which is how `summary()` prints a full-size VGG-E instantly.
  */
 import { Tensor, formatShape, type Shape } from '../tensor.js';
-import { DisposedError } from '../errors.js';
+import { DisposedError, ValueError, describeValue } from '../errors.js';
 
 export abstract class Module {
   /** training mode: dropout is active; eval() turns it off */
@@ -107,6 +107,7 @@ export abstract class Module {
    * with its output shape and parameter count, then the totals.
    */
   summary(inputShape: Shape | null = this.defaultInputShape()): string {
+    if (inputShape !== null && !Array.isArray(inputShape)) throw new ValueError(`${this.describe()}.summary: expected an input shape such as [1, 3, 224, 224] (or null), got ${describeValue(inputShape)}`);
     const rows: [string, string, string][] = [];
     let shape: number[] | null = inputShape ? [...inputShape] : null;
     const leaves = this.namedModules().filter(([, m]) => m.children.length === 0);
