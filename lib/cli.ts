@@ -201,7 +201,8 @@ async function classify(files: string[], f: Record<string, any>): Promise<number
   if (!f.weights) throw new UsageError('verydeep classify: --weights <file.safetensors> is required');
   checkPaths('classify', '--weights', [f.weights]);
   if (f.labels) checkPaths('classify', '--labels', [f.labels]);
-  checkPaths('classify', files.length > 1 ? 'images' : 'image', files);
+  // every image missing: one error before the model loads; some missing: each is named, the rest classified (exit 1)
+  if (files.every((file) => !statSync(file, { throwIfNoEntry: false }))) checkPaths('classify', files.length > 1 ? 'images' : 'image', files);
   await loadSharp(); // without it, one error rather than one per image
   await setBackend((f.backend ?? 'auto') as BackendRequest);
   const { model, preprocessing } = await loadWeights(f.weights, f);
