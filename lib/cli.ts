@@ -326,7 +326,8 @@ async function train(argv: string[]): Promise<number> {
   const f = result.final;
   console.log(`done in ${result.seconds.toFixed(1)} s on ${result.backend}: validation top-1 ${(f.top1 * 100).toFixed(2)}%, top-5 ${(f.top5 * 100).toFixed(2)}%` +
     (result.test ? `; test top-1 ${(result.test.top1 * 100).toFixed(2)}%` : '') + (result.testFlip ? ` (${(result.testFlip.top1 * 100).toFixed(2)}% with flips)` : '') +
-    (!options.out ? '' : result.epochsRun > 0 ? `; wrote ${options.out}/checkpoint.safetensors and curves.svg` : `; no epoch left to train, ${options.out} unchanged`));
+    (!options.out ? '' : result.epochsRun > 0 ? `; wrote ${options.out}/checkpoint.safetensors and curves.svg`
+      : result.completed.length ? `; no epoch left to train, completed ${result.completed.join(', ')} in ${options.out}` : `; no epoch left to train, ${options.out} unchanged`));
   return 0;
 }
 

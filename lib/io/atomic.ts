@@ -9,17 +9,24 @@
  * first write of a process into a folder removes those whose writer is gone (no live
  * process has its pid), so killed runs do not pile them up.
  */
-import { open, rename, unlink, mkdir, readdir } from 'node:fs/promises';
+import { open, rename, unlink, mkdir, readdir, readFile } from 'node:fs/promises';
 import { dirname, basename, join, resolve } from 'node:path';
 import { VerydeepError } from '../errors.js';
 
 /** folders this process has written into, and so already cleaned */
 const cleaned = new Set<string>();
 
-export async function writeFileAtomic(path: string, chunks: Uint8Array | string | (Uint8Array | string)[]): Promise<void> {
+export interface WriteOptions {
+  /** write only if the file is missing or holds other bytes (a finished run's outputs stay untouched) */
+  ifChanged?: boolean;
+}
+
+/** Writes `chunks` to `path` atomically and durably; resolves to whether it wrote (false: `ifChanged` found the same bytes). */
+export async function writeFileAtomic(path: string, chunks: Uint8Array | string | (Uint8Array | string)[], options: WriteOptions = {}): Promise<boolean> {
   const folder = dirname(path);
   const tmp = join(folder, `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
-  const parts = Array.isArray(chunks) ? chunks : [chunks];
+  const parts = (Array.isArray(chunks) ? chunks : [chunks]).map((part) => (typeof part === 'string' ? Buffer.from(part) : part));
+  if (options.ifChanged && await holds(path, parts)) return false;
   let handle;
   try {
     await mkdir(folder, { recursive: true });
@@ -28,7 +35,7 @@ export async function writeFileAtomic(path: string, chunks: Uint8Array | string 
       await cleanStaleTemps(folder).catch(() => undefined); // housekeeping: the write below reports a folder we cannot use
     }
     handle = await open(tmp, 'w');
-    for (const part of parts) await handle.write(typeof part === 'string' ? Buffer.from(part) : part);
+    for (const part of parts) await handle.write(part);
     await handle.sync();
     await handle.close();
     handle = undefined;
@@ -43,6 +50,24 @@ export async function writeFileAtomic(path: string, chunks: Uint8Array | string 
   } catch (e) {
     throw new VerydeepError(`io.writeFileAtomic: wrote ${path}, but could not flush its folder to disk: ${(e as Error).message}`, { cause: e });
   }
+  return true;
+}
+
+/** whether the file at `path` holds exactly the bytes of `parts` (false if it cannot be read) */
+async function holds(path: string, parts: Uint8Array[]): Promise<boolean> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch {
+    return false;
+  }
+  if (bytes.length !== parts.reduce((n, p) => n + p.length, 0)) return false;
+  let at = 0;
+  for (const part of parts) {
+    for (let i = 0; i < part.length; i++) if (bytes[at + i] !== part[i]) return false;
+    at += part.length;
+  }
+  return true;
 }
 
 /**

@@ -24,6 +24,7 @@ import { checkNumerics, formatShape } from '../tensor.js';
 import { DisposedError, ValueError, WeightsError, messageOf } from '../errors.js';
 import { checkPreprocessing, type Preprocessing } from '../data/preprocess.js';
 import { parseSafetensors, readBytes, writeSafetensors, type NamedArray, type SafetensorsFile } from './safetensors.js';
+import type { WriteOptions } from './atomic.js';
 
 export type Naming = 'verydeep' | 'torchvision';
 
@@ -56,7 +57,8 @@ export interface LoadResult {
   preprocessing?: Preprocessing;
 }
 
-export async function saveSafetensors(model: Module, path: string, options: SaveOptions = {}): Promise<void> {
+/** Writes the model's weights; resolves to whether it wrote (false only with `ifChanged` and the same bytes there). */
+export async function saveSafetensors(model: Module, path: string, options: SaveOptions & WriteOptions = {}): Promise<boolean> {
   const naming = options.naming ?? 'verydeep';
   const names = new Map(namesFor(model, naming, 'io.saveSafetensors'));
   const tensors: Record<string, NamedArray> = {};
@@ -64,7 +66,7 @@ export async function saveSafetensors(model: Module, path: string, options: Save
   const meta: Record<string, string> = { format: 'verydeep-weights-1', naming, ...(options.metadata ?? {}) };
   if (options.preprocessing) meta.preprocessing = JSON.stringify(checkPreprocessing(options.preprocessing, 'io.saveSafetensors: preprocessing'));
   if (model instanceof Vgg) meta.vgg = JSON.stringify({ config: model.config, ...model.options });
-  await writeSafetensors(path, tensors, meta);
+  return writeSafetensors(path, tensors, meta, { ifChanged: options.ifChanged });
 }
 
 export interface LoadOptions {

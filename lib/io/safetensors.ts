@@ -13,7 +13,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ShapeError, ValueError, WeightsError } from '../errors.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic, type WriteOptions } from './atomic.js';
 
 export interface NamedArray {
   shape: number[];
@@ -32,7 +32,8 @@ const DTYPE_BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
 
 const isLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-export async function writeSafetensors(path: string, tensors: Record<string, NamedArray>, metadata: Record<string, string> = {}): Promise<void> {
+/** Writes a safetensors file atomically; resolves to whether it wrote (see WriteOptions.ifChanged). */
+export async function writeSafetensors(path: string, tensors: Record<string, NamedArray>, metadata: Record<string, string> = {}, options: WriteOptions = {}): Promise<boolean> {
   for (const [key, value] of Object.entries(metadata)) {
     if (typeof value !== 'string') throw new ValueError(`io.writeSafetensors: metadata '${key}' must be a string, got ${typeof value}`);
   }
@@ -60,7 +61,7 @@ export async function writeSafetensors(path: string, tensors: Record<string, Nam
     t.data.forEach((v, i) => view.setFloat32(4 * i, v, true));
     return out;
   });
-  await writeFileAtomic(path, [prefix, json, ...bodies]);
+  return writeFileAtomic(path, [prefix, json, ...bodies], options);
 }
 
 export interface SafetensorsFile {

@@ -3,7 +3,7 @@
  * (a well-kept chart library that renders SVG in Node without a browser or canvas), through
  * viz.chartSvg.
  */
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic, type WriteOptions } from '../io/atomic.js';
 import { chartSvg } from '../viz.js';
 
 export interface EpochRecord {
@@ -48,6 +48,6 @@ export async function curvesSvg(epochs: EpochRecord[], steps: StepRecord[], titl
   });
 }
 
-export async function writeCurves(path: string, epochs: EpochRecord[], steps: StepRecord[], title: string): Promise<void> {
-  await writeFileAtomic(path, await curvesSvg(epochs, steps, title));
+export async function writeCurves(path: string, epochs: EpochRecord[], steps: StepRecord[], title: string, options: WriteOptions = {}): Promise<boolean> {
+  return writeFileAtomic(path, await curvesSvg(epochs, steps, title), options);
 }

@@ -252,13 +252,16 @@ async function runChecked(o: RunOptions, log: (line: string) => void, newLr: boo
       lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, patience: o.patience, seed: o.seed, outDir: o.out,
       resume: o.resume, overrideLr: newLr ? o.lr : undefined, trainTransform, evalTransform, log, interactive: o.interactive, config: runOptionsOf(o),
     });
-    if (o.out && result.epochsRun > 0) {
-      // weights for `verydeep classify` / `eval`: with the preprocessing the net was trained on
+    if (o.out) {
+      // weights for `verydeep classify` / `eval`: with the preprocessing the net was trained on. A resume
+      // with no epoch left writes them only where they are missing or differ (a run killed before them)
+      const ifChanged = result.epochsRun === 0;
       const preprocessing: Preprocessing = { channelOrder: C === 1 ? 'gray' : 'RGB', range: '0-255', mean, std: mean.map(() => 1) };
-      await saveSafetensors(model, join(o.out, 'model.safetensors'), { preprocessing });
       const names = o.data === 'fashion-mnist' ? FASHION_MNIST_CLASSES : Array.from({ length: 10 }, (_, d) => `digit ${d}`);
-      await writeFileAtomic(join(o.out, 'labels.txt'), names.join('\n') + '\n');
-      log(`wrote ${join(o.out, 'model.safetensors')} (weights and preprocessing) and labels.txt`);
+      if (await saveSafetensors(model, join(o.out, 'model.safetensors'), { preprocessing, ifChanged }) && ifChanged) result.completed.push('model.safetensors');
+      if (await writeFileAtomic(join(o.out, 'labels.txt'), names.join('\n') + '\n', { ifChanged }) && ifChanged) result.completed.push('labels.txt');
+      if (!ifChanged) log(`wrote ${join(o.out, 'model.safetensors')} (weights and preprocessing) and labels.txt`);
+      else if (result.completed.length) log(`no epoch left to train; wrote ${result.completed.join(', ')}, which an interrupted run had left missing or behind its checkpoint`);
     }
     const out: RunResult = { ...result, backend: info.mode };
     if (test) {

@@ -74,6 +74,12 @@ export interface FitResult {
   history: EpochRecord[];
   final: Metrics;
   epochsRun: number;
+  /**
+   * On a resume with no epoch left: the outputs in the folder that did not match the
+   * checkpoint (a run killed after its last checkpoint, before its other writes) and were
+   * written again. Empty for a finished run, whose folder is left untouched.
+   */
+  completed: string[];
   seconds: number;
 }
 
@@ -281,9 +287,15 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     }
     epochsRun++;
   }
+  const completed: string[] = [];
+  if (o.outDir && epochsRun === 0 && history.length) {
+    // the checkpoint is written first, so a run killed after it left these one epoch behind
+    if (await writeFileAtomic(join(o.outDir, 'history.json'), JSON.stringify(history, null, 2), { ifChanged: true })) completed.push('history.json');
+    if (await writeCurves(join(o.outDir, 'curves.svg'), history, steps, `VGG training: ${o.trainSet.name}`, { ifChanged: true })) completed.push('curves.svg');
+  }
   const last = history[history.length - 1];
   return {
-    history, epochsRun, seconds: (Date.now() - started) / 1000,
+    history, epochsRun, completed, seconds: (Date.now() - started) / 1000,
     final: last ? { top1: last.top1, top5: last.top5, loss: last.validationLoss } : await evaluate(o.model, o.validationSet, { transform: o.evalTransform }),
   };
 }
