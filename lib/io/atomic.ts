@@ -121,7 +121,8 @@ export async function cleanStaleTemps(folder: string): Promise<string[]> {
   return removed;
 }
 
-function isAlive(pid: number): boolean {
+/** whether a process with this PID runs on this host (EPERM: it runs, as another user); the lock uses it too */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -15,6 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import lockfile from 'proper-lockfile';
 import { DataError, LockError, messageOf } from '../errors.js';
+import { isAlive } from './atomic.js';
 
 /** the file that names the run holding the folder; the lock itself is this name + '.lock' */
 export const RUN_FILE = '.verydeep-run';
@@ -110,15 +111,6 @@ function readOwner(file: string): Owner | null {
   }
 }
 
-/** whether a process with this PID runs (on this host); EPERM: it runs, as another user */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export interface FolderLock {
   readonly dir: string;
