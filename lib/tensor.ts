@@ -499,7 +499,8 @@ function endScope(scope: Set<Tensor>, result: unknown): void {
   const i = scopes.lastIndexOf(scope);
   if (i >= 0) scopes.splice(i, 1);
   const parent = scopes[scopes.length - 1];
-  for (const k of kept) {
+  const holders = [...kept, ...(keptOut.get(scope) ?? [])];
+  for (const k of holders) {
     if (!k.node || k.isDisposed) continue;
     const held = [...graphOf(k)].filter((t) => scope.has(t) && !kept.has(t));
     for (const t of held) scope.delete(t);
@@ -546,9 +547,18 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
-/** Excludes a tensor from every enclosing tidy, so it outlives them. */
+/** the tensors with a graph that keep() took out of each open tidy: their graphs are held as a returned tensor's are */
+const keptOut = new WeakMap<Set<Tensor>, Tensor[]>();
+
+/** Excludes a tensor from every enclosing tidy, so it outlives them (with the graph its backward needs, as a returned one). */
 export function keep<T extends Tensor>(t: T): T {
-  for (const s of scopes) s.delete(t);
+  for (const s of scopes) {
+    if (s.delete(t) && t.node) {
+      const list = keptOut.get(s);
+      if (list) list.push(t);
+      else keptOut.set(s, [t]);
+    }
+  }
   return t;
 }
 

@@ -7,7 +7,7 @@
 import test from 'tape';
 import type { Mode } from '../lib/backend.js';
 import {
-  Tensor, zeros, ones, randn, tidy, memory, setBackend, ops, optim, Vgg, checkNumerics,
+  Tensor, zeros, ones, randn, tidy, keep, memory, setBackend, ops, optim, Vgg, checkNumerics,
   VerydeepError, ShapeError, ValueError, DisposedError, NumericsError,
 } from '../lib/index.js';
 import { throwsNamed, rejectsNamed } from './helpers.js';
@@ -62,6 +62,14 @@ export function registerErrorTests(modes: Mode[]): void {
     await once.backward();
     await rejectsNamed(t, () => once.backward(), DisposedError, [/Tensor\.backward/, /freed by its first backward/], 'a second backward of a loss from tidy()');
     once.dispose();
+    // tfjs's other idiom: keep() inside the tidy
+    let kept: Tensor | undefined;
+    tidy(() => {
+      kept = keep(ops.softmaxCrossEntropy(model.forward(x), labels));
+    });
+    await kept!.backward();
+    t.ok(model.parameters().every((p) => p.grad !== null), 'a loss kept with keep() inside tidy() backpropagates to every parameter');
+    kept!.dispose();
     opt.zeroGrad();
     x.dispose();
     model.dispose();
