@@ -26,8 +26,9 @@ const { GPU, CPUKernel, WebAssemblyKernel, HeadlessGLKernel, WebGL2Kernel, WebGP
 
 /**
  * The modes: gpu.js's cpu, webasm, headlessgl, webgl2 and webgpu, and 'wasm', the CPU fast
- * path (Node): hand-written WebAssembly SIMD kernels on worker threads for the convolutions
- * and fully connected layers (kernels/wasm/), gpu.js's webasm for every other kernel.
+ * path (Node): hand-written WebAssembly SIMD kernels on worker threads (kernels/wasm/) for
+ * the convolutions, fully connected layers, ReLU, max-pool, dropout, the element-wise ops
+ * and the SGD update, and gpu.js's cpu mode for the rest (softmax, cross-entropy, LRN).
  */
 export type Mode = 'cpu' | 'webasm' | 'wasm' | 'headlessgl' | 'webgl2' | 'webgpu';
 export type BackendRequest = Mode | 'auto';

@@ -12,7 +12,7 @@ import ndops from 'ndarray-ops';
 import { Tensor, formatShape, noGrad, tidy } from '../tensor.js';
 import * as ops from '../ops.js';
 import { rescale, type Image } from '../data/transforms.js';
-import { topK as topKRows } from '../train/topk.js';
+import { topK as topKRows } from './topk.js';
 import { Vgg } from '../models/vgg.js';
 import { ShapeError, ValueError, describeValue } from '../errors.js';
 

@@ -1,9 +1,8 @@
 /**
  * Loss and accuracy curves as an SVG file that a person can open, drawn by vega-lite
  * (a well-kept chart library that renders SVG in Node without a browser or canvas), through
- * viz.chartSvg.
+ * viz.chartSvg. Browser-safe: the file is written by train/trainer.ts's writeCurves.
  */
-import { writeFileAtomic, type WriteOptions } from '../io/atomic.js';
 import { chartSvg } from '../viz.js';
 
 export interface EpochRecord {
@@ -46,8 +45,4 @@ export async function curvesSvg(epochs: EpochRecord[], steps: StepRecord[], titl
     hconcat: [panel(lossValues, 'cross-entropy', false), panel(accValues, 'validation accuracy (%)', true)],
     resolve: { scale: { color: 'independent' } },
   });
-}
-
-export async function writeCurves(path: string, epochs: EpochRecord[], steps: StepRecord[], title: string, options: WriteOptions = {}): Promise<boolean> {
-  return writeFileAtomic(path, await curvesSvg(epochs, steps, title), options);
 }

@@ -1,7 +1,7 @@
-export { fit, evaluate, topK } from './trainer.js';
+export { fit, evaluate, topK, writeCurves } from './trainer.js';
 export type { FitOptions, FitResult, Metrics } from './trainer.js';
 export { runTraining, checkRunOptions, RUN_DEFAULTS } from './run.js';
 export type { RunOptions, RunResult } from './run.js';
-export { writeCurves, curvesSvg } from './curves.js';
+export { curvesSvg } from './curves.js';
 export type { EpochRecord, StepRecord } from './curves.js';
 export { Progress } from './progress.js';

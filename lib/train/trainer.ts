@@ -21,15 +21,20 @@ import { DataLoader } from '../data/loader.js';
 import type { Dataset } from '../data/array-dataset.js';
 import { horizontalFlip, type Image } from '../data/transforms.js';
 import { Rng } from '../random.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic, type WriteOptions } from '../io/atomic.js';
 import { makeFolder, outputFolderProblem } from '../io/lock.js';
 import { CheckpointError, DataError, NumericsError, ValueError, describeValue, messageOf } from '../errors.js';
 import { CHECKPOINT, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { Progress } from './progress.js';
-import { writeCurves, type EpochRecord, type StepRecord } from './curves.js';
-import { topK } from './topk.js';
+import { curvesSvg, type EpochRecord, type StepRecord } from './curves.js';
+import { topK } from '../eval/topk.js';
 
-export { topK } from './topk.js';
+export { topK } from '../eval/topk.js';
+
+/** Writes the curves as an SVG file (atomically); resolves to whether it wrote. */
+export async function writeCurves(path: string, epochs: EpochRecord[], steps: StepRecord[], title: string, options: WriteOptions = {}): Promise<boolean> {
+  return writeFileAtomic(path, await curvesSvg(epochs, steps, title), options);
+}
 
 export interface FitOptions {
   model: Module;
