@@ -1,0 +1,183 @@
+/**
+ * The fast path's worker protocol: helper threads that run lists of calls of the module's
+ * exports on its shared memory. A helper's worker runs this very file (Helper starts it by
+ * its own URL), so it imports no more than a worker needs.
+ */
+import { Worker, isMainThread, workerData } from 'node:worker_threads';
+import { BackendError } from '../../lib/errors.js';
+import type { GemmModule } from './module.js';
+
+/** One call of an export of the module; a thread's part of a job is a list of them. */
+export type Call = [(typeof CALL_NAMES)[number], ...number[]];
+
+// ---------------------------------------------------------------------------------------
+// Helpers: worker threads that run lists of calls on the shared memory. A job reaches a
+// helper through a channel of shared memory, not a message: the main thread writes the
+// calls (CALL_NAMES index, argument count, arguments, as float64) and bumps POSTED; the
+// helper, spinning for a moment and then asleep in Atomics.wait, runs them and sets DONE.
+// A message would wake the helper's event loop, and the reply the main thread's: ~60 µs
+// each way when the other side is busy, ~150 µs after a pause (measured here), and a
+// training step runs ~140 jobs. The main thread spins on DONE as well, then sleeps in
+// short Atomics.waits, and returns to its event loop every WAIT_SLICE_MS so that a dead
+// worker's 'exit' event can reach it.
+
+const CALL_NAMES = ['gemm', 'gemv', 'im2col', 'col2imAdd', 'batchPlanes', 'unbatchPlanes', 'flipFilters', 'winogradPad', 'winogradInput',
+  'winogradOutput', 'winogradWeights', 'winogradInputQuad', 'winogradOutputQuad', 'winogradGradQuad', 'winogradGradInput', 'winogradGradWeights'] as const;
+const CALL_INDEX = new Map<string, number>(CALL_NAMES.map((n, i) => [n, i]));
+/** float64 slots of a channel's job (a longer list goes in several jobs, one after another) */
+const CHANNEL_SLOTS = 1 << 14;
+/** Int32 slots of the control block: the job posted, the job done, whether it failed, and the length of the error's text */
+const POSTED = 0, DONE = 1, FAILED = 2, TEXT_LENGTH = 3;
+const STOP = -1;
+const ERROR_TEXT_BYTES = 1024;
+/** Atomics.load polls before sleeping: ~0.1–0.2 ms, about the gap between two jobs of one launcher */
+const SPINS = 1 << 15;
+const WAIT_SLICE_MS = 20;
+
+interface Channel {
+  control: SharedArrayBuffer;
+  slots: SharedArrayBuffer;
+  text: SharedArrayBuffer;
+}
+
+interface WorkerSetup {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  channel: Channel;
+}
+
+/** Writes the first `count` calls from slot 1 as CALL_NAMES index, argument count, arguments, and `count` to slot 0; false if they do not fit. */
+function encode(calls: Call[], count: number, slots: Float64Array): boolean {
+  let at = 1;
+  for (let c = 0; c < count; c++) {
+    const [name, ...args] = calls[c];
+    if (at + 2 + args.length > slots.length) return false;
+    slots[at++] = CALL_INDEX.get(name)!;
+    slots[at++] = args.length;
+    for (const a of args) slots[at++] = a;
+  }
+  slots[0] = count;
+  return true;
+}
+
+/**
+ * Spins, then sleeps in Atomics.wait (slices of sliceMs, at most `slices` of them), until
+ * control[slot] differs from `from`; returns its value (`from` if it never changed).
+ */
+function waitChange(control: Int32Array, slot: number, from: number, sliceMs: number, slices: number): number {
+  for (let i = 0; i < SPINS; i++) {
+    const v = Atomics.load(control, slot);
+    if (v !== from) return v;
+  }
+  for (let i = 0; i < slices; i++) {
+    Atomics.wait(control, slot, from, sliceMs);
+    const v = Atomics.load(control, slot);
+    if (v !== from) return v;
+  }
+  return from;
+}
+
+// Worker side: the same file, started with workerData.verydeepFastPath. It waits for jobs
+// for as long as it lives (its module never finishes evaluating), until STOP.
+if (!isMainThread && workerData?.verydeepFastPath) {
+  const { module, memory, channel } = workerData.verydeepFastPath as WorkerSetup;
+  const m = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmModule;
+  const control = new Int32Array(channel.control), slots = new Float64Array(channel.slots), text = new Uint8Array(channel.text);
+  let seen = 0;
+  for (;;) {
+    seen = waitChange(control, POSTED, seen, Infinity, Infinity);
+    if (seen === STOP) break;
+    try {
+      const count = slots[0];
+      for (let c = 0, at = 1; c < count; c++) {
+        const fn = m[CALL_NAMES[slots[at]]] as (...a: number[]) => void;
+        const n = slots[at + 1];
+        fn(...slots.subarray(at + 2, at + 2 + n));
+        at += 2 + n;
+      }
+    } catch (e) {
+      const bytes = new TextEncoder().encode((e as Error).message).subarray(0, ERROR_TEXT_BYTES);
+      text.set(bytes);
+      Atomics.store(control, TEXT_LENGTH, bytes.length);
+      Atomics.store(control, FAILED, 1);
+    }
+    Atomics.store(control, DONE, seen);
+    Atomics.notify(control, DONE);
+  }
+}
+
+/** A worker thread that runs lists of calls on the shared memory, one job at a time. */
+export class Helper {
+  private readonly worker: Worker;
+  private readonly control: Int32Array;
+  private readonly slots: Float64Array;
+  private readonly text: Uint8Array;
+  /** the last job posted and the last seen done (they differ while one runs) */
+  private posted = 0;
+  private done = 0;
+  /** calls not posted yet: the rest of a list longer than the channel */
+  private rest: Call[] = [];
+  /** set when the worker died: every later job fails with it */
+  private failure: Error | null = null;
+
+  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory) {
+    const channel: Channel = {
+      control: new SharedArrayBuffer(4 * 4),
+      slots: new SharedArrayBuffer(8 * CHANNEL_SLOTS),
+      text: new SharedArrayBuffer(ERROR_TEXT_BYTES),
+    };
+    this.control = new Int32Array(channel.control);
+    this.slots = new Float64Array(channel.slots);
+    this.text = new Uint8Array(channel.text);
+    const setup: WorkerSetup = { module, memory, channel };
+    // execArgv: [] — the worker needs none of the parent's Node options, and some break it (--input-type)
+    this.worker = new Worker(new URL(import.meta.url), { workerData: { verydeepFastPath: setup }, execArgv: [] });
+    const fail = (e: Error) => {
+      this.failure ??= e;
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new BackendError(`wasm fast path worker exited (code ${code})`)));
+    // the helper never keeps the process alive: whoever posted a job awaits it
+    this.worker.unref();
+  }
+
+  /** Starts `calls` (as many as the channel holds; finish() posts the rest). */
+  post(calls: Call[]): void {
+    if (this.failure) throw this.failure;
+    let count = calls.length;
+    while (!encode(calls, count, this.slots)) {
+      if (count === 1) throw new BackendError(`wasm fast path: a '${calls[0][0]}' call of ${calls[0].length - 1} arguments does not fit a helper's channel`);
+      count = Math.ceil(count / 2);
+    }
+    this.rest = calls.slice(count);
+    this.posted = (this.posted % 0x7ffffffe) + 1;
+    Atomics.store(this.control, POSTED, this.posted);
+    Atomics.notify(this.control, POSTED);
+  }
+
+  /** Waits for the posted calls, posting the rest of the list as each job is done; throws what a call threw. */
+  async finish(): Promise<void> {
+    for (;;) {
+      while (this.done !== this.posted) {
+        this.done = waitChange(this.control, DONE, this.done, WAIT_SLICE_MS, 1);
+        if (this.done === this.posted) break;
+        await new Promise((resolve) => setImmediate(resolve)); // let a dead worker's 'exit' through
+        if (this.failure) throw this.failure;
+      }
+      if (Atomics.load(this.control, FAILED)) {
+        const message = new TextDecoder().decode(this.text.slice(0, Atomics.load(this.control, TEXT_LENGTH)));
+        Atomics.store(this.control, FAILED, 0);
+        this.rest = [];
+        throw new BackendError(`wasm fast path worker: ${message}`);
+      }
+      if (!this.rest.length) return;
+      this.post(this.rest);
+    }
+  }
+
+  terminate(): void {
+    Atomics.store(this.control, POSTED, STOP);
+    Atomics.notify(this.control, POSTED);
+    void this.worker.terminate();
+  }
+}
