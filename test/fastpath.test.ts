@@ -26,7 +26,8 @@ import * as pool from '../kernels/maxpool2d.js';
 import * as ew from '../kernels/elementwise.js';
 import * as drop from '../kernels/dropout.js';
 import * as fast from '../kernels/wasm/fastpath.js';
-import { expectClose, randomArray, rejectsWith, type CheckRecord } from './helpers.js';
+import { expectClose, randomArray, rejectsNamed, type CheckRecord } from './helpers.js';
+import { ValueError } from '../lib/errors.js';
 import { allocate, release, settle, setPoolLimit, clearPool } from '../lib/pool.js';
 
 /** a settled copy of w, as a tensor's parameter is: the fast path keeps its filters resident */
@@ -256,7 +257,7 @@ export function registerFastPathTests(): void {
     const off = await fast.initFastPath({ threads: 2, residentBytes: 0 });
     t.equal(off.residentBytes, 0, 'residentBytes: 0 is accepted');
     expectClose(t, await fast.conv2dForward(c.x, p, c.b, d), c.y, { family: CONV, pass: 'forward', mode, what: 'nothing resident' });
-    await rejectsWith(t, () => fast.initFastPath({ residentBytes: -1 }), [/initFastPath/, /residentBytes must be a finite number ≥ 0, got -1/], 'a bad residentBytes');
+    await rejectsNamed(t, () => fast.initFastPath({ residentBytes: -1 }), ValueError, [/initFastPath/, /residentBytes must be a finite number ≥ 0, got -1/], 'a bad residentBytes');
     await fast.initFastPath({});
   });
 }

@@ -11,7 +11,6 @@
  *    float64 reference forward (h = 1e-6): GRAD_TOL = 1e-3 by the same measure;
  *  - a float64 reference backward against finite differences: REF_TOL = 1e-6.
  */
-import type { Test } from 'tape';
 import { setBackend, type Mode } from '../lib/backend.js';
 import { Tensor } from '../lib/tensor.js';
 import { Rng } from '../lib/random.js';
@@ -70,29 +69,6 @@ export interface CheckRecord {
 }
 
 export const checks: CheckRecord[] = [];
-
-/** asserts that fn throws an Error whose message matches every pattern */
-export function throwsWith(t: Test, fn: () => unknown, patterns: RegExp[], what: string): void {
-  try {
-    fn();
-    t.fail(`${what}: expected an error`);
-  } catch (e) {
-    const msg = (e as Error).message;
-    t.ok(e instanceof Error && patterns.every((p) => p.test(msg)), `${what}: ${msg}`);
-  }
-}
-
-/** asserts that fn rejects with an Error whose message matches every pattern */
-export async function rejectsWith(t: Test, fn: () => Promise<unknown>, patterns: RegExp[], what: string): Promise<void> {
-  try {
-    await fn();
-    t.fail(`${what}: expected an error`);
-  } catch (e) {
-    const msg = (e as Error).message;
-    t.ok(e instanceof Error && patterns.every((p) => p.test(msg)), `${what}: ${msg}`);
-  }
-}
-
 
 /** every bad input a test tried, by the class of error it must give (printed at the end of a run) */
 export const badInputs = new Map<string, number>();

@@ -11,7 +11,8 @@ import { opResult } from '../lib/tensor.js';
 import { Vgg } from '../lib/models/vgg.js';
 import * as optim from '../lib/optim/index.js';
 import { initFastPath } from '../kernels/wasm/fastpath.js';
-import { throwsWith, rejectsWith } from './helpers.js';
+import { throwsNamed, rejectsNamed } from './helpers.js';
+import { BackendError, DisposedError, ShapeError, ValueError } from '../lib/errors.js';
 
 export function registerTensorTests(modes: Mode[]): void {
   test('Tensor constructors and conversions', async (t) => {
@@ -37,7 +38,7 @@ export function registerTensorTests(modes: Mode[]): void {
     const back = Tensor.fromNdarray(view);
     t.deepEqual(back.shape, [3, 2]);
     t.deepEqual(Array.from(await back.data()), [1, 4, 2, 5, 3, 6], 'fromNdarray follows strides');
-    throwsWith(t, () => Tensor.from([1, 2, 3], [2, 2]), [/Tensor\.from/, /\[2, 2\]/, /3/], 'wrong element count');
+    throwsNamed(t, () => Tensor.from([1, 2, 3], [2, 2]), ShapeError, [/Tensor\.from/, /\[2, 2\]/, /3/], 'wrong element count');
   });
 
   for (const mode of modes) {
@@ -56,8 +57,8 @@ export function registerTensorTests(modes: Mode[]): void {
       const c = noGrad(() => ops.mul(a, 3));
       t.notOk(c.requiresGrad, 'noGrad records nothing');
       t.equal(c.node, null);
-      await rejectsWith(t, () => c.backward(), [/backward/, /does not require grad/], 'backward without a graph');
-      await rejectsWith(t, () => ops.add(a, b).backward(), [/backward/, /\[3\]/], 'backward of a non-scalar without gradOutput');
+      await rejectsNamed(t, () => c.backward(), ValueError, [/backward/, /does not require grad/], 'backward without a graph');
+      await rejectsNamed(t, () => ops.add(a, b).backward(), ShapeError, [/backward/, /\[3\]/], 'backward of a non-scalar without gradOutput');
     });
 
     test(`[${mode}] memory returns to its baseline after forward, backward and dispose`, async (t) => {
@@ -104,28 +105,28 @@ export function registerTensorTests(modes: Mode[]): void {
     t.equal(memory().tensors, base, 'all freed');
     const gone = ones([1]);
     gone.dispose();
-    await rejectsWith(t, () => gone.data(), [/disposed/], 'reading a disposed tensor');
-    throwsWith(t, () => ops.relu(gone), [/relu/, /disposed/], 'an op on a disposed tensor');
+    await rejectsNamed(t, () => gone.data(), DisposedError, [/disposed/], 'reading a disposed tensor');
+    throwsNamed(t, () => ops.relu(gone), DisposedError, [/relu/, /disposed/], 'an op on a disposed tensor');
   });
 
   test('bad input: clear errors that name the op, the expected and the actual', async (t) => {
     await setBackend('cpu');
     const x = zeros([2, 3, 4, 4]);
-    throwsWith(t, () => ops.conv2d(zeros([3, 4, 4]), zeros([8, 3, 3, 3])), [/conv2d/, /rank 4/, /\[3, 4, 4\]/], 'conv2d, wrong rank');
-    throwsWith(t, () => ops.conv2d(x, zeros([8, 5, 3, 3])), [/conv2d/, /3 channels/, /expects 5/], 'conv2d, channel mismatch');
-    throwsWith(t, () => ops.conv2d(x, zeros([8, 3, 3, 3]), zeros([7])), [/conv2d/, /bias/, /\[8\]/, /\[7\]/], 'conv2d, bias shape');
-    throwsWith(t, () => ops.linear(zeros([2, 10]), zeros([4, 9])), [/linear/, /10 features/, /9/], 'linear, feature mismatch');
-    throwsWith(t, () => ops.maxPool2d(zeros([1, 1, 1, 4])), [/maxPool2d/, /at least 2/], 'maxPool2d, too small');
-    throwsWith(t, () => ops.add(zeros([2]), zeros([3])), [/add/, /\[2\]/, /\[3\]/], 'add, shape mismatch');
+    throwsNamed(t, () => ops.conv2d(zeros([3, 4, 4]), zeros([8, 3, 3, 3])), ShapeError, [/conv2d/, /rank 4/, /\[3, 4, 4\]/], 'conv2d, wrong rank');
+    throwsNamed(t, () => ops.conv2d(x, zeros([8, 5, 3, 3])), ShapeError, [/conv2d/, /3 channels/, /expects 5/], 'conv2d, channel mismatch');
+    throwsNamed(t, () => ops.conv2d(x, zeros([8, 3, 3, 3]), zeros([7])), ShapeError, [/conv2d/, /bias/, /\[8\]/, /\[7\]/], 'conv2d, bias shape');
+    throwsNamed(t, () => ops.linear(zeros([2, 10]), zeros([4, 9])), ShapeError, [/linear/, /10 features/, /9/], 'linear, feature mismatch');
+    throwsNamed(t, () => ops.maxPool2d(zeros([1, 1, 1, 4])), ShapeError, [/maxPool2d/, /at least 2/], 'maxPool2d, too small');
+    throwsNamed(t, () => ops.add(zeros([2]), zeros([3])), ShapeError, [/add/, /\[2\]/, /\[3\]/], 'add, shape mismatch');
     const logits = zeros([2, 5]);
-    throwsWith(t, () => ops.softmaxCrossEntropy(logits, [1.5, 2]), [/softmaxCrossEntropy/, /integer labels in \[0, 4\]/, /1\.5/], 'non-integer label');
-    throwsWith(t, () => ops.softmaxCrossEntropy(logits, [1, 5]), [/softmaxCrossEntropy/, /\[0, 4\]/, /got 5/], 'label out of range');
-    throwsWith(t, () => ops.softmaxCrossEntropy(logits, [1]), [/softmaxCrossEntropy/, /expected 2 labels/, /got 1/], 'label count');
-    throwsWith(t, () => ops.softmaxCrossEntropy(logits, 'ab' as never), [/softmaxCrossEntropy/, /number\[\] or an Int32Array/], 'labels of the wrong type');
-    throwsWith(t, () => ops.dropout(x, 1, 1), [/dropout/, /\[0, 1\)/, /got 1/], 'dropout p out of range');
-    throwsWith(t, () => ops.lrn(x, { k: 0 }), [/lrn/, /k > 0/], 'lrn with k = 0');
-    await rejectsWith(t, () => setBackend('metal' as never), [/setBackend/, /unknown mode 'metal'/, /cpu, webasm/], 'unknown backend mode');
-    await rejectsWith(t, () => setBackend('webgl2'), [/setBackend\('webgl2'\)/, /browser/], 'webgl2 in Node');
+    throwsNamed(t, () => ops.softmaxCrossEntropy(logits, [1.5, 2]), ValueError, [/softmaxCrossEntropy/, /integer labels in \[0, 4\]/, /1\.5/], 'non-integer label');
+    throwsNamed(t, () => ops.softmaxCrossEntropy(logits, [1, 5]), ValueError, [/softmaxCrossEntropy/, /\[0, 4\]/, /got 5/], 'label out of range');
+    throwsNamed(t, () => ops.softmaxCrossEntropy(logits, [1]), ShapeError, [/softmaxCrossEntropy/, /expected 2 labels/, /got 1/], 'label count');
+    throwsNamed(t, () => ops.softmaxCrossEntropy(logits, 'ab' as never), ValueError, [/softmaxCrossEntropy/, /number\[\] or an Int32Array/], 'labels of the wrong type');
+    throwsNamed(t, () => ops.dropout(x, 1, 1), ValueError, [/dropout/, /\[0, 1\)/, /got 1/], 'dropout p out of range');
+    throwsNamed(t, () => ops.lrn(x, { k: 0 }), ValueError, [/lrn/, /k > 0/], 'lrn with k = 0');
+    await rejectsNamed(t, () => setBackend('metal' as never), BackendError, [/setBackend/, /unknown mode 'metal'/, /cpu, webasm/], 'unknown backend mode');
+    await rejectsNamed(t, () => setBackend('webgl2'), BackendError, [/setBackend\('webgl2'\)/, /browser/], 'webgl2 in Node');
   });
 
   test('backends: getBackend tells the mode that runs; auto says why', async (t) => {

@@ -32,7 +32,8 @@ import * as data from '../lib/data/index.js';
 import * as io from '../lib/io/index.js';
 import * as train from '../lib/train/index.js';
 import { Vgg, VGG_CONFIGS, type ConfigName, type VggOptions } from '../lib/models/vgg.js';
-import { throwsWith, rejectsWith } from './helpers.js';
+import { throwsNamed, rejectsNamed } from './helpers.js';
+import { CheckpointError, DataError, ShapeError, UsageError, ValueError, WeightsError } from '../lib/errors.js';
 import { parseTrainArgs, trainHelp } from '../lib/cli.js';
 
 // ---------------------------------------------------------------------------------------
@@ -155,11 +156,11 @@ export function registerTrainingTests(): void {
     }
     t.ok(maxAbsDiff(yv, ref) < 1e-5, `1×1 conv values are Σ_i w[o, i]·x[i] at each pixel (max error ${maxAbsDiff(yv, ref).toExponential(2)})`);
 
-    throwsWith(t, () => c3.outputShape([2, 5, 7, 5]), [/Conv2d/, /expected 3 input channels/, /\[2, 5, 7, 5\]/], 'Conv2d.outputShape with 5 channels for 3');
-    throwsWith(t, () => c3.forward(Tensor.from(new Float32Array(2 * 5 * 4 * 4), [2, 5, 4, 4])), [/conv2d/i, /5 channels/, /\[2, 5, 4, 4\]/, /expects 3/, /\[8, 3, 3, 3\]/], 'Conv2d.forward with 5 channels for 3');
-    throwsWith(t, () => c3.outputShape([3, 7, 5]), [/Conv2d/, /rank 4/, /\[3, 7, 5\]/], 'Conv2d.outputShape without the batch axis');
-    throwsWith(t, () => new nn.Conv2d(3, 8, 2), [/Conv2d/, /odd kernelSize/, /2/], 'an even kernel size');
-    throwsWith(t, () => new nn.Conv2d(0, 8), [/Conv2d/, /inChannels/, /positive integer/], 'zero input channels');
+    throwsNamed(t, () => c3.outputShape([2, 5, 7, 5]), ShapeError, [/Conv2d/, /expected 3 input channels/, /\[2, 5, 7, 5\]/], 'Conv2d.outputShape with 5 channels for 3');
+    throwsNamed(t, () => c3.forward(Tensor.from(new Float32Array(2 * 5 * 4 * 4), [2, 5, 4, 4])), ShapeError, [/conv2d/i, /5 channels/, /\[2, 5, 4, 4\]/, /expects 3/, /\[8, 3, 3, 3\]/], 'Conv2d.forward with 5 channels for 3');
+    throwsNamed(t, () => c3.outputShape([3, 7, 5]), ShapeError, [/Conv2d/, /rank 4/, /\[3, 7, 5\]/], 'Conv2d.outputShape without the batch axis');
+    throwsNamed(t, () => new nn.Conv2d(3, 8, 2), ValueError, [/Conv2d/, /odd kernelSize/, /2/], 'an even kernel size');
+    throwsNamed(t, () => new nn.Conv2d(0, 8), ValueError, [/Conv2d/, /inChannels/, /positive integer/], 'zero input channels');
     t.equal(c3.describe(), 'Conv2d(3, 8, 3×3)', 'describe()');
     [x, y, y1].forEach((v) => v.dispose());
     c3.dispose();
@@ -182,8 +183,8 @@ export function registerTrainingTests(): void {
     }
     t.deepEqual(Array.from(await y.data()), ref.map(Math.fround), 'each output is the max of its 2×2 window');
     t.equal(pool.parameterCount(), 0, 'no parameters');
-    throwsWith(t, () => pool.outputShape([1, 1, 1, 4]), [/MaxPool2d/, /at least 2/, /\[1, 1, 1, 4\]/], 'MaxPool2d on a 1-pixel-high map');
-    throwsWith(t, () => pool.outputShape([4, 4]), [/MaxPool2d/, /rank 4/], 'MaxPool2d on a rank-2 shape');
+    throwsNamed(t, () => pool.outputShape([1, 1, 1, 4]), ShapeError, [/MaxPool2d/, /at least 2/, /\[1, 1, 1, 4\]/], 'MaxPool2d on a 1-pixel-high map');
+    throwsNamed(t, () => pool.outputShape([4, 4]), ShapeError, [/MaxPool2d/, /rank 4/], 'MaxPool2d on a rank-2 shape');
     y.dispose();
   });
 
@@ -203,7 +204,7 @@ export function registerTrainingTests(): void {
     t.deepEqual(l.shape, [2, 7, 3, 3], 'LRN keeps the shape');
     t.deepEqual(lrn.outputShape([2, 7, 3, 3]), [2, 7, 3, 3], 'LRN.outputShape agrees');
     await l.data();
-    throwsWith(t, () => lrn.outputShape([7, 3, 3]), [/LocalResponseNorm/, /rank 4/, /\[7, 3, 3\]/], 'LRN.outputShape on rank 3');
+    throwsNamed(t, () => lrn.outputShape([7, 3, 3]), ShapeError, [/LocalResponseNorm/, /rank 4/, /\[7, 3, 3\]/], 'LRN.outputShape on rank 3');
 
     const flat = new nn.Flatten();
     const f = flat.forward(xl);
@@ -227,9 +228,9 @@ export function registerTrainingTests(): void {
       return s;
     });
     t.ok(maxAbsDiff(yv, ref) < 1e-5, 'Linear computes x·weightᵀ + bias');
-    throwsWith(t, () => lin.outputShape([3, 9]), [/Linear/, /expected 10 input features/, /\[3, 9\]/], 'Linear.outputShape with 9 features for 10');
-    throwsWith(t, () => lin.forward(Tensor.from(new Float32Array(27), [3, 9])), [/linear/i, /9 features/, /\[3, 9\]/, /expects 10/, /\[4, 10\]/], 'Linear.forward with 9 features for 10');
-    throwsWith(t, () => lin.outputShape([2, 5, 2]), [/Linear/, /rank 2/], 'Linear.outputShape on rank 3');
+    throwsNamed(t, () => lin.outputShape([3, 9]), ShapeError, [/Linear/, /expected 10 input features/, /\[3, 9\]/], 'Linear.outputShape with 9 features for 10');
+    throwsNamed(t, () => lin.forward(Tensor.from(new Float32Array(27), [3, 9])), ShapeError, [/linear/i, /9 features/, /\[3, 9\]/, /expects 10/, /\[4, 10\]/], 'Linear.forward with 9 features for 10');
+    throwsNamed(t, () => lin.outputShape([2, 5, 2]), ShapeError, [/Linear/, /rank 2/], 'Linear.outputShape on rank 3');
     [x, r, xl, l, f, xi, yi].forEach((v) => v.dispose());
     lin.dispose();
   });
@@ -263,7 +264,7 @@ export function registerTrainingTests(): void {
       t.ok(drop.training, 'train() turns it back on');
       y.dispose();
     }
-    throwsWith(t, () => new nn.Dropout(1), [/Dropout/, /\[0, 1\)/, /1/], 'p = 1');
+    throwsNamed(t, () => new nn.Dropout(1), ValueError, [/Dropout/, /\[0, 1\)/, /1/], 'p = 1');
     x.dispose();
   });
 
@@ -283,8 +284,8 @@ export function registerTrainingTests(): void {
     t.deepEqual(y.shape, [2, 5], 'forward gives the same shape');
     const manual = seq.layers.reduce((h, l) => l.forward(h), x);
     t.ok(sameBits(await y.data(), await manual.data()), 'forward = the layers applied in order (eval mode)');
-    throwsWith(t, () => seq.outputShape([2, 3, 6, 7]), [/Conv2d/, /expected 1 input channels/, /\[2, 3, 6, 7\]/], 'a wrong channel count inside a Sequential names the layer');
-    throwsWith(t, () => new nn.Sequential(new nn.ReLU(), null as never), [/Sequential/, /layer 1/, /Module/], 'a non-module layer');
+    throwsNamed(t, () => seq.outputShape([2, 3, 6, 7]), ShapeError, [/Conv2d/, /expected 1 input channels/, /\[2, 3, 6, 7\]/], 'a wrong channel count inside a Sequential names the layer');
+    throwsNamed(t, () => new nn.Sequential(new nn.ReLU(), null as never), ValueError, [/Sequential/, /layer 1/, /Module/], 'a non-module layer');
     [x, y, manual].forEach((v) => v.dispose());
     seq.dispose();
   });
@@ -503,11 +504,11 @@ export function registerTrainingTests(): void {
     const a = Vgg.configA({ ...SMALL, widthMultiplier: 0.25, init: 'glorot', seed: 1 });
     const d = Vgg.configD({ ...SMALL, init: 'glorot', seed: 2 });
     const before = await parameterValues(d);
-    await rejectsWith(t, () => Vgg.initFromA(d, a), [/Vgg\.initFromA/, /shape/, /\[\d+(, \d+)*\]/], 'A at width ×0.25 into D at ×0.125');
+    await rejectsNamed(t, () => Vgg.initFromA(d, a), ShapeError, [/Vgg\.initFromA/, /shape/, /\[\d+(, \d+)*\]/], 'A at width ×0.25 into D at ×0.125');
     const after = await parameterValues(d);
     t.ok([...before].every(([n, v]) => sameBits(v, after.get(n)!)), 'every parameter of D is unchanged');
     const e = Vgg.configE({ ...SMALL, seed: 3 });
-    await rejectsWith(t, () => Vgg.initFromA(d, e), [/Vgg\.initFromA/, /configuration A/, /got E/], 'E as the source');
+    await rejectsNamed(t, () => Vgg.initFromA(d, e), ValueError, [/Vgg\.initFromA/, /configuration A/, /got E/], 'E as the source');
     [a, d, e].forEach((m) => m.dispose());
   });
 
@@ -543,8 +544,8 @@ export function registerTrainingTests(): void {
     const i = 3;
     const v1 = g[i] + 0.01 * p0[i], p1 = p0[i] - 0.1 * v1, v2 = 0.9 * v1 + g[i] + 0.01 * p1, p2 = p1 - 0.1 * v2;
     t.ok(Math.abs((await p.data())[i] - p2) < 1e-6, `element ${i}: ${p0[i]} → ${p1.toFixed(6)} → ${p2.toFixed(6)}`);
-    throwsWith(t, () => new optim.SGD([]), [/SGD/, /non-empty array/], 'SGD without parameters');
-    throwsWith(t, () => new optim.SGD([p], { lr: -1 }), [/SGD/, /lr/, /-1/], 'a negative lr');
+    throwsNamed(t, () => new optim.SGD([]), ValueError, [/SGD/, /non-empty array/], 'SGD without parameters');
+    throwsNamed(t, () => new optim.SGD([p], { lr: -1 }), ValueError, [/SGD/, /lr/, /-1/], 'a negative lr');
     [p, frozen, c].forEach((x) => x.dispose());
   });
 
@@ -584,8 +585,8 @@ export function registerTrainingTests(): void {
     const one = { lr: 0.01 };
     const p1 = new optim.ReduceLROnPlateau(one);
     t.deepEqual([p1.step(0.5), p1.step(0.5), p1.step(0.5)], [false, false, true], 'default patience 1: the second epoch without improvement divides');
-    throwsWith(t, () => new optim.ReduceLROnPlateau(one, { factor: 1 }), [/ReduceLROnPlateau/, /factor/], 'factor 1');
-    throwsWith(t, () => new optim.ReduceLROnPlateau(one, { patience: 1.5 }), [/ReduceLROnPlateau/, /patience/], 'a fractional patience');
+    throwsNamed(t, () => new optim.ReduceLROnPlateau(one, { factor: 1 }), ValueError, [/ReduceLROnPlateau/, /factor/], 'factor 1');
+    throwsNamed(t, () => new optim.ReduceLROnPlateau(one, { patience: 1.5 }), ValueError, [/ReduceLROnPlateau/, /patience/], 'a fractional patience');
   });
 
   // 7. transforms --------------------------------------------------------------------------
@@ -607,13 +608,13 @@ export function registerTrainingTests(): void {
     const digit = data.pad(image(1, 28, 28, () => 1), 32);
     t.equal(pixels(digit).reduce((a, b) => a + b, 0), 784, '28 → 32 keeps every pixel');
     t.equal(digit.get(0, 1, 1) + digit.get(0, 30, 30) + digit.get(0, 2, 2) + digit.get(0, 29, 29), 2, '28 → 32: 2 pixels of zeros on every side');
-    throwsWith(t, () => data.pad(img, 2), [/pad/, /at least 3/, /2/], 'pad to a smaller size');
+    throwsNamed(t, () => data.pad(img, 2), ValueError, [/pad/, /at least 3/, /2/], 'pad to a smaller size');
 
     const big = image(1, 5, 6, (_, y, x) => y * 10 + x);
     const c = data.crop(big, 1, 2, 3);
     t.deepEqual(c.shape, [1, 3, 3], 'crop(…, 1, 2, 3) is [1, 3, 3]');
     t.deepEqual(pixels(c), [12, 13, 14, 22, 23, 24, 32, 33, 34], 'crop at (1, 2)');
-    throwsWith(t, () => data.crop(big, 3, 0, 3), [/crop/, /3×3/, /\(3, 0\)/, /5×6/], 'a crop that does not fit');
+    throwsNamed(t, () => data.crop(big, 3, 0, 3), ValueError, [/crop/, /3×3/, /\(3, 0\)/, /5×6/], 'a crop that does not fit');
 
     for (const seed of [1, 2, 3]) {
       const rng = new Rng(seed);
@@ -629,7 +630,7 @@ export function registerTrainingTests(): void {
     }
     t.deepEqual([...tops].sort(), [0, 1, 2], 'tops cover 0..H−size and no more');
     t.deepEqual([...lefts].sort(), [0, 1, 2, 3], 'lefts cover 0..W−size and no more');
-    throwsWith(t, () => data.randomCrop(big, 6, new Rng(1)), [/randomCrop/, /6×6/, /5×6/], 'randomCrop larger than the image');
+    throwsNamed(t, () => data.randomCrop(big, 6, new Rng(1)), ValueError, [/randomCrop/, /6×6/, /5×6/], 'randomCrop larger than the image');
     t.deepEqual(pixels(data.centerCrop(big, 3)), pixels(data.crop(big, 1, 1, 3)), 'centerCrop takes the middle window');
   });
 
@@ -661,7 +662,7 @@ export function registerTrainingTests(): void {
     t.ok(maxAbsDiff(pixels(four), expected) < 1e-6, `2×2 → 4×4: [${pixels(four).join(', ')}]`);
     const down = data.rescale(image(1, 4, 4, (_, y, x) => y * 4 + x), 2);
     t.ok(maxAbsDiff(pixels(down), [2.5, 4.5, 10.5, 12.5]) < 1e-6, '4×4 → 2×2 averages each 2×2 block (half-pixel centres)');
-    throwsWith(t, () => data.rescale(small, 0), [/rescale/, /positive integer/, /0/], 'S = 0');
+    throwsNamed(t, () => data.rescale(small, 0), ValueError, [/rescale/, /positive integer/, /0/], 'S = 0');
 
     const rng = new Rng(5);
     const draws = Array.from({ length: 3000 }, () => data.jitteredScale(rng, 256, 512));
@@ -679,13 +680,13 @@ export function registerTrainingTests(): void {
     const b = image(2, 2, 3, (c) => (c === 0 ? 1.5 : 20));
     const mean = data.channelMean([a, b]);
     t.ok(maxAbsDiff(mean, [(15 + 9) / 12, 15]) < 1e-9, `channelMean = [${mean.join(', ')}] (over every pixel of every image)`);
-    throwsWith(t, () => data.channelMean([]), [/channelMean/, /at least one image/], 'channelMean of nothing');
+    throwsNamed(t, () => data.channelMean([]), DataError, [/channelMean/, /at least one image/], 'channelMean of nothing');
     const s = data.subtractMean(a, [2.5, 10]);
     t.deepEqual(pixels(s), [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 0, 0, 0, 0, 0, 0], 'subtractMean subtracts each channel its mean');
     t.equal(a.get(0, 0, 0), 0, 'the input is not changed');
     const centred = data.subtractMean(b, data.channelMean([b]));
     t.ok(maxAbsDiff(pixels(centred), new Array(12).fill(0)) < 1e-6, 'subtracting an image its own channelMean gives 0');
-    throwsWith(t, () => data.subtractMean(a, [1]), [/subtractMean/, /2 channel means/, /got 1/], 'one mean for two channels');
+    throwsNamed(t, () => data.subtractMean(a, [1]), ValueError, [/subtractMean/, /2 channel means/, /got 1/], 'one mean for two channels');
 
     const rgb = image(3, 4, 5, (c, y, x) => Math.abs(Math.sin(c * 31 + y * 7 + x)));
     const before = pixels(rgb);
@@ -702,7 +703,7 @@ export function registerTrainingTests(): void {
     t.ok(expectedShift.some((v) => Math.abs(v) > 1e-4), 'the shift is not zero');
     t.deepEqual(pixels(data.pcaColourShift(rgb, new Rng(42))), pixels(shifted), 'the same seed gives the same shift');
     t.notDeepEqual(pixels(data.pcaColourShift(rgb, new Rng(43))), pixels(shifted), 'another seed another shift');
-    throwsWith(t, () => data.pcaColourShift(image(1, 2, 2, () => 0), new Rng(1)), [/pcaColourShift/, /3 \(RGB\) channels/, /got 1/], 'a one-channel image');
+    throwsNamed(t, () => data.pcaColourShift(image(1, 2, 2, () => 0), new Rng(1)), ShapeError, [/pcaColourShift/, /3 \(RGB\) channels/, /got 1/], 'a one-channel image');
   });
 
   // 8. IDX --------------------------------------------------------------------------------
@@ -726,7 +727,7 @@ export function registerTrainingTests(): void {
       '--patience', '--seed', '--out', '--resume', '--no-augment', '--flip', '--backend', '--limit']) {
       t.ok(trainHelp().includes(`  ${flag}`), `--help lists ${flag}`);
     }
-    throwsWith(t, () => parseTrainArgs(['--epochs', '2.5']), [/verydeep train/, /--epochs expects an integer/, /got '2\.5'/], 'a fractional epoch count');
+    throwsNamed(t, () => parseTrainArgs(['--epochs', '2.5']), UsageError, [/verydeep train/, /--epochs expects an integer/, /got '2\.5'/], 'a fractional epoch count');
   });
 
   test('readIdx: unsigned bytes, plain and gzipped; int16 and float32 big-endian; wrong magic and truncation say so', async (t) => {
@@ -753,15 +754,15 @@ export function registerTrainingTests(): void {
 
     const bad = file.slice();
     bad[0] = 0x1e;
-    throwsWith(t, () => data.readIdx(bad, 'bad.idx'), [/readIdx/, /bad\.idx/, /not an IDX file/, /magic/], 'a wrong magic');
+    throwsNamed(t, () => data.readIdx(bad, 'bad.idx'), DataError, [/readIdx/, /bad\.idx/, /not an IDX file/, /magic/], 'a wrong magic');
     const badType = file.slice();
     badType[2] = 0x0a;
-    throwsWith(t, () => data.readIdx(badType, 'x.idx'), [/readIdx/, /unknown data type 0xa/], 'an unknown type byte');
-    throwsWith(t, () => data.readIdx(file.subarray(0, file.length - 5), 'short.idx'), [/readIdx/, /short\.idx/, /truncated/, /\[2, 3, 4\]/, /40 bytes/, /got 35/], 'a file truncated in its data');
-    throwsWith(t, () => data.readIdx(file.subarray(0, 9), 'header.idx'), [/readIdx/, /header\.idx/, /truncated/], 'a file truncated in its dimensions');
-    throwsWith(t, () => data.readIdx(file.subarray(0, 2), 'tiny.idx'), [/readIdx/, /tiny\.idx/], 'a 2-byte file');
+    throwsNamed(t, () => data.readIdx(badType, 'x.idx'), DataError, [/readIdx/, /unknown data type 0xa/], 'an unknown type byte');
+    throwsNamed(t, () => data.readIdx(file.subarray(0, file.length - 5), 'short.idx'), DataError, [/readIdx/, /short\.idx/, /truncated/, /\[2, 3, 4\]/, /40 bytes/, /got 35/], 'a file truncated in its data');
+    throwsNamed(t, () => data.readIdx(file.subarray(0, 9), 'header.idx'), DataError, [/readIdx/, /header\.idx/, /truncated/], 'a file truncated in its dimensions');
+    throwsNamed(t, () => data.readIdx(file.subarray(0, 2), 'tiny.idx'), DataError, [/readIdx/, /tiny\.idx/], 'a 2-byte file');
     const gz = gzipSync(file);
-    throwsWith(t, () => data.readIdx(new Uint8Array(gz.subarray(0, gz.length - 12)), 'short.idx.gz'), [/end of file|truncated/i], 'a truncated gzip file');
+    throwsNamed(t, () => data.readIdx(new Uint8Array(gz.subarray(0, gz.length - 12)), 'short.idx.gz'), DataError, [/end of file|truncated/i], 'a truncated gzip file');
   });
 
   test('fashionMnist: 60,000 training and 10,000 test images of [1, 28, 28] in [0, 1], labels 0..9 (where installed)', { skip: !existsSync(data.FASHION_MNIST_DIR) }, async (t) => {
@@ -788,7 +789,7 @@ export function registerTrainingTests(): void {
       t.ok(lo === 0 && hi === 1, `${name}: pixels in [${lo}, ${hi}]`);
       t.deepEqual(set.get(0).image.shape, [1, 28, 28], `${name}: get() gives a [1, 28, 28] image`);
     }
-    throwsWith(t, () => data.fashionMnist('/nonexistent-folder'), [/fashionMnist/, /missing/, /apt-get install dataset-fashion-mnist/], 'a missing folder');
+    throwsNamed(t, () => data.fashionMnist('/nonexistent-folder'), DataError, [/fashionMnist/, /missing/, /apt-get install dataset-fashion-mnist/], 'a missing folder');
   });
 
   // 9. MNIST ------------------------------------------------------------------------------
@@ -817,7 +818,7 @@ export function registerTrainingTests(): void {
     const sample = a.train.get(17);
     t.deepEqual(sample.image.shape, [1, 28, 28], 'get() gives a [1, 28, 28] image');
     t.ok(pixels(sample.image).some((v) => v > 0.5), 'a digit has bright pixels');
-    throwsWith(t, () => a.train.get(8000), [/mnist/, /8000/, /\[0, 8000\)/], 'an index past the end');
+    throwsNamed(t, () => a.train.get(8000), ValueError, [/mnist/, /8000/, /\[0, 8000\)/], 'an index past the end');
   });
 
   // 10. safetensors -----------------------------------------------------------------------
@@ -853,18 +854,18 @@ export function registerTrainingTests(): void {
       const plain = await io.readSafetensors(path);
       t.deepEqual(plain.metadata, {}, 'no metadata: an empty object');
       t.deepEqual([...plain.tensors.keys()], ['only'], 'an overwrite replaces the file');
-      await rejectsWith(t, () => io.writeSafetensors(path, { w: { shape: [2, 2], data: new Float32Array(3) } }), [/writeSafetensors/, /'w'/, /\[2, 2\]/, /3 values/], 'a shape that does not fit its values');
+      await rejectsNamed(t, () => io.writeSafetensors(path, { w: { shape: [2, 2], data: new Float32Array(3) } }), ShapeError, [/writeSafetensors/, /'w'/, /\[2, 2\]/, /3 values/], 'a shape that does not fit its values');
 
       await io.writeSafetensors(path, tensors, metadata);
       const full = readFileSync(path);
       const cut = join(dir, 'cut.safetensors');
       writeFileSync(cut, full.subarray(0, full.length - 3));
-      await rejectsWith(t, () => io.readSafetensors(cut), [/readSafetensors/, /cut\.safetensors/, /do not fit|truncated/], 'a file truncated in its data');
+      await rejectsNamed(t, () => io.readSafetensors(cut), WeightsError, [/readSafetensors/, /cut\.safetensors/, /do not fit|truncated/], 'a file truncated in its data');
       writeFileSync(cut, full.subarray(0, 8 + n - 10));
-      await rejectsWith(t, () => io.readSafetensors(cut), [/readSafetensors/, new RegExp(`declares a ${n}-byte header`)], 'a file truncated in its header');
+      await rejectsNamed(t, () => io.readSafetensors(cut), WeightsError, [/readSafetensors/, new RegExp(`declares a ${n}-byte header`)], 'a file truncated in its header');
       writeFileSync(cut, full.subarray(0, 5));
-      await rejectsWith(t, () => io.readSafetensors(cut), [/readSafetensors/, /too short/], 'a 5-byte file');
-      await rejectsWith(t, () => io.readSafetensors(join(dir, 'missing.safetensors')), [/readSafetensors/, /cannot read/, /missing\.safetensors/], 'a missing file');
+      await rejectsNamed(t, () => io.readSafetensors(cut), WeightsError, [/readSafetensors/, /too short/], 'a 5-byte file');
+      await rejectsNamed(t, () => io.readSafetensors(join(dir, 'missing.safetensors')), WeightsError, [/readSafetensors/, /cannot read/, /missing\.safetensors/], 'a missing file');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -916,7 +917,7 @@ export function registerTrainingTests(): void {
       straight.dispose();
       resumed.dispose();
       const none = Vgg.configA(TINY);
-      await rejectsWith(t, () => train.fit({ ...common, model: none, outDir: join(dirA, 'empty'), resume: true }), [/resume/, /checkpoint/, /does not exist/], 'resume without a checkpoint');
+      await rejectsNamed(t, () => train.fit({ ...common, model: none, outDir: join(dirA, 'empty'), resume: true }), CheckpointError, [/resume/, /checkpoint/, /does not exist/], 'resume without a checkpoint');
       none.dispose();
     } finally {
       rmSync(dirA, { recursive: true, force: true });

@@ -6,7 +6,8 @@ import test from 'tape';
 import ndarray from 'ndarray';
 import * as viz from '../lib/viz.js';
 import { loadSharp, type Image } from '../lib/data/index.js';
-import { throwsWith } from './helpers.js';
+import { throwsNamed } from './helpers.js';
+import { ShapeError, ValueError } from '../lib/errors.js';
 
 const image = (values: number[], shape: [number, number, number]): Image => ndarray(Float32Array.from(values), shape);
 
@@ -42,9 +43,9 @@ export function registerVizTests(): void {
     t.deepEqual([px(0, 2), px(1, 2), px(2, 2)], [[0, 0, 0], [255, 255, 255], [255, 255, 255]], 'the third tile starts the second row; the empty cell is background');
     const sizes = viz.imageGrid([image([1], [1, 1, 1]), image([1, 1, 1, 1], [1, 2, 2])], { gap: 0, columns: 2 });
     t.deepEqual([sizes.width, sizes.height], [4, 2], 'tiles of different sizes get cells of the largest size');
-    throwsWith(t, () => viz.imageGrid([]), [/at least one image/], 'no images');
-    throwsWith(t, () => viz.imageGrid([image([0, 0], [2, 1, 1])]), [/image 0 has 2 channels/, /channelsOf/], 'two channels');
-    throwsWith(t, () => viz.imageGrid([grey], { scale: 0 }), [/scale/, /at least 1/], 'scale 0');
+    throwsNamed(t, () => viz.imageGrid([]), ValueError, [/at least one image/], 'no images');
+    throwsNamed(t, () => viz.imageGrid([image([0, 0], [2, 1, 1])]), ShapeError, [/image 0 has 2 channels/, /channelsOf/], 'two channels');
+    throwsNamed(t, () => viz.imageGrid([grey], { scale: 0 }), ValueError, [/scale/, /at least 1/], 'scale 0');
     t.end();
   });
 
@@ -55,7 +56,7 @@ export function registerVizTests(): void {
     t.equal(imgs[1].get(2, 1, 0), 22, 'image 1, channel 2, (1, 0) is element ((1·3 + 2)·2 + 1)·2 + 0');
     const planes = viz.channelsOf(imgs[1]);
     t.deepEqual([planes.length, ...planes[2].shape, planes[2].get(0, 1, 1)], [3, 1, 2, 2, 23], 'three grey images [1, 2, 2] that view the same values');
-    throwsWith(t, () => viz.imagesOf(values, [2, 3, 2]), [/\[N, C, H, W\]/], 'a 3-D shape');
+    throwsNamed(t, () => viz.imagesOf(values, [2, 3, 2]), ShapeError, [/\[N, C, H, W\]/], 'a 3-D shape');
     t.end();
   });
 

@@ -30,7 +30,8 @@ import * as data from '../lib/data/index.js';
 import * as io from '../lib/io/index.js';
 import { vggFromTorchvisionShapes } from '../lib/io/weights.js';
 import { Vgg, type VggOptions } from '../lib/models/vgg.js';
-import { normalizedError, rejectsWith } from './helpers.js';
+import { normalizedError, rejectsNamed } from './helpers.js';
+import { DataError, ValueError, VerydeepError, WeightsError } from '../lib/errors.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
 const TORCH_WEIGHTS = join(FIXTURES, 'vgg_a_tiny_torchvision.safetensors');
@@ -135,7 +136,7 @@ export function registerWeightsTests(): void {
       t.deepEqual(JSON.parse(loaded.metadata.vgg), { config: 'A', ...a.options }, "the configuration and options (metadata 'vgg')");
 
       mkdirSync(join(dir, 'taken'));
-      await rejectsWith(t, () => io.saveSafetensors(a, join(dir, 'taken')), [/could not write/, /taken/], 'a write onto a folder fails');
+      await rejectsNamed(t, () => io.saveSafetensors(a, join(dir, 'taken')), VerydeepError, [/could not write/, /taken/], 'a write onto a folder fails');
       t.deepEqual(readdirSync(dir).sort(), ['a.safetensors', 'taken'], 'and leaves no temporary file');
       a.dispose();
       b.dispose();
@@ -156,7 +157,7 @@ export function registerWeightsTests(): void {
       t.deepEqual([...ours.tensors.keys()], [...theirs.tensors.keys()], 'the same names in the same order');
       t.ok([...theirs.tensors].every(([name, v]) => sameBits(ours.tensors.get(name)!.data, v.data) && ours.tensors.get(name)!.shape.join() === v.shape.join()), 'the same shapes and values, bit for bit');
       t.equal(ours.metadata.naming, 'torchvision', "metadata 'naming'");
-      await rejectsWith(t, () => io.saveSafetensors(Vgg.configC(TINY), path, { naming: 'torchvision' }), [/torchvision naming covers/, /configuration C/], 'configuration C has no torchvision counterpart');
+      await rejectsNamed(t, () => io.saveSafetensors(Vgg.configC(TINY), path, { naming: 'torchvision' }), ValueError, [/torchvision naming covers/, /configuration C/], 'configuration C has no torchvision counterpart');
       model.dispose();
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -186,14 +187,14 @@ export function registerWeightsTests(): void {
       ];
       for (const [name, edit, patterns] of cases) {
         const path = await write(name, edit);
-        await rejectsWith(t, () => io.loadSafetensors(model, path, { naming: 'torchvision' }), [/io\.loadSafetensors/, new RegExp(escape(name)), /nothing was loaded/, ...patterns], name);
+        await rejectsNamed(t, () => io.loadSafetensors(model, path, { naming: 'torchvision' }), WeightsError, [/io\.loadSafetensors/, new RegExp(escape(name)), /nothing was loaded/, ...patterns], name);
       }
       const all = await write('all.safetensors', (m) => cases.forEach(([, edit]) => edit(m)));
-      await rejectsWith(t, () => io.loadSafetensors(model, all, { naming: 'torchvision' }), cases.flatMap(([, , p]) => p), 'all three at once: every one listed');
+      await rejectsNamed(t, () => io.loadSafetensors(model, all, { naming: 'torchvision' }), WeightsError, cases.flatMap(([, , p]) => p), 'all three at once: every one listed');
       t.ok(sameWeights(before, await weightsOf(model)), 'the model keeps every weight, bit for bit');
       const bad = join(dir, 'bad-preprocessing.safetensors');
       await io.writeSafetensors(bad, Object.fromEntries(fixture.tensors), { preprocessing: JSON.stringify({ ...data.TORCHVISION_PREPROCESSING, channelOrder: 'GRB' }) });
-      await rejectsWith(t, () => io.loadSafetensors(model, bad, { naming: 'torchvision' }), [/bad-preprocessing\.safetensors/, /channelOrder must be 'RGB', 'BGR' or 'gray', got "GRB"/], "a file whose 'preprocessing' is wrong");
+      await rejectsNamed(t, () => io.loadSafetensors(model, bad, { naming: 'torchvision' }), WeightsError, [/bad-preprocessing\.safetensors/, /channelOrder must be 'RGB', 'BGR' or 'gray', got "GRB"/], "a file whose 'preprocessing' is wrong");
       t.ok(sameWeights(before, await weightsOf(model)), 'and the model still keeps every weight');
       model.dispose();
     } finally {
@@ -256,11 +257,11 @@ export function registerWeightsTests(): void {
       t.ok(jpeg.shape.join() === '3,16,24' && err < 3 / 255, `JPEG of a flat colour (200, 100, 50): [3, 16, 24], within ${err.toFixed(4)} < 3/255`);
 
       writeFileSync(join(dir, 'text.png'), 'this is not an image');
-      await rejectsWith(t, () => data.decodeImage(join(dir, 'text.png')), [/decodeImage: cannot decode/, /text\.png/, /unsupported image format/], 'a text file named .png');
+      await rejectsNamed(t, () => data.decodeImage(join(dir, 'text.png')), DataError, [/decodeImage: cannot decode/, /text\.png/, /unsupported image format/], 'a text file named .png');
       const full = readFileSync(join(dir, 'flat.jpg'));
       writeFileSync(join(dir, 'cut.jpg'), full.subarray(0, full.length >> 1));
-      await rejectsWith(t, () => data.decodeImage(join(dir, 'cut.jpg')), [/decodeImage: cannot decode/, /cut\.jpg/], 'a JPEG cut in half');
-      await rejectsWith(t, () => data.decodeImage(join(dir, 'none.png')), [/decodeImage: cannot decode/, /none\.png/, /missing/], 'a missing file');
+      await rejectsNamed(t, () => data.decodeImage(join(dir, 'cut.jpg')), DataError, [/decodeImage: cannot decode/, /cut\.jpg/], 'a JPEG cut in half');
+      await rejectsNamed(t, () => data.decodeImage(join(dir, 'none.png')), DataError, [/decodeImage: cannot decode/, /none\.png/, /missing/], 'a missing file');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -284,7 +285,7 @@ export function registerWeightsTests(): void {
         'files by class, then by name, sub-folders included; extensions case-insensitive; .txt ignored');
       const first = await ds.load(0);
       t.deepEqual([first.image.shape, first.label], [[3, 6, 6], 0], 'load(i) decodes one image');
-      await rejectsWith(t, () => ds.load(2), [/cannot decode/, /dog\/broken\.png/], 'load(i) of a corrupt file names it');
+      await rejectsNamed(t, () => ds.load(2), DataError, [/cannot decode/, /dog\/broken\.png/], 'load(i) of a corrupt file names it');
       const seen: string[] = [];
       for await (const s of ds) seen.push(`${s.label}:${s.path.slice(dir.length + 1)}`);
       t.deepEqual(seen, ['0:cat/a.PNG', '0:cat/b.png', '1:dog/close-ups/x.png', '1:dog/y.png', '2:zebra/1.png'], 'iteration yields the rest, in order');
