@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const cli = new URL('../dist/lib/cli.js', import.meta.url);
+const cli = new URL('../dist/lib/cli/index.js', import.meta.url);
 if (!existsSync(fileURLToPath(cli))) {
   console.error('error: verydeep: dist/ is not built yet; run `npm run build` first');
   process.exit(1);

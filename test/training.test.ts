@@ -34,7 +34,7 @@ import * as train from '../lib/train/index.js';
 import { Vgg, VGG_CONFIGS, type ConfigName, type VggOptions } from '../lib/models/vgg.js';
 import { throwsNamed, rejectsNamed } from './helpers.js';
 import { CheckpointError, DataError, ShapeError, UsageError, ValueError, WeightsError } from '../lib/errors.js';
-import { parseTrainArgs, trainHelp } from '../lib/cli.js';
+import { parseTrainArgs, trainHelp } from '../lib/cli/index.js';
 
 // ---------------------------------------------------------------------------------------
 // helpers
