@@ -8,7 +8,7 @@
  *   node dist/bench/gemm.js [--runs 7]
  */
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, initFastPath, type SimdBuild } from '../kernels/wasm/fastpath.js';
-import type { Conv2dDims } from '../kernels/conv2d.js';
+import type { Conv2dDims } from '../kernels/dims.js';
 
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 7;

@@ -32,11 +32,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setBackend, noGrad, tidy, Tensor, Vgg, ops, optim } from '../lib/index.js';
-import { release, settle, clearPool } from '../lib/pool.js';
-import { conv2dForward, conv2dBackwardInput, conv2dBackwardWeight, type Conv2dDims } from '../kernels/conv2d.js';
-import { linearForward, linearBackwardInput, linearBackwardWeight, type LinearDims } from '../kernels/linear.js';
-import { maxPool2dForward, maxPool2dBackward, type PoolDims } from '../kernels/maxpool2d.js';
-import { lrnForward, lrnBackward, type LrnDims, type LrnOptions } from '../kernels/lrn.js';
+import { release, settle, clearPool } from '../kernels/pool.js';
+import { runRegistered } from '../lib/backend.js';
+import type { Conv2dDims, LinearDims, MapDims } from '../kernels/dims.js';
+import type { LrnOptions } from '../kernels/lrn.js';
 import { initFastPath, getFastPathInfo, type SimdBuild } from '../kernels/wasm/fastpath.js';
 import { measure, loadMeter, type MeasureOptions, type Timing } from './harness.js';
 import { loadTfjs, nchwToNhwc, oihwToHwio, relativeDifference, nchwIndex, transposedIndex, type TfjsPeer } from './tfjs-peer.js';
@@ -286,7 +285,7 @@ function convCase(K: number, C: number, S: number, N: number, group: string) {
       if (want(ids.fwd[0])) {
         await runRow({
           ...common, id: ids.fwd[0], label: ids.fwd[1], pass: 'forward', mulAdd: true,
-          ours: () => conv2dForward(x, w, b, d),
+          ours: () => runRegistered('conv2dForward', x, w, b, d),
           peer: () => readback(tf!.fused.conv2d({ x: t!.x, filter: t!.f, strides: 1, pad: 'same', bias: t!.b })),
           compare: same,
         });
@@ -294,7 +293,7 @@ function convCase(K: number, C: number, S: number, N: number, group: string) {
       if (want(ids.dx[0])) {
         await runRow({
           ...common, id: ids.dx[0], label: ids.dx[1], pass: 'grad input',
-          ours: () => conv2dBackwardInput(dy, w, d),
+          ours: () => runRegistered('conv2dBackwardInput', dy, w, d),
           peer: () => readback(tf!.engine().runKernel('Conv2DBackpropInput', { dy: t!.dy, filter: t!.f },
             { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', inputShape: [N, S, S, C] } as unknown as TF.NamedAttrMap)),
           compare: same,
@@ -304,7 +303,7 @@ function convCase(K: number, C: number, S: number, N: number, group: string) {
         const hasKernel = tf && tf.getKernel('Conv2DBackpropFilter', 'wasm');
         await runRow({
           ...common, id: ids.dw[0], label: ids.dw[1], pass: 'grad weight',
-          ours: () => conv2dBackwardWeight(dy, x, d),
+          ours: () => runRegistered('conv2dBackwardWeight', dy, x, d),
           peer: hasKernel
             ? () => readback(tf!.engine().runKernel('Conv2DBackpropFilter', { x: t!.x, dy: t!.dy },
               { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [K, K, C, C] } as unknown as TF.NamedAttrMap))
@@ -349,7 +348,7 @@ function linearCase(tag: string, In: number, Out: number, N: number) {
       if (want(ids.fwd[0])) {
         await runRow({
           ...common, id: ids.fwd[0], label: ids.fwd[1], pass: 'forward',
-          ours: () => linearForward(x, w, b, d),
+          ours: () => runRegistered('linearForward', x, w, b, d),
           peer: () => readback(tf!.fused.matMul({ a: t!.x, b: t!.w, bias: t!.b })),
           compare: (o, th) => relativeDifference(o, th),
         });
@@ -357,7 +356,7 @@ function linearCase(tag: string, In: number, Out: number, N: number) {
       if (want(ids.dx[0])) {
         await runRow({
           ...common, id: ids.dx[0], label: ids.dx[1], pass: 'grad input',
-          ours: () => linearBackwardInput(dy, w, d),
+          ours: () => runRegistered('linearBackwardInput', dy, w, d),
           peer: () => readback(tf!.matMul(t!.dy, t!.w, false, true)),
           compare: (o, th) => relativeDifference(o, th),
         });
@@ -365,7 +364,7 @@ function linearCase(tag: string, In: number, Out: number, N: number) {
       if (want(ids.dw[0])) {
         await runRow({
           ...common, id: ids.dw[0], label: ids.dw[1], pass: 'grad weight',
-          ours: () => linearBackwardWeight(dy, x, d),
+          ours: () => runRegistered('linearBackwardWeight', dy, x, d),
           peer: () => readback(tf!.matMul(t!.x, t!.dy, true, false)),
           compare: (o, th) => relativeDifference(o, th, transposedIndex(Out, In)),
         });
@@ -380,7 +379,7 @@ function linearCase(tag: string, In: number, Out: number, N: number) {
 // Max-pool 2×2 and LRN (memory-bound)
 
 function poolCase(C: number, S: number, N: number) {
-  const d: PoolDims = { N, C, H: S, W: S };
+  const d: MapDims = { N, C, H: S, W: S };
   const base = `maxpool/${C}@${S}/b${N}`;
   const name = `max-pool 2×2 ${C} @${S}² b${N}`;
   const ids: Record<'fwd' | 'bwd', [string, string]> = { fwd: [`${base}/fwd`, `${name} forward`], bwd: [`${base}/bwd`, `${name} backward`] };
@@ -401,7 +400,7 @@ function poolCase(C: number, S: number, N: number) {
       if (want(ids.fwd[0])) {
         await runRow({
           ...common, id: ids.fwd[0], label: ids.fwd[1], pass: 'forward', bytes: 4 * (n + n / 4),
-          ours: () => maxPool2dForward(x, d),
+          ours: () => runRegistered('maxPool2dForward', x, d),
           peer: () => readback(tf!.maxPool(t!.x, 2, 2, 'valid')),
           compare: (o, th) => relativeDifference(o, th, nchwIndex(C, So, So)),
         });
@@ -409,7 +408,7 @@ function poolCase(C: number, S: number, N: number) {
       if (want(ids.bwd[0])) {
         await runRow({
           ...common, id: ids.bwd[0], label: ids.bwd[1], pass: 'backward', bytes: 4 * (n + n / 4 + n),
-          ours: () => maxPool2dBackward(dy, x, d),
+          ours: () => runRegistered('maxPool2dBackward', dy, x, d),
           peer: () => readback(tf!.engine().runKernel('MaxPoolGrad', { dy: t!.dy, input: t!.x, output: t!.y },
             { filterSize: 2, strides: 2, pad: 'valid' } as unknown as TF.NamedAttrMap)),
           compare: (o, th) => relativeDifference(o, th, nchwIndex(C, S, S)),
@@ -422,7 +421,7 @@ function poolCase(C: number, S: number, N: number) {
 }
 
 function lrnCase(C: number, S: number, N: number) {
-  const d: LrnDims = { N, C, H: S, W: S };
+  const d: MapDims = { N, C, H: S, W: S };
   const o: LrnOptions = { ...ops.LRN_PAPER_DEFAULTS };
   const base = `lrn/${C}@${S}/b${N}`;
   const name = `LRN (n 5, k 2, α 1e-4, β 0.75) ${C} @${S}² b${N}`;
@@ -445,7 +444,7 @@ function lrnCase(C: number, S: number, N: number) {
       if (want(ids.fwd[0])) {
         await runRow({
           ...common, id: ids.fwd[0], label: ids.fwd[1], pass: 'forward', bytes: 8 * n,
-          ours: () => lrnForward(x, o, d),
+          ours: () => runRegistered('lrnForward', x, o, d),
           peer: () => readback(tf!.localResponseNormalization(t!.x, radius, o.k, o.alpha, o.beta)),
           compare: same,
         });
@@ -453,7 +452,7 @@ function lrnCase(C: number, S: number, N: number) {
       if (want(ids.bwd[0])) {
         await runRow({
           ...common, id: ids.bwd[0], label: ids.bwd[1], pass: 'backward', bytes: 12 * n,
-          ours: () => lrnBackward(dy, x, o, d),
+          ours: () => runRegistered('lrnBackward', dy, x, o, d),
           peer: () => readback(tf!.engine().runKernel('LRNGrad', { x: t!.x, y: t!.y, dy: t!.dy },
             { depthRadius: radius, bias: o.k, alpha: o.alpha, beta: o.beta } as unknown as TF.NamedAttrMap)),
           compare: same,

@@ -6,8 +6,8 @@
  * Launchers split along the batch axis (each chunk a contiguous `subarray`, no copy), or
  * along the output features of a fully connected layer.
  */
-import { MAX_KERNEL_ELEMENTS } from '../lib/backend.js';
-import { BackendError } from '../lib/errors.js';
+import { MAX_KERNEL_ELEMENTS } from './gpujs.js';
+import { BackendError } from './errors.js';
 
 export interface Chunk {
   start: number;

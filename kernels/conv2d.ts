@@ -13,25 +13,16 @@
  * element within the launch. Forward and the input gradient launch per chunk of whole
  * images (kernels/chunks.ts keeps each launch below 2^24 elements); the weight and bias
  * gradients launch one thread per weight (bias) element and loop over a block of images
- * and rows (at most LOOP_BUDGET iterations, lib/backend.ts), then the blocks' partial
+ * and rows (at most LOOP_BUDGET iterations, kernels/gpujs.ts), then the blocks' partial
  * sums are added.
  *
- * In the 'wasm' mode the launchers hand the work to the WebAssembly SIMD fast path
- * (kernels/wasm/fastpath.ts: im2col + GEMM), with the same layouts and results.
+ * In the 'wasm' mode the registry (kernels/registry.ts) dispatches these passes to the
+ * WebAssembly SIMD fast path (kernels/wasm/) instead, with the same layouts and results.
  */
-import { runKernel, fastPath, LOOP_BUDGET } from '../lib/backend.js';
+import { runKernel, LOOP_BUDGET } from './gpujs.js';
 import { addInto, chunksOf } from './chunks.js';
-import { BackendError } from '../lib/errors.js';
-
-export interface Conv2dDims {
-  N: number;
-  Cin: number;
-  Cout: number;
-  H: number;
-  W: number;
-  /** kernel size: 3 or 1 (any odd size works) */
-  K: number;
-}
+import { BackendError } from './errors.js';
+import type { Conv2dDims } from './dims.js';
 
 // ---------------------------------------------------------------------------------------
 // gpu.js kernels. Loop bounds are constants (never arguments: GPUJS.md trap 1).
@@ -152,8 +143,6 @@ function imageChunks(d: Conv2dDims, where: string) {
 }
 
 export async function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array, d: Conv2dDims): Promise<Float32Array> {
-  const fast = await fastPath();
-  if (fast) return fast.conv2dForward(x, w, b, d);
   const inPer = d.Cin * d.H * d.W;
   const outPer = d.Cout * d.H * d.W;
   const y = new Float32Array(d.N * outPer);
@@ -166,8 +155,6 @@ export async function conv2dForward(x: Float32Array, w: Float32Array, b: Float32
 }
 
 export async function conv2dBackwardInput(dy: Float32Array, w: Float32Array, d: Conv2dDims): Promise<Float32Array> {
-  const fast = await fastPath();
-  if (fast) return fast.conv2dBackwardInput(dy, w, d);
   const inPer = d.Cin * d.H * d.W;
   const outPer = d.Cout * d.H * d.W;
   const dx = new Float32Array(d.N * inPer);
@@ -198,8 +185,6 @@ function* weightGradBlocks(d: Conv2dDims, where: string) {
 }
 
 export async function conv2dBackwardWeight(dy: Float32Array, x: Float32Array, d: Conv2dDims): Promise<Float32Array> {
-  const fast = await fastPath();
-  if (fast) return fast.conv2dBackwardWeight(dy, x, d);
   const inPer = d.Cin * d.H * d.W;
   const outPer = d.Cout * d.H * d.W;
   const dw = new Float32Array(d.Cout * d.Cin * d.K * d.K);
@@ -211,8 +196,6 @@ export async function conv2dBackwardWeight(dy: Float32Array, x: Float32Array, d:
 }
 
 export async function conv2dBackwardBias(dy: Float32Array, d: Conv2dDims): Promise<Float32Array> {
-  const fast = await fastPath();
-  if (fast) return fast.conv2dBackwardBias(dy, d);
   const outPer = d.Cout * d.H * d.W;
   const db = new Float32Array(d.Cout);
   for (const b of weightGradBlocks(d, 'conv2d (backward bias)')) {

@@ -11,10 +11,10 @@
  * Shapes: x, y, dy, dx flat arrays of the same length; keep is 0/1 float32 of that length.
  * Thread mapping: one thread per element, in flat chunks below 2^24 elements.
  *
- * In the 'wasm' mode the launchers hand the work to the WebAssembly SIMD fast path
- * (kernels/wasm/fastpath.ts, pointwise.as), with the same layouts and results.
+ * In the 'wasm' mode the registry (kernels/registry.ts) dispatches these passes to the
+ * WebAssembly SIMD fast path (kernels/wasm/) instead, with the same layouts and results.
  */
-import { runKernel, fastPath } from '../lib/backend.js';
+import { runKernel } from './gpujs.js';
 import { mapFlatChunks } from './chunks.js';
 
 /** keep[i] ∈ {0, 1}: element i survives when hash(seed, i) / 2^32 ≥ p */
@@ -39,8 +39,6 @@ function dropoutApplyKernel(this: any, a: number[], keep: number[], scale: numbe
 
 /** y = a · keep / (1 − p); used for the forward on x and the backward on dy */
 export async function dropoutApply(a: Float32Array, keep: Float32Array, p: number): Promise<Float32Array> {
-  const fast = await fastPath();
-  if (fast) return fast.dropoutApply(a, keep, p);
   const scale = 1 / (1 - p);
   return mapFlatChunks(a.length, 'dropout', (s, n) =>
     runKernel('dropoutApply', dropoutApplyKernel, n, {}, [a.subarray(s, s + n), keep.subarray(s, s + n), scale]));

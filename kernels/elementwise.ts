@@ -8,11 +8,11 @@
  * elements (kernels/chunks.ts). `sum` reduces in rounds: each thread adds SUM_BLOCK
  * consecutive values, until one value is left.
  *
- * In the 'wasm' mode the launchers hand the work to the WebAssembly SIMD fast path
- * (kernels/wasm/fastpath.ts, pointwise.as), with the same results (bit for bit, except
+ * In the 'wasm' mode the registry (kernels/registry.ts) dispatches these to the WebAssembly
+ * SIMD fast path (kernels/wasm/pointwise.ts), with the same results (bit for bit, except
  * `sum`, which adds in float64 throughout there) and one pass for the SGD update.
  */
-import { runKernel, fastPath } from '../lib/backend.js';
+import { runKernel } from './gpujs.js';
 import { chunksOf, mapFlatChunks } from './chunks.js';
 
 function addKernel(this: any, a: number[], b: number[]): number {
@@ -60,28 +60,20 @@ function elementwise(name: string, source: (this: any, ...args: any[]) => number
 }
 
 export async function add(a: Float32Array, b: Float32Array): Promise<Float32Array> {
-  const fast = await fastPath();
-  if (fast) return fast.add(a, b);
   return elementwise('add', addKernel, [a, b]);
 }
 
 export async function mul(a: Float32Array, b: Float32Array): Promise<Float32Array> {
-  const fast = await fastPath();
-  if (fast) return fast.mul(a, b);
   return elementwise('mul', mulKernel, [a, b]);
 }
 
 export async function scale(a: Float32Array, s: number): Promise<Float32Array> {
-  const fast = await fastPath();
-  if (fast) return fast.scale(a, s);
   return elementwise('scale', scaleKernel, [a], [s]);
 }
 
 export const SUM_BLOCK = 1024;
 
 export async function sum(a: Float32Array): Promise<Float32Array> {
-  const fast = await fastPath();
-  if (fast) return fast.sum(a);
   let partials: Float32Array[] = [];
   for (const { start, count } of chunksOf(a.length, 1, 'sum')) partials.push(a.subarray(start, start + count));
   // Reduce each chunk, then the concatenated chunk sums, until one value is left.
@@ -101,8 +93,6 @@ export async function sum(a: Float32Array): Promise<Float32Array> {
 }
 
 export async function sgdUpdate(p: Float32Array, g: Float32Array, v: Float32Array, o: { lr: number; momentum: number; weightDecay: number }) {
-  const fast = await fastPath();
-  if (fast) return fast.sgdUpdate(p, g, v, o);
   const velocity = await elementwise('sgdVelocity', sgdVelocityKernel, [v, g, p], [o.momentum, o.weightDecay]);
   const param = await elementwise('sgdParam', sgdParamKernel, [p, velocity], [o.lr]);
   return { param, velocity };

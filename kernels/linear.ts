@@ -10,20 +10,15 @@
  * index (2^24), so every launch takes a block of rows of w (output features) and a block
  * of rows of x (images), each below 2^24 elements; the input gradient adds the partial
  * sums of the output-feature blocks. Every in-thread loop also stays within LOOP_BUDGET
- * iterations (lib/backend.ts): longer reductions are split into blocks whose partial sums
+ * iterations (kernels/gpujs.ts): longer reductions are split into blocks whose partial sums
  * are added.
  *
- * In the 'wasm' mode the launchers hand the work to the WebAssembly SIMD fast path
- * (kernels/wasm/fastpath.ts), with the same layouts and results.
+ * In the 'wasm' mode the registry (kernels/registry.ts) dispatches these passes to the
+ * WebAssembly SIMD fast path (kernels/wasm/) instead, with the same layouts and results.
  */
-import { runKernel, fastPath, LOOP_BUDGET } from '../lib/backend.js';
+import { runKernel, LOOP_BUDGET } from './gpujs.js';
 import { addInto, chunksOf } from './chunks.js';
-
-export interface LinearDims {
-  N: number;
-  In: number;
-  Out: number;
-}
+import type { LinearDims } from './dims.js';
 
 /** thread = (n, o) of the block: y = x·wᵀ + b */
 function linearForwardKernel(this: any, x: number[], w: number[], b: number[]): number {
@@ -83,8 +78,6 @@ function inputBlocks(d: LinearDims) {
 }
 
 export async function linearForward(x: Float32Array, w: Float32Array, b: Float32Array, d: LinearDims): Promise<Float32Array> {
-  const fast = await fastPath();
-  if (fast) return fast.linearForward(x, w, b, d);
   const y = new Float32Array(d.N * d.Out);
   const zeroBias = new Float32Array(d.Out);
   for (const ib of inputBlocks(d)) {
@@ -108,8 +101,6 @@ export async function linearForward(x: Float32Array, w: Float32Array, b: Float32
 }
 
 export async function linearBackwardInput(dy: Float32Array, w: Float32Array, d: LinearDims): Promise<Float32Array> {
-  const fast = await fastPath();
-  if (fast) return fast.linearBackwardInput(dy, w, d);
   const dx = new Float32Array(d.N * d.In);
   for (const ob of featureBlocks(d, 'linear (backward input)')) {
     const wBlock = w.subarray(ob.start * d.In, (ob.start + ob.count) * d.In);
@@ -124,8 +115,6 @@ export async function linearBackwardInput(dy: Float32Array, w: Float32Array, d: 
 }
 
 export async function linearBackwardWeight(dy: Float32Array, x: Float32Array, d: LinearDims): Promise<Float32Array> {
-  const fast = await fastPath();
-  if (fast) return fast.linearBackwardWeight(dy, x, d);
   const dw = new Float32Array(d.Out * d.In);
   for (const ob of chunksOf(d.Out, d.In, 'linear (backward weight)')) {
     const dyBlock = columnBlock(dy, d.N, d.Out, ob.start, ob.count);
@@ -139,8 +128,6 @@ export async function linearBackwardWeight(dy: Float32Array, x: Float32Array, d:
 }
 
 export async function linearBackwardBias(dy: Float32Array, d: LinearDims): Promise<Float32Array> {
-  const fast = await fastPath();
-  if (fast) return fast.linearBackwardBias(dy, d);
   const db = new Float32Array(d.Out);
   for (const nb of chunksOf(d.N, d.Out, 'linear (backward bias)', undefined, LOOP_BUDGET)) {
     addInto(db, await runKernel('linearBackwardBias', linearBackwardBiasKernel, d.Out, { N: nb.count, Out: d.Out },

@@ -20,8 +20,9 @@
  * Thread mapping: one thread per element; the backward recomputes s[j] for the n channels
  * whose window holds c (n² reads per element). Launches per chunk of whole images.
  */
-import { runKernel } from '../lib/backend.js';
+import { runKernel } from './gpujs.js';
 import { chunksOf } from './chunks.js';
+import type { MapDims } from './dims.js';
 
 export interface LrnOptions {
   size: number;
@@ -29,13 +30,6 @@ export interface LrnOptions {
   beta: number;
   k: number;
   alphaMode: 'sum' | 'mean';
-}
-
-export interface LrnDims {
-  N: number;
-  C: number;
-  H: number;
-  W: number;
 }
 
 function lrnForwardKernel(this: any, x: number[]): number {
@@ -83,14 +77,14 @@ function lrnBackwardKernel(this: any, dy: number[], x: number[]): number {
   return dy[t] * ownScale - 2 * this.constants.beta * this.constants.alpha * x[t] * acc;
 }
 
-function constantsFor(o: LrnOptions, d: LrnDims) {
+function constantsFor(o: LrnOptions, d: MapDims) {
   return {
     C: d.C, HW: d.H * d.W, SIZE: o.size, LO: Math.floor(o.size / 2), HI: Math.floor((o.size - 1) / 2),
     k: o.k, beta: o.beta, alpha: o.alphaMode === 'mean' ? o.alpha / o.size : o.alpha,
   };
 }
 
-async function launchPerImages(name: string, source: (this: any, ...a: any[]) => number, arrays: Float32Array[], o: LrnOptions, d: LrnDims) {
+async function launchPerImages(name: string, source: (this: any, ...a: any[]) => number, arrays: Float32Array[], o: LrnOptions, d: MapDims) {
   const per = d.C * d.H * d.W;
   const out = new Float32Array(d.N * per);
   for (const { start, count } of chunksOf(d.N, per, name)) {
@@ -100,12 +94,12 @@ async function launchPerImages(name: string, source: (this: any, ...a: any[]) =>
   return out;
 }
 
-export const lrnForward = (x: Float32Array, o: LrnOptions, d: LrnDims) => launchPerImages('lrnForward', lrnForwardKernel, [x], o, d);
-export const lrnBackward = (dy: Float32Array, x: Float32Array, o: LrnOptions, d: LrnDims) =>
+export const lrnForward = (x: Float32Array, o: LrnOptions, d: MapDims) => launchPerImages('lrnForward', lrnForwardKernel, [x], o, d);
+export const lrnBackward = (dy: Float32Array, x: Float32Array, o: LrnOptions, d: MapDims) =>
   launchPerImages('lrnBackward', lrnBackwardKernel, [dy, x], o, d);
 
 /** float64 reference: the forward, and the backward by scattering each output's gradient */
-export function lrnForwardRef(x: ArrayLike<number>, o: LrnOptions, d: LrnDims) {
+export function lrnForwardRef(x: ArrayLike<number>, o: LrnOptions, d: MapDims) {
   const { C } = d, HW = d.H * d.W;
   const a = o.alphaMode === 'mean' ? o.alpha / o.size : o.alpha;
   const lo = Math.floor(o.size / 2), hi = Math.floor((o.size - 1) / 2);
@@ -122,7 +116,7 @@ export function lrnForwardRef(x: ArrayLike<number>, o: LrnOptions, d: LrnDims) {
   return { y, s };
 }
 
-export function lrnBackwardRef(dy: ArrayLike<number>, x: ArrayLike<number>, o: LrnOptions, d: LrnDims): Float64Array {
+export function lrnBackwardRef(dy: ArrayLike<number>, x: ArrayLike<number>, o: LrnOptions, d: MapDims): Float64Array {
   const { C } = d, HW = d.H * d.W;
   const a = o.alphaMode === 'mean' ? o.alpha / o.size : o.alpha;
   const lo = Math.floor(o.size / 2), hi = Math.floor((o.size - 1) / 2);

@@ -12,18 +12,12 @@
  * element, which recomputes its window's argmax (no index tensor is stored). Both launch
  * per chunk of whole images below 2^24 elements.
  *
- * In the 'wasm' mode the launchers hand the work to the WebAssembly SIMD fast path
- * (kernels/wasm/fastpath.ts, pointwise.as), with the same layouts and results.
+ * In the 'wasm' mode the registry (kernels/registry.ts) dispatches these passes to the
+ * WebAssembly SIMD fast path (kernels/wasm/) instead, with the same layouts and results.
  */
-import { runKernel, fastPath } from '../lib/backend.js';
+import { runKernel } from './gpujs.js';
 import { chunksOf } from './chunks.js';
-
-export interface PoolDims {
-  N: number;
-  C: number;
-  H: number;
-  W: number;
-}
+import type { MapDims } from './dims.js';
 
 function maxPool2dForwardKernel(this: any, x: number[]): number {
   const t = this.thread.x;
@@ -56,13 +50,11 @@ function maxPool2dBackwardKernel(this: any, dy: number[], x: number[]): number {
   return 0;
 }
 
-function dimsConstants(d: PoolDims) {
+function dimsConstants(d: MapDims) {
   return { H: d.H, W: d.W, Ho: Math.floor(d.H / 2), Wo: Math.floor(d.W / 2) };
 }
 
-export async function maxPool2dForward(x: Float32Array, d: PoolDims): Promise<Float32Array> {
-  const fast = await fastPath();
-  if (fast) return fast.maxPool2dForward(x, d);
+export async function maxPool2dForward(x: Float32Array, d: MapDims): Promise<Float32Array> {
   const { Ho, Wo } = dimsConstants(d);
   const inPer = d.C * d.H * d.W, outPer = d.C * Ho * Wo;
   const y = new Float32Array(d.N * outPer);
@@ -73,9 +65,7 @@ export async function maxPool2dForward(x: Float32Array, d: PoolDims): Promise<Fl
   return y;
 }
 
-export async function maxPool2dBackward(dy: Float32Array, x: Float32Array, d: PoolDims): Promise<Float32Array> {
-  const fast = await fastPath();
-  if (fast) return fast.maxPool2dBackward(dy, x, d);
+export async function maxPool2dBackward(dy: Float32Array, x: Float32Array, d: MapDims): Promise<Float32Array> {
   const { Ho, Wo } = dimsConstants(d);
   const inPer = d.C * d.H * d.W, outPer = d.C * Ho * Wo;
   const dx = new Float32Array(d.N * inPer);
@@ -87,7 +77,7 @@ export async function maxPool2dBackward(dy: Float32Array, x: Float32Array, d: Po
 }
 
 /** float64 reference: forward values and the argmax (flat input index) of each window */
-export function maxPool2dForwardRef(x: ArrayLike<number>, d: PoolDims) {
+export function maxPool2dForwardRef(x: ArrayLike<number>, d: MapDims) {
   const Ho = Math.floor(d.H / 2), Wo = Math.floor(d.W / 2);
   const y = new Float64Array(d.N * d.C * Ho * Wo);
   const argmax = new Int32Array(y.length);
@@ -107,7 +97,7 @@ export function maxPool2dForwardRef(x: ArrayLike<number>, d: PoolDims) {
   return { y, argmax };
 }
 
-export function maxPool2dBackwardRef(dy: ArrayLike<number>, x: ArrayLike<number>, d: PoolDims): Float64Array {
+export function maxPool2dBackwardRef(dy: ArrayLike<number>, x: ArrayLike<number>, d: MapDims): Float64Array {
   const { argmax } = maxPool2dForwardRef(x, d);
   const dx = new Float64Array(d.N * d.C * d.H * d.W);
   argmax.forEach((i, o) => { dx[i] += dy[o]; });

@@ -4,10 +4,10 @@
  * Shapes: x, y, dy, dx are flat arrays of the same length (any tensor shape).
  * Thread mapping: one thread per element, in flat chunks below 2^24 elements.
  *
- * In the 'wasm' mode the launchers hand the work to the WebAssembly SIMD fast path
- * (kernels/wasm/fastpath.ts, pointwise.as), with the same layouts and results.
+ * In the 'wasm' mode the registry (kernels/registry.ts) dispatches these passes to the
+ * WebAssembly SIMD fast path (kernels/wasm/) instead, with the same layouts and results.
  */
-import { runKernel, fastPath } from '../lib/backend.js';
+import { runKernel } from './gpujs.js';
 import { mapFlatChunks } from './chunks.js';
 
 function reluForwardKernel(this: any, x: number[]): number {
@@ -21,14 +21,10 @@ function reluBackwardKernel(this: any, dy: number[], x: number[]): number {
 }
 
 export async function reluForward(x: Float32Array): Promise<Float32Array> {
-  const fast = await fastPath();
-  if (fast) return fast.reluForward(x);
   return mapFlatChunks(x.length, 'relu', (s, n) => runKernel('reluForward', reluForwardKernel, n, {}, [x.subarray(s, s + n)]));
 }
 
 export async function reluBackward(dy: Float32Array, x: Float32Array): Promise<Float32Array> {
-  const fast = await fastPath();
-  if (fast) return fast.reluBackward(dy, x);
   return mapFlatChunks(x.length, 'relu (backward)', (s, n) =>
     runKernel('reluBackward', reluBackwardKernel, n, {}, [dy.subarray(s, s + n), x.subarray(s, s + n)]));
 }

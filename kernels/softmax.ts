@@ -14,14 +14,10 @@
  * row and loop over K; the element kernels one thread per element. Launches per block of
  * rows below 2^24 elements.
  */
-import { runKernel, LOOP_BUDGET } from '../lib/backend.js';
+import { runKernel, LOOP_BUDGET } from './gpujs.js';
 import { chunksOf } from './chunks.js';
-import { BackendError } from '../lib/errors.js';
-
-export interface SoftmaxDims {
-  N: number;
-  K: number;
-}
+import { BackendError } from './errors.js';
+import type { SoftmaxDims } from './dims.js';
 
 function rowLogSumExpKernel(this: any, x: number[]): number {
   const row = this.thread.x * this.constants.K;

@@ -17,8 +17,13 @@
  * work (the README says so).
  */
 import gpujs from 'gpu.js';
-import { allocate } from './pool.js';
 import { BackendError, describeValue } from './errors.js';
+import { useGpu, openOnDemand } from '../kernels/gpujs.js';
+import { getKernel, registeredKernels, type KernelBackend, type KernelName, type KernelSet } from '../kernels/registry.js';
+import { registerGpujsKernels } from '../kernels/register-gpujs.js';
+
+export { MAX_KERNEL_ELEMENTS, LOOP_BUDGET, setKernelProfiling, kernelProfile } from '../kernels/gpujs.js';
+export type { KernelName } from '../kernels/registry.js';
 
 // gpu.js is CommonJS: take what we need from its default export.
 const { GPU, CPUKernel, WebAssemblyKernel, HeadlessGLKernel, WebGL2Kernel, WebGPUKernel } =
@@ -34,27 +39,20 @@ export type Mode = 'cpu' | 'webasm' | 'wasm' | 'headlessgl' | 'webgl2' | 'webgpu
 export type BackendRequest = Mode | 'auto';
 export const MODES: readonly Mode[] = ['cpu', 'webasm', 'wasm', 'headlessgl', 'webgl2', 'webgpu'];
 
-/** The hand-written kernels of the 'wasm' mode (kernels/wasm/fastpath.ts). */
-export type FastPathKernels = typeof import('../kernels/wasm/fastpath.js');
+/** The registry's backend that runs a mode's kernels; what it lacks runs on gpujs (explicitly: BackendInfo.kernels). */
+const KERNEL_BACKEND: Record<Mode, KernelBackend> = { cpu: 'gpujs', webasm: 'gpujs', wasm: 'wasm', headlessgl: 'gpujs', webgl2: 'gpujs', webgpu: 'gpujs' };
 
-/** gpu.js indices are float32: an output or array argument must stay below this many elements. */
-export const MAX_KERNEL_ELEMENTS = 1 << 24;
-
-/**
- * The most loop iterations, summed over every loop it runs, that one kernel thread may do.
- * Mesa's llvmpipe (the software GL behind headlessgl in CI) silently stops a shader
- * invocation's loops after 65,535 iterations in total (measured here: a 250,000-term sum
- * came back as 65,535). Kernels whose reductions can be longer (the conv and FC weight and
- * bias gradients, long FC rows) split them into launches of at most this many iterations
- * and add the partial sums.
- */
-export const LOOP_BUDGET = 65000;
+/** every kernel the registry dispatches: the gpujs backend registers them all */
+registerGpujsKernels();
+const KERNEL_NAMES: readonly KernelName[] = registeredKernels('gpujs');
 
 /** What `getBackendInfo()` reports: the mode that really runs and why it was chosen. */
 export interface BackendInfo {
   mode: Mode;
   requested: BackendRequest;
   reason: string;
+  /** which backend of the registry runs each kernel here: 'wasm', or 'gpujs (<gpu.js mode>)' */
+  kernels: Record<KernelName, string>;
 }
 
 /** the gpu.js mode that runs a mode's gpu.js kernels */
@@ -75,9 +73,8 @@ const ASYNC_MODES: ReadonlySet<Mode> = new Set<Mode>(['webasm', 'webgpu']);
 interface BackendState {
   info: BackendInfo;
   gpu: any;
-  kernels: Map<string, any>;
-  /** the hand-written kernels, in the 'wasm' mode only */
-  fast: FastPathKernels | null;
+  /** each kernel's implementation on this mode, resolved once when the mode opens */
+  impls: Map<KernelName, KernelSet[KernelName]>;
 }
 
 let current: BackendState | null = null;
@@ -100,11 +97,11 @@ async function openBackend(mode: Mode, requested: BackendRequest, reason: string
   if ((mode === 'webgl2') && isNode) {
     throw new BackendError(`setBackend('webgl2'): WebGL2 needs a browser; in Node use 'headlessgl' (the gl package, under a display) instead`);
   }
-  let fast: FastPathKernels | null = null;
   if (mode === 'wasm') {
     if (!isNode) throw new BackendError(`setBackend('wasm'): the WebAssembly fast path runs in Node only; in a browser use 'webgpu', 'webgl2' or 'webasm'`);
     try {
-      fast = await import('../kernels/wasm/fastpath.js');
+      const fast = await import('../kernels/wasm/fastpath.js');
+      (await import('../kernels/wasm/register.js')).registerWasmKernels();
       const info = await fast.initFastPath();
       reason += ` (${info.simd} SIMD, ${info.threads} thread${info.threads === 1 ? '' : 's'})`;
     } catch (e) {
@@ -117,7 +114,14 @@ async function openBackend(mode: Mode, requested: BackendRequest, reason: string
   } catch (e) {
     throw new BackendError(`setBackend('${mode}'): gpu.js cannot start this mode here: ${(e as Error).message}`, { cause: e });
   }
-  const state: BackendState = { info: { mode, requested, reason }, gpu, kernels: new Map(), fast };
+  const impls = new Map<KernelName, KernelSet[KernelName]>();
+  const kernels = {} as Record<KernelName, string>;
+  for (const name of KERNEL_NAMES) {
+    const own = getKernel(KERNEL_BACKEND[mode], name);
+    impls.set(name, own ?? getKernel('gpujs', name)!);
+    kernels[name] = own ? KERNEL_BACKEND[mode] + (KERNEL_BACKEND[mode] === 'gpujs' ? ` (${GPUJS_MODE[mode]})` : '') : `gpujs (${GPUJS_MODE[mode]}), as ${mode} has no ${name}`;
+  }
+  const state: BackendState = { info: { mode, requested, reason, kernels }, gpu, impls };
   let probe: any;
   try {
     probe = gpu.createKernel(probeKernelSource, { output: [3], immutable: true, asyncMode: ASYNC_MODES.has(mode) });
@@ -232,7 +236,7 @@ export async function setBackend(request: BackendRequest): Promise<BackendInfo> 
   }
   const next = request === 'auto' ? await openAuto() : await openBackend(request, request, `explicit setBackend('${request}')`);
   disposeBackend();
-  current = next;
+  activate(next);
   return { ...next.info };
 }
 
@@ -243,7 +247,13 @@ export function getBackend(): Mode | null {
 
 /** The running mode, what was asked for, and why this mode was chosen. */
 export function getBackendInfo(): BackendInfo | null {
-  return current ? { ...current.info } : null;
+  return current ? { ...current.info, kernels: { ...current.info.kernels } } : null;
+}
+
+/** Makes `state` the running backend, and hands its GPU to the gpu.js launcher. */
+function activate(state: BackendState): void {
+  current = state;
+  useGpu({ gpu: state.gpu, mode: GPUJS_MODE[state.info.mode], asyncMode: ASYNC_MODES.has(state.info.mode) });
 }
 
 let starting: Promise<BackendState> | null = null;
@@ -253,101 +263,33 @@ async function activeBackend(): Promise<BackendState> {
   if (current) return current;
   if (!starting) {
     starting = openAuto().then((s) => {
-      if (!current) current = s;
+      if (!current) activate(s);
       starting = null;
-      return current;
+      return current!;
     });
   }
   return starting;
 }
 
-/** The hand-written kernels when the 'wasm' mode runs, else null (the gpu.js kernels run). */
-export async function fastPath(): Promise<FastPathKernels | null> {
-  return (await activeBackend()).fast;
+openOnDemand(async () => {
+  await activeBackend();
+});
+
+/**
+ * Runs kernel `name` of the registry on the running mode (opened with 'auto' on first
+ * use): the mode's own implementation, or gpujs's where it has none. lib/ops.ts and the
+ * optimiser reach every kernel through this.
+ */
+export async function runRegistered<K extends KernelName>(name: K, ...args: Parameters<KernelSet[K]>): Promise<Awaited<ReturnType<KernelSet[K]>>> {
+  const impl = (await activeBackend()).impls.get(name) as (...a: Parameters<KernelSet[K]>) => ReturnType<KernelSet[K]>;
+  return impl(...args) as Promise<Awaited<ReturnType<KernelSet[K]>>>;
 }
 
 /** Frees the compiled kernels of the current backend (tests call it between modes). */
 export function disposeBackend(): void {
   if (!current) return;
-  for (const k of current.kernels.values()) k.destroy?.();
-  current.kernels.clear();
+  useGpu(null);
   current.gpu.destroy?.();
   current = null;
 }
 
-let profile: Record<string, { calls: number; ms: number; elements: number }> | null = null;
-
-/**
- * Starts (or with `false` stops) timing every kernel launch by kernel name; `kernelProfile()`
- * returns the totals since. For finding where a training step spends its time.
- */
-export function setKernelProfiling(on: boolean): void {
-  profile = on ? {} : null;
-}
-
-export function kernelProfile(): Record<string, { calls: number; ms: number; elements: number }> {
-  return { ...(profile ?? {}) };
-}
-
-/** A gpu.js kernel function: `this.thread.x` is the flat output index of the launch. */
-export type KernelSource = (this: any, ...args: any[]) => number;
-
-export type KernelArg = Float32Array | number;
-
-/**
- * Launches one kernel over a 1-D output of `outputSize` elements and returns a fresh
- * Float32Array that the caller owns. Kernels are compiled once per (name, size, constants).
- */
-export async function runKernel(
-  name: string,
-  source: KernelSource,
-  outputSize: number,
-  constants: Record<string, number>,
-  args: KernelArg[],
-): Promise<Float32Array> {
-  if (!Number.isInteger(outputSize) || outputSize <= 0 || outputSize >= MAX_KERNEL_ELEMENTS) {
-    throw new BackendError(`${name}: kernel output of ${outputSize} elements is outside 1..2^24-1; the launcher must split it`);
-  }
-  args.forEach((a, i) => {
-    if (typeof a !== 'number' && a.length >= MAX_KERNEL_ELEMENTS) {
-      throw new BackendError(`${name}: kernel argument ${i} has ${a.length} elements (>= 2^24); the launcher must split it`);
-    }
-  });
-  const backend = await activeBackend();
-  const key = `${name}|${outputSize}|${JSON.stringify(constants)}|${args.map((a) => (typeof a === 'number' ? 'n' : 'a')).join('')}`;
-  let kernel = backend.kernels.get(key);
-  if (kernel) {
-    backend.kernels.delete(key); // re-insert: the map's order is least recently used first
-  } else {
-    if (backend.kernels.size >= MAX_CACHED_KERNELS) {
-      const [oldKey, oldKernel] = backend.kernels.entries().next().value as [string, any];
-      backend.kernels.delete(oldKey);
-      oldKernel.destroy?.();
-    }
-    kernel = backend.gpu.createKernel(source, {
-      output: [outputSize],
-      constants,
-      immutable: true,
-      precision: 'single',
-      asyncMode: ASYNC_MODES.has(backend.info.mode),
-      tactic: 'precision', // GL: highp floats and ints in the shaders
-
-    });
-  }
-  backend.kernels.set(key, kernel);
-  const t0 = profile ? performance.now() : 0;
-  const result = await kernel(...args);
-  if (profile) {
-    const entry = (profile[name] ??= { calls: 0, ms: 0, elements: 0 });
-    entry.calls++;
-    entry.ms += performance.now() - t0;
-    entry.elements += outputSize;
-  }
-  const array = (result && typeof result.toArray === 'function') ? await result.toArray() : result;
-  if (!(array instanceof Float32Array) || array.length !== outputSize) {
-    throw new BackendError(`${name}: kernel on ${backend.info.mode} returned ${array?.constructor?.name} of length ${array?.length}, expected Float32Array(${outputSize})`);
-  }
-  const copy = allocate(outputSize); // a copy the caller owns: gpu.js may reuse its own
-  copy.set(array);
-  return copy;
-}

@@ -9,7 +9,7 @@ export type { Shape, GradNode } from './tensor.js';
 export { setBackend, getBackend, getBackendInfo, disposeBackend, setKernelProfiling, kernelProfile, MODES, MAX_KERNEL_ELEMENTS, LOOP_BUDGET } from './backend.js';
 export type { Mode, BackendRequest, BackendInfo } from './backend.js';
 export { Rng } from './random.js';
-export { poolStats, setPoolLimit, clearPool, POOL_MIN_FLOATS } from './pool.js';
+export { poolStats, setPoolLimit, clearPool, POOL_MIN_FLOATS } from '../kernels/pool.js';
 export * as ops from './ops.js';
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';

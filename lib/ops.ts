@@ -9,16 +9,10 @@
  */
 import { Tensor, opResult, formatShape, shapeSize, setGradAccumulator, type Shape } from './tensor.js';
 import { DisposedError, ShapeError, ValueError } from './errors.js';
-import * as conv from '../kernels/conv2d.js';
-import * as pool from '../kernels/maxpool2d.js';
-import * as act from '../kernels/relu.js';
-import * as norm from '../kernels/lrn.js';
-import * as fc from '../kernels/linear.js';
-import * as sm from '../kernels/softmax.js';
-import * as drop from '../kernels/dropout.js';
-import * as ew from '../kernels/elementwise.js';
+import { runRegistered as run } from './backend.js';
+import type { Conv2dDims, LinearDims, MapDims, SoftmaxDims } from '../kernels/dims.js';
 
-setGradAccumulator(ew.add);
+setGradAccumulator((a, b) => run('add', a, b));
 
 // ---------------------------------------------------------------------------------------
 // validation
@@ -67,14 +61,14 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
     expectTensor(op, 'bias', bias);
     if (bias.shape.length !== 1 || bias.shape[0] !== Cout) throw new ShapeError(`${op}: expected bias of shape [${Cout}], got ${formatShape(bias.shape)}`);
   }
-  const d: conv.Conv2dDims = { N, Cin, Cout, H, W, K };
+  const d: Conv2dDims = { N, Cin, Cout, H, W, K };
   const inputs = bias ? [x, w, bias] : [x, w];
   return opResult(op, [N, Cout, H, W], inputs,
-    ([xv, wv, bv]) => conv.conv2dForward(xv, wv, bv ?? new Float32Array(Cout), d),
+    ([xv, wv, bv]) => run('conv2dForward', xv, wv, bv ?? new Float32Array(Cout), d),
     (g) => [
-      x.requiresGrad ? computed('conv2d (backward input)', x.shape, [g, w], ([gv, wv]) => conv.conv2dBackwardInput(gv, wv, d)) : null,
-      w.requiresGrad ? computed('conv2d (backward weight)', w.shape, [g, x], ([gv, xv]) => conv.conv2dBackwardWeight(gv, xv, d)) : null,
-      bias?.requiresGrad ? computed('conv2d (backward bias)', bias.shape, [g], ([gv]) => conv.conv2dBackwardBias(gv, d)) : null,
+      x.requiresGrad ? computed('conv2d (backward input)', x.shape, [g, w], ([gv, wv]) => run('conv2dBackwardInput', gv, wv, d)) : null,
+      w.requiresGrad ? computed('conv2d (backward weight)', w.shape, [g, x], ([gv, xv]) => run('conv2dBackwardWeight', gv, xv, d)) : null,
+      bias?.requiresGrad ? computed('conv2d (backward bias)', bias.shape, [g], ([gv]) => run('conv2dBackwardBias', gv, d)) : null,
     ]);
 }
 
@@ -88,17 +82,17 @@ export function maxPool2d(x: Tensor): Tensor {
   expectRank(op, 'x', x, 4, '[N, C, H, W]');
   const [N, C, H, W] = x.shape;
   if (H < 2 || W < 2) throw new ShapeError(`${op}: expected H and W of at least 2, got shape ${formatShape(x.shape)}`);
-  const d: pool.PoolDims = { N, C, H, W };
+  const d: MapDims = { N, C, H, W };
   return opResult(op, [N, C, Math.floor(H / 2), Math.floor(W / 2)], [x],
-    ([xv]) => pool.maxPool2dForward(xv, d),
-    (g) => [computed('maxPool2d (backward)', x.shape, [g, x], ([gv, xv]) => pool.maxPool2dBackward(gv, xv, d))]);
+    ([xv]) => run('maxPool2dForward', xv, d),
+    (g) => [computed('maxPool2d (backward)', x.shape, [g, x], ([gv, xv]) => run('maxPool2dBackward', gv, xv, d))]);
 }
 
 export function relu(x: Tensor): Tensor {
   expectTensor('relu', 'x', x);
   return opResult('relu', x.shape, [x],
-    ([xv]) => act.reluForward(xv),
-    (g) => [computed('relu (backward)', x.shape, [g, x], ([gv, xv]) => act.reluBackward(gv, xv))]);
+    ([xv]) => run('reluForward', xv),
+    (g) => [computed('relu (backward)', x.shape, [g, x], ([gv, xv]) => run('reluBackward', gv, xv))]);
 }
 
 export interface LrnOptions {
@@ -131,10 +125,10 @@ export function lrn(x: Tensor, options: LrnOptions = {}): Tensor {
   if (!(o.alpha >= 0) || !Number.isFinite(o.beta)) throw new ValueError(`${op}: expected alpha >= 0 and a finite beta, got alpha=${o.alpha}, beta=${o.beta}`);
   if (o.alphaMode !== 'sum' && o.alphaMode !== 'mean') throw new ValueError(`${op}: expected alphaMode 'sum' or 'mean', got '${String(o.alphaMode)}'`);
   const [N, C, H, W] = x.shape;
-  const d: norm.LrnDims = { N, C, H, W };
+  const d: MapDims = { N, C, H, W };
   return opResult(op, x.shape, [x],
-    ([xv]) => norm.lrnForward(xv, o, d),
-    (g) => [computed('lrn (backward)', x.shape, [g, x], ([gv, xv]) => norm.lrnBackward(gv, xv, o, d))]);
+    ([xv]) => run('lrnForward', xv, o, d),
+    (g) => [computed('lrn (backward)', x.shape, [g, x], ([gv, xv]) => run('lrnBackward', gv, xv, o, d))]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -155,13 +149,13 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
     expectTensor(op, 'bias', bias);
     if (bias.shape.length !== 1 || bias.shape[0] !== Out) throw new ShapeError(`${op}: expected bias of shape [${Out}], got ${formatShape(bias.shape)}`);
   }
-  const d: fc.LinearDims = { N, In, Out };
+  const d: LinearDims = { N, In, Out };
   return opResult(op, [N, Out], bias ? [x, w, bias] : [x, w],
-    ([xv, wv, bv]) => fc.linearForward(xv, wv, bv ?? new Float32Array(Out), d),
+    ([xv, wv, bv]) => run('linearForward', xv, wv, bv ?? new Float32Array(Out), d),
     (g) => [
-      x.requiresGrad ? computed('linear (backward input)', x.shape, [g, w], ([gv, wv]) => fc.linearBackwardInput(gv, wv, d)) : null,
-      w.requiresGrad ? computed('linear (backward weight)', w.shape, [g, x], ([gv, xv]) => fc.linearBackwardWeight(gv, xv, d)) : null,
-      bias?.requiresGrad ? computed('linear (backward bias)', bias.shape, [g], ([gv]) => fc.linearBackwardBias(gv, d)) : null,
+      x.requiresGrad ? computed('linear (backward input)', x.shape, [g, w], ([gv, wv]) => run('linearBackwardInput', gv, wv, d)) : null,
+      w.requiresGrad ? computed('linear (backward weight)', w.shape, [g, x], ([gv, xv]) => run('linearBackwardWeight', gv, xv, d)) : null,
+      bias?.requiresGrad ? computed('linear (backward bias)', bias.shape, [g], ([gv]) => run('linearBackwardBias', gv, d)) : null,
     ]);
 }
 
@@ -170,10 +164,10 @@ export function softmax(x: Tensor): Tensor {
   const op = 'softmax';
   expectTensor(op, 'x', x);
   expectRank(op, 'x', x, 2, '[N, K]');
-  const d: sm.SoftmaxDims = { N: x.shape[0], K: x.shape[1] };
+  const d: SoftmaxDims = { N: x.shape[0], K: x.shape[1] };
   const y: Tensor = opResult(op, x.shape, [x],
-    ([xv]) => sm.softmaxForward(xv, d),
-    (g) => [computed('softmax (backward)', x.shape, [g, y], ([gv, yv]) => sm.softmaxBackward(gv, yv, d))]);
+    ([xv]) => run('softmaxForward', xv, d),
+    (g) => [computed('softmax (backward)', x.shape, [g, y], ([gv, yv]) => run('softmaxBackward', gv, yv, d))]);
   return y;
 }
 
@@ -201,11 +195,11 @@ export function softmaxCrossEntropy(logits: Tensor, labels: number[] | Int32Arra
   const op = 'softmaxCrossEntropy';
   expectTensor(op, 'logits', logits);
   expectRank(op, 'logits', logits, 2, '[N, K]');
-  const d: sm.SoftmaxDims = { N: logits.shape[0], K: logits.shape[1] };
+  const d: SoftmaxDims = { N: logits.shape[0], K: logits.shape[1] };
   const labelValues = checkLabels(op, labels, d.N, d.K);
   return opResult(op, [], [logits],
-    async ([xv]) => ew.scale(await ew.sum(await sm.crossEntropyRows(xv, labelValues, d)), 1 / d.N),
-    (g) => [computed('softmaxCrossEntropy (backward)', logits.shape, [logits, g], ([xv, gv]) => sm.crossEntropyBackward(xv, labelValues, gv, d))]);
+    async ([xv]) => run('scale', await run('sum', await run('crossEntropyRows', xv, labelValues, d)), 1 / d.N),
+    (g) => [computed('softmaxCrossEntropy (backward)', logits.shape, [logits, g], ([xv, gv]) => run('crossEntropyBackward', xv, labelValues, gv, d))]);
 }
 
 /**
@@ -218,8 +212,8 @@ export function dropout(x: Tensor, p: number, seed: number): Tensor {
   if (!(p >= 0 && p < 1)) throw new ValueError(`${op}: expected p in [0, 1), got ${p}`);
   if (!Number.isInteger(seed)) throw new ValueError(`${op}: expected an integer seed, got ${seed}`);
   return opResult(op, x.shape, [x],
-    ([xv]) => drop.dropoutForward(xv, p, seed),
-    (g) => [computed('dropout (backward)', x.shape, [g], ([gv]) => drop.dropoutBackward(gv, p, seed))]);
+    ([xv]) => run('dropoutForward', xv, p, seed),
+    (g) => [computed('dropout (backward)', x.shape, [g], ([gv]) => run('dropoutBackward', gv, p, seed))]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -229,7 +223,7 @@ export function add(a: Tensor, b: Tensor): Tensor {
   expectTensor('add', 'a', a);
   expectTensor('add', 'b', b);
   expectSameShape('add', a, b);
-  return opResult('add', a.shape, [a, b], ([av, bv]) => ew.add(av, bv), (g) => [g, g]);
+  return opResult('add', a.shape, [a, b], ([av, bv]) => run('add', av, bv), (g) => [g, g]);
 }
 
 /** a·b element-wise, or a·s for a number s. */
@@ -237,22 +231,22 @@ export function mul(a: Tensor, b: Tensor | number): Tensor {
   expectTensor('mul', 'a', a);
   if (typeof b === 'number') {
     if (!Number.isFinite(b)) throw new ValueError(`mul: expected a finite scalar, got ${b}`);
-    return opResult('mul', a.shape, [a], ([av]) => ew.scale(av, b),
-      (g) => [computed('mul (backward)', a.shape, [g], ([gv]) => ew.scale(gv, b))]);
+    return opResult('mul', a.shape, [a], ([av]) => run('scale', av, b),
+      (g) => [computed('mul (backward)', a.shape, [g], ([gv]) => run('scale', gv, b))]);
   }
   expectTensor('mul', 'b', b);
   expectSameShape('mul', a, b);
-  return opResult('mul', a.shape, [a, b], ([av, bv]) => ew.mul(av, bv),
+  return opResult('mul', a.shape, [a, b], ([av, bv]) => run('mul', av, bv),
     (g) => [
-      a.requiresGrad ? computed('mul (backward)', a.shape, [g, b], ([gv, bv]) => ew.mul(gv, bv)) : null,
-      b.requiresGrad ? computed('mul (backward)', b.shape, [g, a], ([gv, av]) => ew.mul(gv, av)) : null,
+      a.requiresGrad ? computed('mul (backward)', a.shape, [g, b], ([gv, bv]) => run('mul', gv, bv)) : null,
+      b.requiresGrad ? computed('mul (backward)', b.shape, [g, a], ([gv, av]) => run('mul', gv, av)) : null,
     ]);
 }
 
 /** The sum of all elements, as a scalar tensor (shape []). */
 export function sum(x: Tensor): Tensor {
   expectTensor('sum', 'x', x);
-  return opResult('sum', [], [x], ([xv]) => ew.sum(xv),
+  return opResult('sum', [], [x], ([xv]) => run('sum', xv),
     (g) => [computed('sum (backward)', x.shape, [g], async ([gv]) => new Float32Array(x.size).fill(gv[0]))]);
 }
 

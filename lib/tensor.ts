@@ -22,7 +22,7 @@
 import ndarray from 'ndarray';
 import type { NdArray } from 'ndarray';
 import { normalRandom } from './random.js';
-import { allocate, release, settle } from './pool.js';
+import { allocate, release, settle } from '../kernels/pool.js';
 import { DisposedError, ShapeError, ValueError, describeValue as describe } from './errors.js';
 import { allocating, checkNumerics, checkShape, expectFinite, formatShape, newValues, numbersOf, sameShape, shapeSize, type Shape } from './values.js';
 

@@ -29,7 +29,7 @@ mkdirSync(outDir, { recursive: true });
 const nodeOnly = {
   name: 'node-only',
   setup(build) {
-    build.onResolve({ filter: /^node:|kernels\/wasm\/fastpath\.js$/ }, (args) => {
+    build.onResolve({ filter: /^node:|kernels\/wasm\/(fastpath|register)\.js$/ }, (args) => {
       if (args.kind === 'dynamic-import') return { path: args.path, external: true };
       if (args.path.startsWith('node:')) return { path: args.path, namespace: 'node-only' };
       return undefined;

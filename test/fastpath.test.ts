@@ -28,7 +28,8 @@ import * as drop from '../kernels/dropout.js';
 import * as fast from '../kernels/wasm/fastpath.js';
 import { expectClose, randomArray, rejectsNamed, type CheckRecord } from './helpers.js';
 import { ValueError } from '../lib/errors.js';
-import { allocate, release, settle, setPoolLimit, clearPool } from '../lib/pool.js';
+import { allocate, release, settle, setPoolLimit, clearPool } from '../kernels/pool.js';
+import type { Conv2dDims, LinearDims, MapDims } from '../kernels/dims.js';
 
 /** a settled copy of w, as a tensor's parameter is: the fast path keeps its filters resident */
 const settledCopy = (w: Float32Array) => {
@@ -43,7 +44,7 @@ const CONV = 'conv2d 3×3 and 1×1';
 const FC = 'fully connected';
 const RELU = 'ReLU', POOL = 'max-pool 2×2', EW = 'add, mul, scale, sum', SGD = 'SGD momentum + weight decay', DROPOUT = 'dropout';
 
-const CONV_SHAPES: conv.Conv2dDims[] = [
+const CONV_SHAPES: Conv2dDims[] = [
   { N: 2, Cin: 3, Cout: 4, H: 5, W: 7, K: 3 }, // odd sizes, batch > 1
   { N: 1, Cin: 1, Cout: 1, H: 1, W: 1, K: 3 }, // single channel, every tap in the padding
   { N: 3, Cin: 2, Cout: 5, H: 4, W: 3, K: 1 }, // 1×1
@@ -64,7 +65,7 @@ const CONV_SHAPES: conv.Conv2dDims[] = [
   { N: 5, Cin: 28, Cout: 30, H: 48, W: 48, K: 3 }, // the Winograd weight gradient in two bands of images (4 + 1), the second accumulating
 ];
 
-const LINEAR_SHAPES: fc.LinearDims[] = [
+const LINEAR_SHAPES: LinearDims[] = [
   { N: 3, In: 7, Out: 5 },
   { N: 1, In: 1, Out: 1 },
   { N: 1, In: 1003, Out: 4099 }, // batch 1: a matrix-vector product over four rows at a time, K and M past the unrolling, on 2 threads
@@ -76,7 +77,7 @@ const LINEAR_SHAPES: fc.LinearDims[] = [
 /** lengths of the element-wise kernels: less than one f32x4, odd, and several blocks of 2^15 plus a tail */
 const FLAT_LENGTHS = [1, 7, 1001, 3 * 32768 + 5];
 
-const POOL_SHAPES: pool.PoolDims[] = [
+const POOL_SHAPES: MapDims[] = [
   { N: 2, C: 3, H: 5, W: 7 }, // odd H and W: the last row and column get no gradient
   { N: 1, C: 1, H: 2, W: 2 },
   { N: 4, C: 8, H: 32, W: 32 }, // VGG-A at 32 px: many planes per block, Wo a multiple of 4
@@ -94,7 +95,7 @@ function memo<D, T>(make: (d: D) => T): (d: D) => T {
   };
 }
 
-const convCase = memo((d: conv.Conv2dDims) => {
+const convCase = memo((d: Conv2dDims) => {
   const x = randomArray(d.N * d.Cin * d.H * d.W, 1);
   const w = randomArray(d.Cout * d.Cin * d.K * d.K, 2);
   const b = randomArray(d.Cout, 3);
@@ -102,7 +103,7 @@ const convCase = memo((d: conv.Conv2dDims) => {
   return { x, w, b, dy, y: conv.conv2dForwardRef(x, w, b, d), ...conv.conv2dBackwardRef(dy, x, w, d) };
 });
 
-const linearCase = memo((d: fc.LinearDims) => {
+const linearCase = memo((d: LinearDims) => {
   const x = randomArray(d.N * d.In, 17), w = randomArray(d.Out * d.In, 18), b = randomArray(d.Out, 19);
   const dy = randomArray(d.N * d.Out, 20);
   return { x, w, b, dy, y: fc.linearForwardRef(x, w, b, d), ...fc.linearBackwardRef(dy, x, w, d) };
@@ -221,7 +222,7 @@ export function registerFastPathTests(): void {
   }
 
   test('[wasm] resident filters: an array given back to the pool and reused with new values is not read stale; the least recently used go at the limit; 0 turns them off', async (t) => {
-    const d: conv.Conv2dDims = { N: 2, Cin: 32, Cout: 32, H: 12, W: 12, K: 3 };
+    const d: Conv2dDims = { N: 2, Cin: 32, Cout: 32, H: 12, W: 12, K: 3 };
     const c = convCase(d);
     const wLength = c.w.length;
     const other = { w: randomArray(wLength, 77) }; // other filters of the same length

@@ -10,7 +10,7 @@
  *  4. once per family, the reference backward itself against finite differences.
  * Shapes cover odd sizes, batch > 1, a single channel and padding edges.
  */
-import { setBackend, type Mode } from '../lib/backend.js';
+import { setBackend, runRegistered, type Mode } from '../lib/backend.js';
 import { Tensor } from '../lib/tensor.js';
 import * as ops from '../lib/ops.js';
 import * as conv from '../kernels/conv2d.js';
@@ -22,6 +22,7 @@ import * as sm from '../kernels/softmax.js';
 import * as drop from '../kernels/dropout.js';
 import * as ew from '../kernels/elementwise.js';
 import { expectClose, finiteDifferences, gradcheck, randomArray, REF_TOL, type Assert } from './helpers.js';
+import type { Conv2dDims, MapDims } from '../kernels/dims.js';
 
 const F = {
   conv: 'conv2d 3×3 and 1×1',
@@ -36,7 +37,7 @@ const F = {
   sgd: 'SGD momentum + weight decay',
 };
 
-const CONV_SHAPES: conv.Conv2dDims[] = [
+const CONV_SHAPES: Conv2dDims[] = [
   { N: 2, Cin: 3, Cout: 4, H: 5, W: 7, K: 3 }, // odd sizes, batch > 1
   { N: 1, Cin: 1, Cout: 1, H: 1, W: 1, K: 3 }, // single channel, every tap in the padding
   { N: 3, Cin: 2, Cout: 5, H: 4, W: 3, K: 1 }, // 1×1
@@ -129,7 +130,7 @@ export function defineKernelTests(modes: Mode[], test: DefineTest): void {
 
     test(`[${mode}] lrn forward and backward, both α conventions`, async (t) => {
       await setBackend(mode);
-      const cases: [norm.LrnDims, Partial<norm.LrnOptions>][] = [
+      const cases: [MapDims, Partial<norm.LrnOptions>][] = [
         [{ N: 2, C: 7, H: 3, W: 2 }, {}], // the paper's k=2, n=5, α=1e-4, β=0.75, α summed
         [{ N: 2, C: 7, H: 3, W: 2 }, { alphaMode: 'mean', k: 1, alpha: 0.5 }],
         [{ N: 1, C: 6, H: 2, W: 3 }, { size: 4, alpha: 0.3, beta: 0.6 }], // an even window
@@ -232,7 +233,7 @@ export function defineKernelTests(modes: Mode[], test: DefineTest): void {
       ]);
       const p = randomArray(2049, 34), g = randomArray(2049, 35), v = randomArray(2049, 36);
       const o = { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 };
-      const got = await ew.sgdUpdate(p, g, v, o);
+      const got = await runRegistered('sgdUpdate', p, g, v, o);
       const ref = ew.sgdUpdateRef(p, g, v, o);
       expectClose(t, got.param, ref.param, { family: F.sgd, pass: 'update', mode, what: 'parameter, lr=0.01 momentum=0.9 wd=5e-4' });
       expectClose(t, got.velocity, ref.velocity, { family: F.sgd, pass: 'update', mode, what: 'velocity' });

@@ -3,8 +3,8 @@
  * of output rows, or small images several to a GEMM (batchedConv, batchedConvWeight); and
  * the entry points, which hand 3×3 convolutions to winograd.ts where it pays.
  */
-import { allocate } from '../../lib/pool.js';
-import type { Conv2dDims } from '../conv2d.js';
+import { allocate } from '../pool.js';
+import type { Conv2dDims } from '../dims.js';
 import { BAND_FLOATS, BATCH_PIXELS, FEW_ROWS } from './module.js';
 import type { Call } from './threads.js';
 import { type FastPath, type Operand, type Range, bands, copyOut, gemm, place, runParts, split, threadsFor, view, withFastPath } from './runtime.js';

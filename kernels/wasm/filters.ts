@@ -3,7 +3,7 @@
  * at an address in the module's memory: resident between calls (resident.ts) where they
  * may be, else made anew in the call's reserved memory.
  */
-import { isSettled } from '../../lib/pool.js';
+import { isSettled } from '../pool.js';
 import { MAXIMUM_PAGES, PAGE, align64 } from './module.js';
 import type { Call } from './threads.js';
 import { type FilterKind, type ResidentEntry, evictTo, forget, residentSlot } from './resident.js';

@@ -2,8 +2,8 @@
  * Fully connected layers: y = x·wᵀ + b and its gradients as GEMMs on the threads (gemv for
  * one row of x), the weight resident or copied in block by block.
  */
-import { allocate, isSettled } from '../../lib/pool.js';
-import type { LinearDims } from '../linear.js';
+import { allocate, isSettled } from '../pool.js';
+import type { LinearDims } from '../dims.js';
 import { WEIGHT_BLOCK_FLOATS } from './module.js';
 import type { Call } from './threads.js';
 import { type FastPath, type Range, bands, copyOut, gemm, place, runParts, split, threadsFor, view, withFastPath } from './runtime.js';

@@ -2,10 +2,10 @@
  * The memory-bound kernels of pointwise.as on the calling thread, and the bias gradients
  * of convolutions and linear layers (plain loops, no call of the module).
  */
-import { allocate } from '../../lib/pool.js';
-import type { Conv2dDims } from '../conv2d.js';
-import type { LinearDims } from '../linear.js';
-import type { PoolDims } from '../maxpool2d.js';
+import { allocate } from '../pool.js';
+import type { Conv2dDims } from '../dims.js';
+import type { LinearDims } from '../dims.js';
+import type { MapDims } from '../dims.js';
 import type { GemmModule } from './module.js';
 import { place, view, withFastPath } from './runtime.js';
 
@@ -57,14 +57,14 @@ export async function reluBackward(dy: Float32Array, x: Float32Array): Promise<F
 }
 
 /** y [N, C, H/2, W/2] = the maximum of each 2×2 window of x [N, C, H, W]; blocks of whole planes */
-export async function maxPool2dForward(x: Float32Array, d: PoolDims): Promise<Float32Array> {
+export async function maxPool2dForward(x: Float32Array, d: MapDims): Promise<Float32Array> {
   const HW = d.H * d.W, out = Math.floor(d.H / 2) * Math.floor(d.W / 2);
   const [y] = await blockwise(d.N * d.C, [{ data: x, per: HW }], [out], (m, [xAt, yAt], planes) => m.maxPool2dForward(xAt, planes, d.H, d.W, yAt));
   return y;
 }
 
 /** dx: each window's dy to its first maximum (row-major), 0 elsewhere; blocks of whole planes */
-export async function maxPool2dBackward(dy: Float32Array, x: Float32Array, d: PoolDims): Promise<Float32Array> {
+export async function maxPool2dBackward(dy: Float32Array, x: Float32Array, d: MapDims): Promise<Float32Array> {
   const HW = d.H * d.W, out = Math.floor(d.H / 2) * Math.floor(d.W / 2);
   const [dx] = await blockwise(d.N * d.C, [{ data: dy, per: out }, { data: x, per: HW }], [HW],
     (m, [dyAt, xAt, dxAt], planes) => m.maxPool2dBackward(dyAt, xAt, planes, d.H, d.W, dxAt));

@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
-import { allocate, onRelease } from '../../lib/pool.js';
-import { BackendError, ValueError, describeValue } from '../../lib/errors.js';
+import { allocate, onRelease } from '../pool.js';
+import { BackendError, ValueError, describeValue } from '../errors.js';
 import { type Conv3x3Algorithm, type FastPathInfo, type FastPathOptions, type GemmModule, type SimdBuild, MAXIMUM_PAGES, MIN_PARALLEL_MACS, PAGE, align64 } from './module.js';
 import { type Call, Helper } from './threads.js';
 import { type ResidentStore, RESIDENT_BYTES, evictTo, forget, newResidentStore } from './resident.js';

@@ -4,7 +4,7 @@
  * its own URL), so it imports no more than a worker needs.
  */
 import { Worker, isMainThread, workerData } from 'node:worker_threads';
-import { BackendError } from '../../lib/errors.js';
+import { BackendError } from '../errors.js';
 import type { GemmModule } from './module.js';
 
 /** One call of an export of the module; a thread's part of a job is a list of them. */

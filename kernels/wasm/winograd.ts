@@ -4,8 +4,8 @@
  * in which layout (bands of tile rows, or small images four to the SIMD lanes), and the
  * launchers' bodies that conv.ts's entry points hand 3×3 convolutions to.
  */
-import { allocate } from '../../lib/pool.js';
-import type { Conv2dDims } from '../conv2d.js';
+import { allocate } from '../pool.js';
+import type { Conv2dDims } from '../dims.js';
 import { WINOGRAD_BAND_FLOATS, WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_TILES, WINOGRAD_QUAD_BAND_FLOATS } from './module.js';
 import type { Call } from './threads.js';
 import { type FastPath, type Range, copyOut, gemm, place, reserve, runParts, split, threadsFor, view } from './runtime.js';

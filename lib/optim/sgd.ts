@@ -8,7 +8,7 @@
  * defaults here. The velocity of each parameter is created on the first step, zero.
  */
 import { Tensor, zeros, keep, withValues } from '../tensor.js';
-import { sgdUpdate } from '../../kernels/elementwise.js';
+import { runRegistered } from '../backend.js';
 import { CheckpointError, ValueError, describeValue } from '../errors.js';
 
 export interface SgdOptions {
@@ -74,7 +74,7 @@ export class SGD {
       if (!p.grad) return;
       const v = (this.velocities[i] ??= keep(zeros(p.shape)));
       const o = { lr: this.lr, momentum: this.momentum, weightDecay: this.weightDecay };
-      const result = withValues('SGD.step', [p, p.grad, v], ([pv, gv, vv]) => sgdUpdate(pv, gv, vv, o));
+      const result = withValues('SGD.step', [p, p.grad, v], ([pv, gv, vv]) => runRegistered('sgdUpdate', pv, gv, vv, o));
       p.assign(result.then((r) => r.param), 'SGD.step');
       v.assign(result.then((r) => r.velocity), 'SGD.step');
       updates.push(p.settled('SGD.step'), v.settled('SGD.step'));
