@@ -21,6 +21,7 @@ import { registerCliTests } from './cli.test.js';
 import { registerFuzzTests } from './fuzz.test.js';
 import { registerCrashTests } from './crash.test.js';
 import { registerNamedErrorTests } from './named-errors.test.js';
+import { registerImportTests } from './imports.test.js';
 import { KERNEL_FAMILIES } from '../kernels/registry.js';
 
 const { modes, skipped } = await modesToTest();
@@ -38,6 +39,7 @@ if (!only || only === 'cli') registerCliTests();
 if (!only || only === 'fuzz') registerFuzzTests();
 if (!only || only === 'crash') registerCrashTests();
 if (!only || only === 'named-errors') registerNamedErrorTests();
+if (!only || only === 'imports') registerImportTests();
 if (!only || only === 'viz') registerVizTests();
 if (!only || only === 'browser') registerBrowserTests();
 if (!only || only === 'notebooks') registerNotebookTests();
