@@ -13,7 +13,7 @@
  */
 import ndarray from 'ndarray';
 import type { Image } from './data/transforms.js';
-import { loadSharp } from './data/images.js';
+import { loadSharp } from './data/sharp.js';
 import { ShapeError, ValueError, describeValue } from './errors.js';
 
 /**

@@ -19,32 +19,8 @@ import ndarray from 'ndarray';
 import type { Image } from './transforms.js';
 import { DataError, ValueError, describeValue } from '../errors.js';
 
-/** The part of sharp's API that verydeep and its tests use (its own typings are not needed to build). */
-export interface SharpPipeline {
-  autoOrient(): SharpPipeline;
-  toColourspace(space: string): SharpPipeline;
-  removeAlpha(): SharpPipeline;
-  raw(): SharpPipeline;
-  png(): SharpPipeline;
-  jpeg(options?: { quality?: number }): SharpPipeline;
-  withMetadata(options: { orientation?: number }): SharpPipeline;
-  toFile(path: string): Promise<unknown>;
-  toBuffer(options: { resolveWithObject: true }): Promise<{ data: Buffer; info: { width: number; height: number; channels: number; depth?: string } }>;
-}
-export type Sharp = (input: string | Uint8Array, options?: { raw?: { width: number; height: number; channels: number } }) => SharpPipeline;
-
-let sharpModule: Promise<Sharp> | null = null;
-
-/** sharp, loaded once; throws, naming the package, where it is not installed or does not load. */
-export function loadSharp(): Promise<Sharp> {
-  const name = 'sharp'; // a variable: tsc does not need sharp's typings to build
-  sharpModule ??= import(name).then((m: { default: Sharp }) => m.default, (e: Error) => {
-    sharpModule = null;
-    throw new DataError(`verydeep: decoding images needs the npm package 'sharp' (an optional dependency of verydeep), ` +
-      `which is not installed or does not load here; install it with \`npm install sharp@0.34.5\`. (${e.message.split('\n')[0]})`);
-  });
-  return sharpModule;
-}
+export { loadSharp, type Sharp, type SharpPipeline } from './sharp.js';
+import { loadSharp } from './sharp.js';
 
 /** An RGB image [3, H, W] in [0, 1] from an image file; the error names the file. */
 export async function decodeImage(path: string): Promise<Image> {
