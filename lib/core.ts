@@ -4,8 +4,8 @@
  * protocol and the kernel registry. None of it imports a Node module.
  */
 export { VerydeepError, ShapeError, ValueError, NumericsError, DisposedError, BackendError, WeightsError, CheckpointError, DataError, LockError, UsageError } from './errors.js';
-export { Tensor, zeros, ones, randn, noGrad, isGradEnabled, tidy, keep, memory, formatShape, shapeSize, checkNumerics } from './tensor.js';
-export type { Shape, GradNode } from './tensor.js';
+export { Tensor, zeros, ones, randn, noGrad, isGradEnabled, tidy, keep, memory, formatShape, shapeSize, checkNumerics } from './core/tensor.js';
+export type { Shape, GradNode } from './core/tensor.js';
 export { setBackend, getBackend, getBackendInfo, disposeBackend, setKernelProfiling, kernelProfile, MODES, MAX_KERNEL_ELEMENTS, LOOP_BUDGET } from './backend.js';
 export type { Mode, BackendRequest, BackendInfo } from './backend.js';
 export { Rng } from './random.js';

@@ -14,7 +14,7 @@
 import test from 'tape';
 import ndarray from 'ndarray';
 import { setBackend } from '../lib/backend.js';
-import { Tensor, noGrad, tidy, memory } from '../lib/tensor.js';
+import { Tensor, noGrad, tidy, memory } from '../lib/core/tensor.js';
 import * as ops from '../lib/ops.js';
 import * as data from '../lib/data/index.js';
 import * as evaluate from '../lib/eval/index.js';

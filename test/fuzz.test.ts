@@ -18,7 +18,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setBackend } from '../lib/backend.js';
-import { checkNumerics, memory } from '../lib/tensor.js';
+import { checkNumerics, memory } from '../lib/core/tensor.js';
 import { DisposedError, VerydeepError, WeightsError } from '../lib/errors.js';
 import { Conv2d, Flatten, Linear, ReLU, Sequential, type Module } from '../lib/nn/index.js';
 import { Vgg, VGG_CONFIGS, type ConfigName } from '../lib/models/vgg.js';

@@ -12,7 +12,7 @@
  *  - a float64 reference backward against finite differences: REF_TOL = 1e-6.
  */
 import { setBackend, type Mode } from '../lib/backend.js';
-import { Tensor } from '../lib/tensor.js';
+import { Tensor } from '../lib/core/tensor.js';
 import { Rng } from '../lib/random.js';
 
 /** The assertions a check uses: tape's Test has them, and so does the browser's recorder. */

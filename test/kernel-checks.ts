@@ -11,7 +11,7 @@
  * Shapes cover odd sizes, batch > 1, a single channel and padding edges.
  */
 import { setBackend, runRegistered, type Mode } from '../lib/backend.js';
-import { Tensor } from '../lib/tensor.js';
+import { Tensor } from '../lib/core/tensor.js';
 import * as ops from '../lib/ops.js';
 import * as conv from '../kernels/conv2d.js';
 import * as pool from '../kernels/maxpool2d.js';

@@ -6,7 +6,7 @@
  */
 import test from 'tape';
 import { setBackend, MAX_KERNEL_ELEMENTS, type Mode } from '../lib/backend.js';
-import { Tensor } from '../lib/tensor.js';
+import { Tensor } from '../lib/core/tensor.js';
 import * as ops from '../lib/ops.js';
 import { expectClose } from './helpers.js';
 

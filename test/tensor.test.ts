@@ -7,7 +7,7 @@ import ndarray from 'ndarray';
 import { Tensor, zeros, ones, randn, noGrad, tidy, keep, memory, setBackend, getBackend, getBackendInfo, ops } from '../lib/index.js';
 import type { Mode } from '../lib/backend.js';
 import { allocate, release, poolStats, setPoolLimit, clearPool, POOL_MIN_FLOATS } from '../kernels/pool.js';
-import { opResult } from '../lib/tensor.js';
+import { opResult } from '../lib/core/tensor.js';
 import { Vgg } from '../lib/models/vgg.js';
 import * as optim from '../lib/optim/index.js';
 import { initFastPath } from '../kernels/wasm/fastpath.js';

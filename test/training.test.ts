@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { setBackend } from '../lib/backend.js';
-import { Tensor, formatShape, noGrad, tidy } from '../lib/tensor.js';
+import { Tensor, formatShape, noGrad, tidy } from '../lib/core/tensor.js';
 import * as ops from '../lib/ops.js';
 import { Rng } from '../lib/random.js';
 import * as nn from '../lib/nn/index.js';

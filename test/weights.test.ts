@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setBackend, type Mode } from '../lib/backend.js';
-import { Tensor, noGrad, tidy } from '../lib/tensor.js';
+import { Tensor, noGrad, tidy } from '../lib/core/tensor.js';
 import * as ops from '../lib/ops.js';
 import * as data from '../lib/data/index.js';
 import * as io from '../lib/io/index.js';

@@ -4,7 +4,7 @@
  * The order and the augmentation of epoch e are functions of (seed, e) alone, so a run
  * resumed at an epoch boundary sees exactly the batches that an uninterrupted run sees.
  */
-import { Tensor } from '../tensor.js';
+import { Tensor } from '../core/tensor.js';
 import { Rng } from '../random.js';
 import { permutation, type Dataset } from './array-dataset.js';
 import type { Image } from './transforms.js';

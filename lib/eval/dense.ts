@@ -20,7 +20,7 @@
  *
  * Evaluation only: no gradient flows through the crop of `validConv2d`.
  */
-import { Tensor, opResult, formatShape } from '../tensor.js';
+import { Tensor, opResult, formatShape } from '../core/tensor.js';
 import * as ops from '../ops.js';
 import { Linear, ReLU, Dropout } from '../nn/layers.js';
 import type { Vgg } from '../models/vgg.js';

@@ -9,7 +9,7 @@
  */
 import ndarray from 'ndarray';
 import ndops from 'ndarray-ops';
-import { Tensor, formatShape, noGrad, tidy } from '../tensor.js';
+import { Tensor, formatShape, noGrad, tidy } from '../core/tensor.js';
 import * as ops from '../ops.js';
 import { rescale, type Image } from '../data/transforms.js';
 import { topK as topKRows } from './topk.js';

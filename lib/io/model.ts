@@ -20,7 +20,7 @@
  */
 import { Module } from '../nn/module.js';
 import { Vgg } from '../models/vgg.js';
-import { checkNumerics, formatShape } from '../tensor.js';
+import { checkNumerics, formatShape } from '../core/tensor.js';
 import { DisposedError, ValueError, WeightsError, messageOf } from '../errors.js';
 import { checkPreprocessing, type Preprocessing } from '../data/preprocess.js';
 import { parseSafetensors, readBytes, writeSafetensors, type NamedArray, type SafetensorsFile } from './safetensors.js';

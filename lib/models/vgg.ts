@@ -10,7 +10,7 @@
  * The layers are laid out and named as torchvision's vgg.py does (`features.N`,
  * `classifier.N`), so its state_dict names map one to one (issue 4).
  */
-import { Tensor, type Shape, formatShape } from '../tensor.js';
+import { Tensor, type Shape, formatShape } from '../core/tensor.js';
 import { Module } from '../nn/module.js';
 import { Conv2d, MaxPool2d, ReLU, LocalResponseNorm, Linear, Dropout, Flatten, Sequential } from '../nn/layers.js';
 import type { InitScheme } from '../nn/init.js';

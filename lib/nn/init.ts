@@ -9,7 +9,7 @@
  *          convolution; in and out for a fully connected layer.
  * Bare layers default to 'glorot'. Every draw comes from a seeded generator.
  */
-import { Tensor, shapeSize, type Shape } from '../tensor.js';
+import { Tensor, shapeSize, type Shape } from '../core/tensor.js';
 import { Rng, normalRandom } from '../random.js';
 import { ValueError, describeValue } from '../errors.js';
 

@@ -2,7 +2,7 @@
  * The layers: thin classes over the functional ops in lib/ops.ts, with PyTorch's
  * constructor shapes. A layer's parameters are `layer.weight` and `layer.bias`.
  */
-import { Tensor, formatShape, type Shape } from '../tensor.js';
+import { Tensor, formatShape, type Shape } from '../core/tensor.js';
 import * as ops from '../ops.js';
 import { Rng } from '../random.js';
 import { Module } from './module.js';

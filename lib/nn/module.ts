@@ -6,7 +6,7 @@
  * returns a Tensor at once (ops compute as data arrives); `outputShape(inputShape)` infers
  * shapes without computing, which is how `summary()` prints a full-size VGG-E instantly.
  */
-import { Tensor, formatShape, type Shape } from '../tensor.js';
+import { Tensor, formatShape, type Shape } from '../core/tensor.js';
 import { DisposedError, ValueError, describeValue } from '../errors.js';
 
 export abstract class Module {

@@ -7,7 +7,7 @@
  * §3.1: batch 256, momentum 0.9, weight decay (L2 multiplier) 5·10⁻⁴, lr 10⁻² — the
  * defaults here. The velocity of each parameter is created on the first step, zero.
  */
-import { Tensor, zeros, keep, withValues } from '../tensor.js';
+import { Tensor, zeros, keep, withValues } from '../core/tensor.js';
 import { runRegistered } from '../backend.js';
 import { CheckpointError, ValueError, describeValue } from '../errors.js';
 

@@ -12,7 +12,7 @@
  */
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { Tensor, tidy, noGrad } from '../tensor.js';
+import { Tensor, tidy, noGrad } from '../core/tensor.js';
 import * as ops from '../ops.js';
 import { Module } from '../nn/module.js';
 import { SGD } from '../optim/sgd.js';

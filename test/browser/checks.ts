@@ -15,7 +15,7 @@
 import { defineKernelTests } from '../kernel-checks.js';
 import { checks, expectClose, randomArray, GRAD_TOL, type Assert, type CheckRecord } from '../helpers.js';
 import { setBackend, type Mode, type BackendInfo } from '../../lib/backend.js';
-import { Tensor, tidy } from '../../lib/tensor.js';
+import { Tensor, tidy } from '../../lib/core/tensor.js';
 import * as ops from '../../lib/ops.js';
 import { Vgg } from '../../lib/models/vgg.js';
 

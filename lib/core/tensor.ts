@@ -1,5 +1,5 @@
 /**
- * Tensor and the autograd core (micrograd's shape, tinygrad's discipline).
+ * Tensor: the API of the tensor core (micrograd's shape, tinygrad's discipline).
  *
  * A Tensor is a shape plus float32 storage. Ops run as data flows: an op validates its
  * inputs at once (shape errors throw where the op is called), returns its output Tensor at
@@ -8,42 +8,33 @@
  * asynchronous. Reading a value is `await t.data()`, and `await loss.backward()` resolves
  * when every gradient is computed; on every mode.
  *
- * Autograd: an op whose inputs require grad records a node (its inputs and a backward
- * closure written right beside its forward in lib/ops.ts). `backward()` walks the nodes in
- * reverse topological order and accumulates into the `.grad` of the leaves.
+ * The core is three files: this one (the Tensor class, its constructors, tidy/keep/memory,
+ * opResult for ops); lib/core/autograd.ts (the graph, backward, noGrad); lib/core/storage.ts
+ * (which tensor owns each array, pinning, and the storage pool). Imports point one way:
+ * tensor.ts → autograd.ts → storage.ts, and tensor.ts → storage.ts.
  *
  * Memory: every Tensor owns its storage; `dispose()` frees it, `tidy(fn)` frees what `fn`
  * made and did not return, `memory()` counts what is live. A freed array goes to the
- * storage pool (lib/pool.ts) for the next op's output of the same length, once it is safe:
- * the tensor that owns it (the first whose storage resolved to it) is disposed, or has had
- * new values assigned; no op or read is still using it (each pins the tensor while it
- * runs); and it was never handed out raw by `storage()`.
+ * storage pool (kernels/pool.ts) once it is safe (lib/core/storage.ts says when).
  */
 import ndarray from 'ndarray';
 import type { NdArray } from 'ndarray';
-import { normalRandom } from './random.js';
-import { allocate, release, settle } from '../kernels/pool.js';
-import { DisposedError, ShapeError, ValueError, describeValue as describe } from './errors.js';
-import { allocating, checkNumerics, checkShape, expectFinite, formatShape, newValues, numbersOf, sameShape, shapeSize, type Shape } from './values.js';
+import { normalRandom } from '../random.js';
+import { DisposedError, ShapeError, ValueError, describeValue as describe } from '../errors.js';
+import { allocating, checkNumerics, checkShape, expectFinite, formatShape, newValues, numbersOf, sameShape, shapeSize, type Shape } from '../values.js';
+import { HeldGraph, backpropagate, graphOf, isGradEnabled, isPromise, type GradNode as Node, type TensorKit } from './autograd.js';
+import { Storage, withValues } from './storage.js';
 
 export { checkNumerics, formatShape, shapeSize, type Shape };
+export { noGrad, isGradEnabled, setGradAccumulator } from './autograd.js';
+export { withValues };
 
-export interface GradNode {
-  /** the op that made the tensor, for error messages */
-  op: string;
-  inputs: readonly Tensor[];
-  /** gradient of the loss with respect to each input, or null where none is needed */
-  backward(gradOutput: Tensor): (Tensor | null)[];
-}
+/** How a tensor was computed: the op, its inputs and its backward (lib/core/autograd.ts). */
+export type GradNode = Node<Tensor>;
 
 const live = { tensors: 0, bytes: 0 };
-let gradEnabled = true;
 const scopes: Set<Tensor>[] = [];
 let nextId = 1;
-/** the tensor that owns each array: the first whose storage resolved to it; only it gives the array back */
-const owners = new WeakMap<Float32Array, Tensor>();
-/** arrays that an op returned as its output while also an input: two tensors hold them, so they never go back */
-const shared = new WeakSet<Float32Array>();
 
 export class Tensor {
   readonly id = nextId++;
@@ -54,83 +45,36 @@ export class Tensor {
   /** how this tensor was computed; null for leaves and for tensors made without grad */
   node: GradNode | null = null;
   private _requiresGrad = false;
-  private _storage: Promise<Float32Array> | null;
-  /** the values of _storage once it has resolved */
-  private _values: Float32Array | null = null;
-  /** ops and reads now using this tensor's storage (pin / unpin) */
-  private _pins = 0;
-  /** the storage was handed out raw by storage(): none of this tensor's arrays is pooled again */
-  private _escaped = false;
-  /** earlier arrays (replaced by assign, or resolved after dispose) to give back when unpinned */
-  private _retired: Float32Array[] = [];
-  /**
-   * The tensors of this tensor's graph that a tidy() would have disposed when it returned
-   * this one: they are kept alive for backward() and disposed when the backward is done or
-   * this tensor is disposed (each held tensor counts its holders in _holders).
-   */
-  private _held: Tensor[] = [];
-  private _holders = 0;
-  /** backward() ran and freed the held graph: a second backward cannot run */
-  private _graphFreed = false;
+  /** the storage, its arrays and their pins (lib/core/storage.ts) */
+  private readonly _store: Storage;
+  /** the tensors of its graph that a tidy() kept alive for this tensor's backward (lib/core/autograd.ts) */
+  private readonly _held = new HeldGraph();
 
   /** Internal: use `Tensor.from`, `zeros`, `randn` or an op. */
   constructor(shape: Shape, storage: Promise<Float32Array>, requiresGrad = false) {
     this.shape = Object.freeze([...shape]);
     this.size = shapeSize(shape);
-    this._storage = storage;
     this._requiresGrad = requiresGrad;
     live.tensors++;
     live.bytes += this.size * 4;
     const scope = scopes[scopes.length - 1];
     if (scope) scope.add(this);
-    this._track(storage);
-  }
-
-  /** Records the array a storage promise resolves to; a failure is reported by whoever awaits it, never as an unhandled rejection. */
-  private _track(storage: Promise<Float32Array>): void {
-    storage.then((v) => {
-      settle(v);
-      if (!owners.has(v)) owners.set(v, this);
-      if (this._storage === storage) this._values = v;
-      else this._retired.push(v);
-      this._giveBack();
-    }, () => undefined);
-  }
-
-  /** Gives the arrays this tensor no longer needs to the pool, when nothing uses them. */
-  private _giveBack(): void {
-    if (this._pins > 0) return;
-    if (this._storage === null && this._values) {
-      this._retired.push(this._values);
-      this._values = null;
-    }
-    if (!this._escaped) {
-      for (const v of this._retired) {
-        if (owners.get(v) === this && !shared.has(v)) {
-          owners.delete(v);
-          release(v);
-        }
-      }
-    }
-    this._retired.length = 0;
+    this._store = new Storage(storage, () => `tensor #${this.id} of shape ${formatShape(this.shape)}`);
   }
 
   /** Internal: the storage promise, held open until unpin(): ops and reads use it so that the array is not reused meanwhile. */
   pin(where: string): Promise<Float32Array> {
-    const storage = this.storageOf(where);
-    this._pins++;
-    return storage;
+    return this._store.pin(where);
   }
 
   /** Internal: ends a pin(). */
   unpin(): void {
-    this._pins--;
-    this._giveBack();
+    this._store.unpin();
   }
 
   /** Internal: resolves when the values are computed (without reading them). */
   async settled(where: string): Promise<void> {
-    await this.storageOf(where);
+    await this._store.get(where);
   }
 
   /** A tensor from numbers, in row-major order. */
@@ -177,7 +121,7 @@ export class Tensor {
   }
 
   get isDisposed(): boolean {
-    return this._storage === null;
+    return this._store.isDisposed;
   }
 
   /**
@@ -186,31 +130,17 @@ export class Tensor {
    * pin / unpin (withValues) instead. Throws with the op's name if disposed.
    */
   storage(where: string): Promise<Float32Array> {
-    const storage = this.storageOf(where);
-    this._escaped = true;
-    return storage;
-  }
-
-  private storageOf(where: string): Promise<Float32Array> {
-    if (!this._storage) {
-      throw new DisposedError(`${where}: expected a live tensor, got tensor #${this.id} of shape ${formatShape(this.shape)}, which was disposed`);
-    }
-    return this._storage;
+    return this._store.escape(where);
   }
 
   /** Internal: replaces the values in place (optimisers); the new array must have the same size. */
   assign(values: Promise<Float32Array>, where: string): void {
-    this.storageOf(where);
-    if (this._values) this._retired.push(this._values);
-    this._values = null;
-    const storage = values.then((v) => {
+    this._store.get(where);
+    this._store.replace(values.then((v) => {
       if (v.length !== this.size) throw new ShapeError(`${where}: expected ${this.size} values for shape ${formatShape(this.shape)}, got ${v.length}`);
       if (checkNumerics()) expectFinite(where, v, this.shape);
       return v;
-    });
-    this._storage = storage;
-    this._track(storage);
-    this._giveBack();
+    }));
   }
 
   /** A copy of the values, as float32 in row-major order. */
@@ -246,43 +176,32 @@ export class Tensor {
    * its values fails (with a DisposedError naming the op).
    */
   dispose(): void {
-    if (!this._storage) return;
-    this._storage = null;
-    this._giveBack();
+    if (this._store.isDisposed) return;
+    this._store.free();
     live.tensors--;
     live.bytes -= this.size * 4;
     for (const s of scopes) s.delete(this);
     this.grad?.dispose();
     this.grad = null;
-    this.releaseGraph();
+    this._held.release();
   }
 
   /** Internal (tidy): keeps `tensors` of this tensor's graph alive until its backward is done or it is disposed. */
   holdGraph(tensors: Iterable<Tensor>): void {
-    for (const t of tensors) {
-      t._holders++;
-      this._held.push(t);
-    }
-  }
-
-  /** Disposes the held tensors that no other tensor holds. */
-  private releaseGraph(): void {
-    const held = this._held;
-    this._held = [];
-    for (const t of held) if (--t._holders === 0) t.dispose();
+    this._held.hold(tensors);
   }
 
   /**
    * Backpropagates from this tensor: accumulates d(this)/d(leaf) into every leaf that
    * requires grad. A non-scalar tensor needs `gradOutput` of its shape, as in PyTorch.
-   * Resolves when every gradient is computed.
+   * Resolves when every gradient is computed (the walk is lib/core/autograd.ts's).
    */
   async backward(gradOutput?: Tensor): Promise<void> {
-    if (this.isDisposed) this.storageOf('Tensor.backward'); // throws the DisposedError
+    if (this.isDisposed) this._store.get('Tensor.backward'); // throws the DisposedError
     if (!this._requiresGrad) {
       throw new ValueError(`Tensor.backward: expected a tensor that requires grad, got one of shape ${formatShape(this.shape)} that does not require grad (no input of its graph has requiresGrad)`);
     }
-    if (this._graphFreed) {
+    if (this._held.freed) {
       throw new DisposedError(`Tensor.backward: expected a graph to backpropagate through, got a tensor of shape ${formatShape(this.shape)} whose graph ` +
         '(kept alive by tidy() for one backward) was freed by its first backward(); compute it again, or make it outside tidy() to backpropagate twice');
     }
@@ -296,54 +215,13 @@ export class Tensor {
       }
     }
     try {
-      await this.backpropagate(gradOutput);
+      await backpropagate(this, gradOutput, kit);
     } finally {
-      if (this._held.length) {
-        this._graphFreed = true;
-        this.releaseGraph();
+      if (!this._held.isEmpty) {
+        this._held.freed = true;
+        this._held.release();
       }
     }
-  }
-
-  private async backpropagate(gradOutput: Tensor | undefined): Promise<void> {
-    const order = topologicalOrder(this);
-    const leaves: Tensor[] = [];
-    // A gradient tensor can reach two leaves (add passes g to both inputs) or be the
-    // caller's own gradOutput: each leaf's .grad gets a tensor that it alone owns.
-    const handedOut = new Set<Tensor>(gradOutput ? [gradOutput] : []);
-    await tidy(async () => {
-      noGrad(() => {
-        const grads = new Map<Tensor, Tensor>();
-        grads.set(this, gradOutput ?? new Tensor(this.shape, Promise.resolve(new Float32Array(this.size).fill(1))));
-        for (let i = order.length - 1; i >= 0; i--) {
-          const t = order[i];
-          const g = grads.get(t);
-          if (!g) continue;
-          if (!t.node) {
-            if (t.isDisposed) continue; // a gradient nobody can read (the leaf's own would go with it)
-            leaves.push(t);
-            let total = t.grad ? accumulate(t.grad, g) : g;
-            if (handedOut.has(total)) total = copyOf(total);
-            handedOut.add(total);
-            t.grad?.dispose();
-            t.grad = keep(total);
-            continue;
-          }
-          const inputGrads = t.node.backward(g);
-          t.node.inputs.forEach((input, k) => {
-            const gi = inputGrads[k];
-            if (!gi || !input.requiresGrad) return;
-            if (!sameShape(gi.shape, input.shape)) {
-              // a bug in an op's backward, not a wrong use
-              throw new Error(`${t.node!.op} (backward): gradient for input ${k} has shape ${formatShape(gi.shape)}, expected ${formatShape(input.shape)}`);
-            }
-            const prev = grads.get(input);
-            grads.set(input, prev ? accumulate(prev, gi) : gi);
-          });
-        }
-      });
-      await Promise.all(leaves.map((t) => t.grad!.settled('Tensor.backward')));
-    });
   }
 
   toString(): string {
@@ -351,66 +229,12 @@ export class Tensor {
   }
 }
 
-/** a + b for gradients of the same size; the shape is a's. */
-function accumulate(a: Tensor, b: Tensor): Tensor {
-  return new Tensor(a.shape, withValues('grad accumulation', [a, b], ([x, y]) => gradAdd(x, y)));
-}
-
-function copyOf(t: Tensor): Tensor {
-  return new Tensor(t.shape, withValues('grad copy', [t], ([v]) => {
-    const copy = allocate(v.length);
-    copy.set(v);
-    return copy;
-  }));
-}
-
-/**
- * Internal, for ops and optimisers: runs `fn` on the values of `tensors` once they are
- * ready, with each tensor pinned until `fn` has finished, so that a tensor disposed
- * meanwhile keeps its array out of the pool. Throws at once if a tensor is disposed.
- */
-export function withValues<T>(where: string, tensors: readonly Tensor[], fn: (values: Float32Array[]) => T | Promise<T>): Promise<T> {
-  tensors.forEach((t, i) => {
-    if (t.isDisposed) {
-      throw new DisposedError(`${where}: expected live inputs, got input ${i} (shape ${formatShape(t.shape)}), which was disposed` +
-        (where.includes('(backward)') ? '; backward() needs it: keep a graph\'s tensors alive until its backward() (a loss returned from tidy() keeps them)' : ''));
-    }
-  });
-  const ready = Promise.all(tensors.map((t) => t.pin(where)));
-  return ready.then(async (values) => {
-    const out = await fn(values);
-    // an op that returns one of its inputs' arrays: two tensors now hold it
-    if (out instanceof Float32Array && values.includes(out)) shared.add(out);
-    return out;
-  }).finally(() => tensors.forEach((t) => t.unpin()));
-}
-
-/** Set by lib/ops.ts: the elementwise add kernel, used to accumulate gradients. */
-let gradAdd: (a: Float32Array, b: Float32Array) => Promise<Float32Array> = async (a, b) => a.map((v, i) => v + b[i]);
-export function setGradAccumulator(fn: (a: Float32Array, b: Float32Array) => Promise<Float32Array>): void {
-  gradAdd = fn;
-}
-
-function topologicalOrder(root: Tensor): Tensor[] {
-  const order: Tensor[] = [];
-  const seen = new Set<Tensor>();
-  // iterative DFS: VGG graphs are deep enough that recursion depth is worth avoiding
-  const stack: [Tensor, boolean][] = [[root, false]];
-  while (stack.length) {
-    const [t, expanded] = stack.pop()!;
-    if (expanded) {
-      order.push(t);
-      continue;
-    }
-    if (seen.has(t)) continue;
-    seen.add(t);
-    stack.push([t, true]);
-    for (const input of t.node?.inputs ?? []) {
-      if (input.requiresGrad && !seen.has(input)) stack.push([input, false]);
-    }
-  }
-  return order;
-}
+/** What the backward walk (lib/core/autograd.ts) makes and scopes tensors with. */
+const kit: TensorKit<Tensor> = {
+  make: (shape, storage) => new Tensor(shape, storage),
+  tidy: (fn) => tidy(fn),
+  keep: (t) => keep(t),
+};
 
 /**
  * Internal, for ops: makes the output tensor of an op. `compute` runs once the inputs'
@@ -429,37 +253,10 @@ export function opResult(
     if (checkNumerics()) expectFinite(op, v, shape);
     return v;
   });
-  const needsGrad = gradEnabled && !!backward && inputs.some((t) => t.requiresGrad);
+  const needsGrad = isGradEnabled() && !!backward && inputs.some((t) => t.requiresGrad);
   const out = new Tensor(shape, storage, needsGrad);
   if (needsGrad) out.node = { op, inputs, backward: backward! };
   return out;
-}
-
-/** Runs fn without recording the graph (evaluation, optimiser updates). */
-export function noGrad<T>(fn: () => T): T {
-  const previous = gradEnabled;
-  gradEnabled = false;
-  try {
-    const result = fn();
-    if (isPromise(result)) {
-      return result.finally(() => {
-        gradEnabled = previous;
-      }) as T;
-    }
-    gradEnabled = previous;
-    return result;
-  } catch (e) {
-    gradEnabled = previous;
-    throw e;
-  }
-}
-
-export function isGradEnabled(): boolean {
-  return gradEnabled;
-}
-
-function isPromise(x: unknown): x is Promise<unknown> {
-  return !!x && typeof (x as { then?: unknown }).then === 'function';
 }
 
 function collectTensors(value: unknown, into: Set<Tensor>, depth = 0): void {
@@ -470,20 +267,6 @@ function collectTensors(value: unknown, into: Set<Tensor>, depth = 0): void {
   }
   const items = Array.isArray(value) ? value : value instanceof Map ? [...value.values()] : Object.values(value);
   for (const v of items) collectTensors(v, into, depth + 1);
-}
-
-/** Every tensor that `root`'s backward can reach: the inputs of its graph's nodes, all the way down. */
-function graphOf(root: Tensor): Set<Tensor> {
-  const seen = new Set<Tensor>();
-  const stack = [root];
-  while (stack.length) {
-    for (const input of stack.pop()!.node?.inputs ?? []) {
-      if (seen.has(input)) continue;
-      seen.add(input);
-      stack.push(input);
-    }
-  }
-  return seen;
 }
 
 /**
