@@ -33,7 +33,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setBackend, noGrad, tidy, Tensor, Vgg, ops, optim } from '../lib/index.js';
 import { release, settle, clearPool } from '../kernels/pool.js';
-import { runRegistered } from '../lib/backend.js';
+import { runRegistered } from '../lib/core/backend.js';
 import type { Conv2dDims, LinearDims, MapDims } from '../kernels/dims.js';
 import type { LrnOptions } from '../kernels/lrn.js';
 import { initFastPath, getFastPathInfo, type SimdBuild } from '../kernels/wasm/fastpath.js';

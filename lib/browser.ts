@@ -9,7 +9,7 @@
  * image folders), safetensors I/O, the trainer's checkpoints and the CLI. The 'wasm' and
  * 'headlessgl' modes are Node's; in a browser setBackend says so.
  */
-export * from './core.js';
+export * from './exports.js';
 export * as transforms from './data/transforms.js';
 export { ArrayDataset, permutation } from './data/array-dataset.js';
 export type { Dataset, Sample } from './data/array-dataset.js';

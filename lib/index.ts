@@ -3,12 +3,12 @@
  *
  *   import { Tensor, zeros, randn, setBackend, getBackend, noGrad, tidy, memory, ops } from 'verydeep';
  *
- * The Node entry: everything in core.ts, plus the namespaces that read and write files
+ * The Node entry: everything in exports.ts, plus the namespaces that read and write files
  * (data's named datasets, train's checkpoints, io), the float64 references and viz.
  */
-export * from './core.js';
+export * from './exports.js';
 export * as data from './data/index.js';
 export * as train from './train/index.js';
 export * as io from './io/index.js';
-export * as reference from './reference.js';
-export * as viz from './viz.js';
+export * as reference from './core/reference.js';
+export * as viz from './viz/index.js';

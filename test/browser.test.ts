@@ -24,7 +24,7 @@ import { serveWeb, WEB_ROOTS, REPO_ROOT } from '../scripts/serve-web.js';
 import { checks, type CheckRecord } from './helpers.js';
 import { KERNEL_FAMILIES } from '../kernels/registry.js';
 import type { CheckReport } from './browser/checks.js';
-import type { Mode } from '../lib/backend.js';
+import type { Mode } from '../lib/core/backend.js';
 
 export const CHROMIUM = process.env.VERYDEEP_CHROMIUM ?? '/usr/bin/chromium';
 

@@ -26,7 +26,7 @@ import * as train from '../lib/train/index.js';
 import * as data from '../lib/data/index.js';
 import { Vgg } from '../lib/models/vgg.js';
 import { lockFolder, RUN_FILE } from '../lib/io/lock.js';
-import { CheckpointError, DataError, LockError, NumericsError, UsageError, ValueError } from '../lib/errors.js';
+import { CheckpointError, DataError, LockError, NumericsError, UsageError, ValueError } from '../lib/core/errors.js';
 import { badInputs, rejectsNamed, throwsNamed } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

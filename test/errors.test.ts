@@ -5,7 +5,7 @@
  * sizes too large to allocate. Each test here failed before its fix.
  */
 import test from 'tape';
-import type { Mode } from '../lib/backend.js';
+import type { Mode } from '../lib/core/backend.js';
 import {
   Tensor, zeros, ones, randn, tidy, keep, memory, setBackend, ops, optim, Vgg, checkNumerics,
   VerydeepError, ShapeError, ValueError, DisposedError, NumericsError,

@@ -13,9 +13,9 @@
  */
 import test from 'tape';
 import ndarray from 'ndarray';
-import { setBackend } from '../lib/backend.js';
+import { setBackend } from '../lib/core/backend.js';
 import { Tensor, noGrad, tidy, memory } from '../lib/core/tensor.js';
-import * as ops from '../lib/ops.js';
+import * as ops from '../lib/core/ops.js';
 import * as data from '../lib/data/index.js';
 import * as evaluate from '../lib/eval/index.js';
 import { Vgg, type VggOptions } from '../lib/models/vgg.js';

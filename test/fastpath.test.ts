@@ -18,7 +18,7 @@
  * lanes). Small images with N > 1 run several to a GEMM, in one group or more.
  */
 import test from 'tape';
-import type { Mode } from '../lib/backend.js';
+import type { Mode } from '../lib/core/backend.js';
 import * as conv from '../kernels/conv2d.js';
 import * as fc from '../kernels/linear.js';
 import * as relu from '../kernels/relu.js';
@@ -27,7 +27,7 @@ import * as ew from '../kernels/elementwise.js';
 import * as drop from '../kernels/dropout.js';
 import * as fast from '../kernels/wasm/fastpath.js';
 import { expectClose, randomArray, rejectsNamed, type CheckRecord } from './helpers.js';
-import { ValueError } from '../lib/errors.js';
+import { ValueError } from '../lib/core/errors.js';
 import { allocate, release, settle, setPoolLimit, clearPool } from '../kernels/pool.js';
 import type { Conv2dDims, LinearDims, MapDims } from '../kernels/dims.js';
 

@@ -11,9 +11,9 @@
  *    float64 reference forward (h = 1e-6): GRAD_TOL = 1e-3 by the same measure;
  *  - a float64 reference backward against finite differences: REF_TOL = 1e-6.
  */
-import { setBackend, type Mode } from '../lib/backend.js';
+import { setBackend, type Mode } from '../lib/core/backend.js';
 import { Tensor } from '../lib/core/tensor.js';
-import { Rng } from '../lib/random.js';
+import { Rng } from '../lib/core/random.js';
 
 /** The assertions a check uses: tape's Test has them, and so does the browser's recorder. */
 export interface Assert {

@@ -10,9 +10,9 @@
  *  4. once per family, the reference backward itself against finite differences.
  * Shapes cover odd sizes, batch > 1, a single channel and padding edges.
  */
-import { setBackend, runRegistered, type Mode } from '../lib/backend.js';
+import { setBackend, runRegistered, type Mode } from '../lib/core/backend.js';
 import { Tensor } from '../lib/core/tensor.js';
-import * as ops from '../lib/ops.js';
+import * as ops from '../lib/core/ops.js';
 import * as conv from '../kernels/conv2d.js';
 import * as pool from '../kernels/maxpool2d.js';
 import * as act from '../kernels/relu.js';

@@ -1,6 +1,6 @@
 /** The kernel checks (test/kernel-checks.ts) as tape tests, on every Node mode that runs here; and the registry that dispatches them. */
 import test from 'tape';
-import { setBackend, getBackendInfo, type Mode } from '../lib/backend.js';
+import { setBackend, getBackendInfo, type Mode } from '../lib/core/backend.js';
 import { KERNEL_FAMILIES, getKernel, registerKernel, registeredKernels } from '../kernels/registry.js';
 import { defineKernelTests } from './kernel-checks.js';
 

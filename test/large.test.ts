@@ -5,9 +5,9 @@
  * and at the very end against the float64 reference.
  */
 import test from 'tape';
-import { setBackend, MAX_KERNEL_ELEMENTS, type Mode } from '../lib/backend.js';
+import { setBackend, MAX_KERNEL_ELEMENTS, type Mode } from '../lib/core/backend.js';
 import { Tensor } from '../lib/core/tensor.js';
-import * as ops from '../lib/ops.js';
+import * as ops from '../lib/core/ops.js';
 import { expectClose } from './helpers.js';
 
 const BIG = MAX_KERNEL_ELEMENTS + 4099;

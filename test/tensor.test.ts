@@ -5,14 +5,14 @@
 import test from 'tape';
 import ndarray from 'ndarray';
 import { Tensor, zeros, ones, randn, noGrad, tidy, keep, memory, setBackend, getBackend, getBackendInfo, ops } from '../lib/index.js';
-import type { Mode } from '../lib/backend.js';
+import type { Mode } from '../lib/core/backend.js';
 import { allocate, release, poolStats, setPoolLimit, clearPool, POOL_MIN_FLOATS } from '../kernels/pool.js';
 import { opResult } from '../lib/core/tensor.js';
 import { Vgg } from '../lib/models/vgg.js';
 import * as optim from '../lib/optim/index.js';
 import { initFastPath } from '../kernels/wasm/fastpath.js';
 import { throwsNamed, rejectsNamed } from './helpers.js';
-import { BackendError, DisposedError, ShapeError, ValueError } from '../lib/errors.js';
+import { BackendError, DisposedError, ShapeError, ValueError } from '../lib/core/errors.js';
 
 export function registerTensorTests(modes: Mode[]): void {
   test('Tensor constructors and conversions', async (t) => {

@@ -22,10 +22,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { setBackend } from '../lib/backend.js';
+import { setBackend } from '../lib/core/backend.js';
 import { Tensor, formatShape, noGrad, tidy } from '../lib/core/tensor.js';
-import * as ops from '../lib/ops.js';
-import { Rng } from '../lib/random.js';
+import * as ops from '../lib/core/ops.js';
+import { Rng } from '../lib/core/random.js';
 import * as nn from '../lib/nn/index.js';
 import * as optim from '../lib/optim/index.js';
 import * as data from '../lib/data/index.js';
@@ -33,7 +33,7 @@ import * as io from '../lib/io/index.js';
 import * as train from '../lib/train/index.js';
 import { Vgg, VGG_CONFIGS, type ConfigName, type VggOptions } from '../lib/models/vgg.js';
 import { throwsNamed, rejectsNamed } from './helpers.js';
-import { CheckpointError, DataError, ShapeError, UsageError, ValueError, WeightsError } from '../lib/errors.js';
+import { CheckpointError, DataError, ShapeError, UsageError, ValueError, WeightsError } from '../lib/core/errors.js';
 import { parseTrainArgs, trainHelp } from '../lib/cli/index.js';
 
 // ---------------------------------------------------------------------------------------

@@ -4,10 +4,10 @@
  */
 import test from 'tape';
 import ndarray from 'ndarray';
-import * as viz from '../lib/viz.js';
+import * as viz from '../lib/viz/index.js';
 import { loadSharp, type Image } from '../lib/data/index.js';
 import { throwsNamed } from './helpers.js';
-import { ShapeError, ValueError } from '../lib/errors.js';
+import { ShapeError, ValueError } from '../lib/core/errors.js';
 
 const image = (values: number[], shape: [number, number, number]): Image => ndarray(Float32Array.from(values), shape);
 

@@ -23,15 +23,15 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setBackend, type Mode } from '../lib/backend.js';
+import { setBackend, type Mode } from '../lib/core/backend.js';
 import { Tensor, noGrad, tidy } from '../lib/core/tensor.js';
-import * as ops from '../lib/ops.js';
+import * as ops from '../lib/core/ops.js';
 import * as data from '../lib/data/index.js';
 import * as io from '../lib/io/index.js';
 import { vggFromTorchvisionShapes } from '../lib/io/weights.js';
 import { Vgg, type VggOptions } from '../lib/models/vgg.js';
 import { normalizedError, rejectsNamed } from './helpers.js';
-import { DataError, ValueError, VerydeepError, WeightsError } from '../lib/errors.js';
+import { DataError, ValueError, VerydeepError, WeightsError } from '../lib/core/errors.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
 const TORCH_WEIGHTS = join(FIXTURES, 'vgg_a_tiny_torchvision.safetensors');

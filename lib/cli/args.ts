@@ -4,10 +4,10 @@
  * parseArgs with its errors made one UsageError line, and a command's help text.
  */
 import { parseArgs } from 'node:util';
-import { MODES } from '../backend.js';
+import { MODES } from '../core/backend.js';
 import { VGG_CONFIGS } from '../models/vgg.js';
 import { PREPROCESSING_PRESETS } from '../io/weights.js';
-import { UsageError, messageOf } from '../errors.js';
+import { UsageError, messageOf } from '../core/errors.js';
 
 /** a command-line option: its type, its help line, and how its value is read */
 export interface FlagSpec {

@@ -1,12 +1,12 @@
 /** `verydeep classify <image>... --weights <file>`: the top-5 classes of each image. */
 import { statSync } from 'node:fs';
-import { setBackend, type BackendRequest } from '../backend.js';
+import { setBackend, type BackendRequest } from '../core/backend.js';
 import type { Vgg } from '../models/vgg.js';
 import { loadWeights } from '../io/weights.js';
 import { decodeImage, loadSharp } from '../data/images.js';
 import { applyPreprocessing, type Preprocessing } from '../data/preprocess.js';
 import { dense, multiCrop, topK } from '../eval/index.js';
-import { DataError, UsageError, messageOf } from '../errors.js';
+import { DataError, UsageError, messageOf } from '../core/errors.js';
 import { COMMON_OPTIONS, helpText, list, oneLine, oneOf, runCommand, weightsOptions, type FlagSpec } from './args.js';
 import { checkPaths, describePreprocessing, readLabels } from './common.js';
 

@@ -1,7 +1,7 @@
 /** What classify and eval share beyond their flags: checked paths, class names, the preprocessing in words. */
 import { readFileSync, statSync } from 'node:fs';
 import type { Preprocessing } from '../data/preprocess.js';
-import { DataError, messageOf } from '../errors.js';
+import { DataError, messageOf } from '../core/errors.js';
 
 /** class names from a file of one name per line; class k is `class k` without one */
 export function readLabels(path: string | undefined, numClasses: number): string[] {

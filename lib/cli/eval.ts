@@ -1,12 +1,12 @@
 /** `verydeep eval --data <folder> --weights <file>`: top-1 and top-5 error on a folder of labelled images. */
 import { Progress } from '../train/progress.js';
-import { setBackend, type BackendRequest } from '../backend.js';
+import { setBackend, type BackendRequest } from '../core/backend.js';
 import type { Vgg } from '../models/vgg.js';
 import { loadWeights } from '../io/weights.js';
 import { imageFolder } from '../data/images.js';
 import { applyPreprocessing, type Preprocessing } from '../data/preprocess.js';
 import { errors, type Protocol } from '../eval/index.js';
-import { DataError, UsageError } from '../errors.js';
+import { DataError, UsageError } from '../core/errors.js';
 import { COMMON_OPTIONS, helpText, list, oneOf, runCommand, weightsOptions, type FlagSpec } from './args.js';
 import { checkPaths, describePreprocessing, readLabels } from './common.js';
 

@@ -13,7 +13,7 @@
  * One file per command (train.ts, classify.ts, eval.ts), their argument parsing in args.ts.
  */
 import { readFileSync } from 'node:fs';
-import { UsageError, VerydeepError, messageOf } from '../errors.js';
+import { UsageError, VerydeepError, messageOf } from '../core/errors.js';
 import { oneLine } from './args.js';
 import { trainCommand } from './train.js';
 import { classifyCommand } from './classify.js';

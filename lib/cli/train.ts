@@ -1,6 +1,6 @@
 /** `verydeep train`: its options (each sets a RunOptions key), its help, and the command. */
 import { runTraining, RUN_DEFAULTS, type RunOptions } from '../train/run.js';
-import { MODES } from '../backend.js';
+import { MODES } from '../core/backend.js';
 import { COMMON_OPTIONS, helpText, num, parseCommandLine, type FlagSpec } from './args.js';
 
 /** a train option, and the RunOptions key it sets */

@@ -10,7 +10,7 @@
  * (TensorKit).
  */
 import { allocate } from '../../kernels/pool.js';
-import { formatShape, sameShape } from '../values.js';
+import { formatShape, sameShape } from './values.js';
 import { withValues, type Pinnable } from './storage.js';
 
 export interface GradNode<T> {

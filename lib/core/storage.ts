@@ -9,8 +9,8 @@
  * runs); and it was never handed out raw by `storage()`.
  */
 import { release, settle } from '../../kernels/pool.js';
-import { DisposedError } from '../errors.js';
-import { formatShape } from '../values.js';
+import { DisposedError } from './errors.js';
+import { formatShape } from './values.js';
 
 /** the Storage that owns each array: the first whose promise resolved to it; only it gives the array back */
 const owners = new WeakMap<Float32Array, Storage>();

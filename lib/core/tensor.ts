@@ -19,14 +19,14 @@
  */
 import ndarray from 'ndarray';
 import type { NdArray } from 'ndarray';
-import { normalRandom } from '../random.js';
-import { DisposedError, ShapeError, ValueError, describeValue as describe } from '../errors.js';
-import { allocating, checkNumerics, checkShape, expectFinite, formatShape, newValues, numbersOf, sameShape, shapeSize, type Shape } from '../values.js';
+import { normalRandom } from './random.js';
+import { DisposedError, ShapeError, ValueError, describeValue as describe } from './errors.js';
+import { allocating, checkNumerics, checkShape, expectFinite, formatShape, newValues, numbersOf, sameShape, shapeSize, type Shape } from './values.js';
 import { HeldGraph, backpropagate, graphOf, isGradEnabled, isPromise, type GradNode as Node, type TensorKit } from './autograd.js';
 import { Storage, withValues } from './storage.js';
 
 export { checkNumerics, formatShape, shapeSize, type Shape };
-export { noGrad, isGradEnabled, setGradAccumulator } from './autograd.js';
+export { noGrad, isGradEnabled } from './autograd.js';
 export { withValues };
 
 /** How a tensor was computed: the op, its inputs and its backward (lib/core/autograd.ts). */

@@ -4,9 +4,9 @@
  * that browsers can use them too; the named datasets that read files are in datasets.ts.
  */
 import ndarray from 'ndarray';
-import { Rng } from '../random.js';
+import { Rng } from '../core/random.js';
 import type { Image } from './transforms.js';
-import { DataError, ShapeError, ValueError, describeValue } from '../errors.js';
+import { DataError, ShapeError, ValueError, describeValue } from '../core/errors.js';
 
 export interface Sample {
   image: Image;

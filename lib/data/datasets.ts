@@ -12,9 +12,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { Rng } from '../random.js';
+import { Rng } from '../core/random.js';
 import { ArrayDataset, permutation } from './array-dataset.js';
-import { DataError, ValueError, describeValue } from '../errors.js';
+import { DataError, ValueError, describeValue } from '../core/errors.js';
 
 export { ArrayDataset, permutation } from './array-dataset.js';
 export type { Dataset, Sample } from './array-dataset.js';

@@ -17,7 +17,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import ndarray from 'ndarray';
 import type { Image } from './transforms.js';
-import { DataError, ValueError, describeValue } from '../errors.js';
+import { DataError, ValueError, describeValue } from '../core/errors.js';
 
 export { loadSharp, type Sharp, type SharpPipeline } from './sharp.js';
 import { loadSharp } from './sharp.js';

@@ -5,10 +5,10 @@
  * resumed at an epoch boundary sees exactly the batches that an uninterrupted run sees.
  */
 import { Tensor } from '../core/tensor.js';
-import { Rng } from '../random.js';
+import { Rng } from '../core/random.js';
 import { permutation, type Dataset } from './array-dataset.js';
 import type { Image } from './transforms.js';
-import { DataError, ShapeError, ValueError, describeValue } from '../errors.js';
+import { DataError, ShapeError, ValueError, describeValue } from '../core/errors.js';
 
 export interface LoaderOptions {
   batchSize: number;

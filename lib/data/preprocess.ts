@@ -16,7 +16,7 @@
  */
 import ndarray from 'ndarray';
 import type { Image } from './transforms.js';
-import { ShapeError, ValueError } from '../errors.js';
+import { ShapeError, ValueError } from '../core/errors.js';
 
 export interface Preprocessing {
   /** the network's channel order; 'gray' is one channel of luma (ITU-R BT.601: 0.299 R + 0.587 G + 0.114 B) */

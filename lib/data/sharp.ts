@@ -4,7 +4,7 @@
  * viz can encode PNGs through it without pulling lib/data/images.ts's file reading into the
  * browser bundle.
  */
-import { DataError } from '../errors.js';
+import { DataError } from '../core/errors.js';
 
 /** The part of sharp's API that verydeep and its tests use (its own typings are not needed to build). */
 export interface SharpPipeline {

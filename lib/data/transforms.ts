@@ -16,8 +16,8 @@
 import ndarray from 'ndarray';
 import type { NdArray } from 'ndarray';
 import ops from 'ndarray-ops';
-import { Rng } from '../random.js';
-import { DataError, ShapeError, ValueError, describeValue } from '../errors.js';
+import { Rng } from '../core/random.js';
+import { DataError, ShapeError, ValueError, describeValue } from '../core/errors.js';
 
 export type Image = NdArray<Float32Array>;
 

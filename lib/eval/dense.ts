@@ -21,12 +21,12 @@
  * Evaluation only: no gradient flows through the crop of `validConv2d`.
  */
 import { Tensor, opResult, formatShape } from '../core/tensor.js';
-import * as ops from '../ops.js';
+import * as ops from '../core/ops.js';
 import { Linear, ReLU, Dropout } from '../nn/layers.js';
 import type { Vgg } from '../models/vgg.js';
 import { horizontalFlip } from '../data/transforms.js';
 import { asImage, rescaleTo, batchOf, posteriorsOf, fuse, type EvalImage } from './posteriors.js';
-import { ShapeError, ValueError, describeValue } from '../errors.js';
+import { ShapeError, ValueError, describeValue } from '../core/errors.js';
 
 export interface DenseOptions {
   /** the smallest image sides Q to average over (default [model.options.inputSize]; see scalesFor) */

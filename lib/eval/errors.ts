@@ -10,7 +10,7 @@ import type { Dataset, Sample } from '../data/array-dataset.js';
 import { dense } from './dense.js';
 import { multiCrop } from './multicrop.js';
 import { fuse, topK } from './posteriors.js';
-import { DataError, ValueError, describeValue } from '../errors.js';
+import { DataError, ValueError, describeValue } from '../core/errors.js';
 
 export type Protocol = 'dense' | 'multicrop' | 'both';
 

@@ -14,7 +14,7 @@
 import type { Vgg } from '../models/vgg.js';
 import { crop, horizontalFlip, type Image } from '../data/transforms.js';
 import { asImage, rescaleTo, batchOf, posteriorsOf, fuse, type EvalImage } from './posteriors.js';
-import { ValueError, describeValue } from '../errors.js';
+import { ValueError, describeValue } from '../core/errors.js';
 
 export interface MultiCropOptions {
   /** the smallest image sides Q (default [model.options.inputSize]; see scalesFor) */

@@ -10,11 +10,11 @@
 import ndarray from 'ndarray';
 import ndops from 'ndarray-ops';
 import { Tensor, formatShape, noGrad, tidy } from '../core/tensor.js';
-import * as ops from '../ops.js';
+import * as ops from '../core/ops.js';
 import { rescale, type Image } from '../data/transforms.js';
 import { topK as topKRows } from './topk.js';
 import { Vgg } from '../models/vgg.js';
-import { ShapeError, ValueError, describeValue } from '../errors.js';
+import { ShapeError, ValueError, describeValue } from '../core/errors.js';
 
 /** An image to classify: an ndarray [C, H, W], or a Tensor [1, C, H, W] (or [C, H, W]). */
 export type EvalImage = Image | Tensor;

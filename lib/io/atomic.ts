@@ -11,7 +11,7 @@
  */
 import { open, rename, unlink, mkdir, readdir, readFile } from 'node:fs/promises';
 import { dirname, basename, join, resolve } from 'node:path';
-import { VerydeepError } from '../errors.js';
+import { VerydeepError } from '../core/errors.js';
 
 /** folders this process has written into, and so already cleaned */
 const cleaned = new Set<string>();

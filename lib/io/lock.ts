@@ -14,7 +14,7 @@ import { accessSync, constants, lstatSync, mkdirSync, readFileSync, rmSync, stat
 import { dirname, join, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import lockfile from 'proper-lockfile';
-import { DataError, LockError, messageOf } from '../errors.js';
+import { DataError, LockError, messageOf } from '../core/errors.js';
 import { isAlive } from './atomic.js';
 
 /** the file that names the run holding the folder; the lock itself is this name + '.lock' */

@@ -21,7 +21,7 @@
 import { Module } from '../nn/module.js';
 import { Vgg } from '../models/vgg.js';
 import { checkNumerics, formatShape } from '../core/tensor.js';
-import { DisposedError, ValueError, WeightsError, messageOf } from '../errors.js';
+import { DisposedError, ValueError, WeightsError, messageOf } from '../core/errors.js';
 import { checkPreprocessing, type Preprocessing } from '../data/preprocess.js';
 import { parseSafetensors, readBytes, writeSafetensors, type NamedArray, type SafetensorsFile } from './safetensors.js';
 import type { WriteOptions } from './atomic.js';

@@ -12,7 +12,7 @@
  * of their offsets, tile the data section exactly (no overlap, no gap, no trailing bytes).
  */
 import { readFile } from 'node:fs/promises';
-import { ShapeError, ValueError, WeightsError } from '../errors.js';
+import { ShapeError, ValueError, WeightsError } from '../core/errors.js';
 import { writeFileAtomic, type WriteOptions } from './atomic.js';
 
 export interface NamedArray {

@@ -12,7 +12,7 @@
  */
 import { Vgg, VGG_CONFIGS, type ConfigName, type VggOptions } from '../models/vgg.js';
 import { TORCHVISION_PREPROCESSING, CAFFE_VGG_PREPROCESSING, type Preprocessing } from '../data/preprocess.js';
-import { ValueError, WeightsError, messageOf } from '../errors.js';
+import { ValueError, WeightsError, messageOf } from '../core/errors.js';
 import { formatShape } from '../core/tensor.js';
 import { parseSafetensors, readBytes, type NamedArray } from './safetensors.js';
 import { loadParsed, preprocessingOf, TORCHVISION_NAMES, type Naming } from './model.js';

@@ -15,8 +15,8 @@ import { Module } from '../nn/module.js';
 import { Conv2d, MaxPool2d, ReLU, LocalResponseNorm, Linear, Dropout, Flatten, Sequential } from '../nn/layers.js';
 import type { InitScheme } from '../nn/init.js';
 import { PAPER_INIT_STD } from '../nn/init.js';
-import { Rng } from '../random.js';
-import { ShapeError, ValueError, describeValue } from '../errors.js';
+import { Rng } from '../core/random.js';
+import { ShapeError, ValueError, describeValue } from '../core/errors.js';
 
 /** a 3×3 conv of n channels; `{ conv1: n }` is a 1×1 conv; 'M' max-pool; 'LRN' */
 export type LayerSpec = number | { conv1: number } | 'M' | 'LRN';

@@ -10,8 +10,8 @@
  * Bare layers default to 'glorot'. Every draw comes from a seeded generator.
  */
 import { Tensor, shapeSize, type Shape } from '../core/tensor.js';
-import { Rng, normalRandom } from '../random.js';
-import { ValueError, describeValue } from '../errors.js';
+import { Rng, normalRandom } from '../core/random.js';
+import { ValueError, describeValue } from '../core/errors.js';
 
 export type InitScheme = 'paper' | 'glorot';
 

@@ -3,11 +3,11 @@
  * constructor shapes. A layer's parameters are `layer.weight` and `layer.bias`.
  */
 import { Tensor, formatShape, type Shape } from '../core/tensor.js';
-import * as ops from '../ops.js';
-import { Rng } from '../random.js';
+import * as ops from '../core/ops.js';
+import { Rng } from '../core/random.js';
 import { Module } from './module.js';
 import { initWeight, initBias, checkInitOptions, type InitOptions } from './init.js';
-import { ShapeError, ValueError, describeValue } from '../errors.js';
+import { ShapeError, ValueError, describeValue } from '../core/errors.js';
 
 function expectInput(layer: string, shape: Shape, rank: number, layout: string): void {
   if (!Array.isArray(shape)) throw new ValueError(`${layer}: expected an input shape ${layout}, got ${describeValue(shape)}`);

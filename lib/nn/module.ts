@@ -7,7 +7,7 @@
  * shapes without computing, which is how `summary()` prints a full-size VGG-E instantly.
  */
 import { Tensor, formatShape, type Shape } from '../core/tensor.js';
-import { DisposedError, ValueError, describeValue } from '../errors.js';
+import { DisposedError, ValueError, describeValue } from '../core/errors.js';
 
 export abstract class Module {
   /** training mode: dropout is active; eval() turns it off */

@@ -5,7 +5,7 @@
  * is the number of epochs without a new best accuracy (by more than `threshold`) that we
  * wait before dividing (1 here; PyTorch's ReduceLROnPlateau defaults to 10 for long runs).
  */
-import { CheckpointError, ValueError, describeValue } from '../errors.js';
+import { CheckpointError, ValueError, describeValue } from '../core/errors.js';
 
 export interface PlateauOptions {
   factor?: number;

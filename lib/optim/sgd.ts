@@ -8,8 +8,8 @@
  * defaults here. The velocity of each parameter is created on the first step, zero.
  */
 import { Tensor, zeros, keep, withValues } from '../core/tensor.js';
-import { runRegistered } from '../backend.js';
-import { CheckpointError, ValueError, describeValue } from '../errors.js';
+import { runRegistered } from '../core/backend.js';
+import { CheckpointError, ValueError, describeValue } from '../core/errors.js';
 
 export interface SgdOptions {
   lr?: number;

@@ -17,7 +17,7 @@ import { Dropout } from '../nn/layers.js';
 import type { SGD, SgdState } from '../optim/sgd.js';
 import type { ReduceLROnPlateau, PlateauState } from '../optim/schedule.js';
 import { readSafetensors, writeSafetensors, type NamedArray, type SafetensorsFile } from '../io/safetensors.js';
-import { CheckpointError, NumericsError, messageOf } from '../errors.js';
+import { CheckpointError, NumericsError, messageOf } from '../core/errors.js';
 import type { EpochRecord, StepRecord } from './curves.js';
 
 export const CHECKPOINT = 'checkpoint.safetensors';

@@ -3,7 +3,7 @@
  * (a well-kept chart library that renders SVG in Node without a browser or canvas), through
  * viz.chartSvg. Browser-safe: the file is written by train/trainer.ts's writeCurves.
  */
-import { chartSvg } from '../viz.js';
+import { chartSvg } from '../viz/index.js';
 
 export interface EpochRecord {
   epoch: number;

@@ -19,7 +19,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng } from '../random.js';
+import { Rng } from '../core/random.js';
 import { Vgg, VGG_CONFIGS } from '../models/vgg.js';
 import { mnist, fashionMnist, permutation, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, type ArrayDataset } from '../data/datasets.js';
 import type { Preprocessing } from '../data/preprocess.js';
@@ -27,8 +27,8 @@ import { saveSafetensors } from '../io/model.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { lockFolder, outputFolderProblem } from '../io/lock.js';
 import { pad, randomCrop, randomFlip, subtractMean, channelMean, scale, type Image } from '../data/transforms.js';
-import { setBackend, MODES, type BackendRequest } from '../backend.js';
-import { CheckpointError, DataError, LockError, UsageError } from '../errors.js';
+import { setBackend, MODES, type BackendRequest } from '../core/backend.js';
+import { CheckpointError, DataError, LockError, UsageError } from '../core/errors.js';
 import { fit, evaluate, type FitResult, type Metrics } from './trainer.js';
 import { CHECKPOINT, readCheckpointState } from './checkpoint.js';
 import type { InitScheme } from '../nn/init.js';

@@ -14,9 +14,9 @@
  */
 import { defineKernelTests } from '../kernel-checks.js';
 import { checks, expectClose, randomArray, GRAD_TOL, type Assert, type CheckRecord } from '../helpers.js';
-import { setBackend, type Mode, type BackendInfo } from '../../lib/backend.js';
+import { setBackend, type Mode, type BackendInfo } from '../../lib/core/backend.js';
 import { Tensor, tidy } from '../../lib/core/tensor.js';
-import * as ops from '../../lib/ops.js';
+import * as ops from '../../lib/core/ops.js';
 import { Vgg } from '../../lib/models/vgg.js';
 
 export interface Assertion {

@@ -3,4 +3,4 @@
  * at the bottom of the import graph, so that every layer, kernels included, can throw them
  * without importing upwards; this is where lib/ reaches them.
  */
-export * from '../kernels/errors.js';
+export * from '../../kernels/errors.js';

@@ -7,10 +7,11 @@
  * [out, in]. Ops return their output Tensor at once; the values are computed as soon as
  * the inputs are ready (`await t.data()` to read them).
  */
-import { Tensor, opResult, formatShape, shapeSize, setGradAccumulator, type Shape } from './core/tensor.js';
+import { Tensor, opResult, formatShape, shapeSize, type Shape } from './tensor.js';
+import { setGradAccumulator } from './autograd.js';
 import { DisposedError, ShapeError, ValueError } from './errors.js';
 import { runRegistered as run } from './backend.js';
-import type { Conv2dDims, LinearDims, MapDims, SoftmaxDims } from '../kernels/dims.js';
+import type { Conv2dDims, LinearDims, MapDims, SoftmaxDims } from '../../kernels/dims.js';
 
 setGradAccumulator((a, b) => run('add', a, b));
 

@@ -18,12 +18,12 @@
  */
 import gpujs from 'gpu.js';
 import { BackendError, describeValue } from './errors.js';
-import { useGpu, openOnDemand } from '../kernels/gpujs.js';
-import { getKernel, registeredKernels, type KernelBackend, type KernelName, type KernelSet } from '../kernels/registry.js';
-import { registerGpujsKernels } from '../kernels/register-gpujs.js';
+import { useGpu, openOnDemand } from '../../kernels/gpujs.js';
+import { getKernel, registeredKernels, type KernelBackend, type KernelName, type KernelSet } from '../../kernels/registry.js';
+import { registerGpujsKernels } from '../../kernels/register-gpujs.js';
 
-export { MAX_KERNEL_ELEMENTS, LOOP_BUDGET, setKernelProfiling, kernelProfile } from '../kernels/gpujs.js';
-export type { KernelName } from '../kernels/registry.js';
+export { MAX_KERNEL_ELEMENTS, LOOP_BUDGET, setKernelProfiling, kernelProfile } from '../../kernels/gpujs.js';
+export type { KernelName } from '../../kernels/registry.js';
 
 // gpu.js is CommonJS: take what we need from its default export.
 const { GPU, CPUKernel, WebAssemblyKernel, HeadlessGLKernel, WebGL2Kernel, WebGPUKernel } =
@@ -100,8 +100,8 @@ async function openBackend(mode: Mode, requested: BackendRequest, reason: string
   if (mode === 'wasm') {
     if (!isNode) throw new BackendError(`setBackend('wasm'): the WebAssembly fast path runs in Node only; in a browser use 'webgpu', 'webgl2' or 'webasm'`);
     try {
-      const fast = await import('../kernels/wasm/fastpath.js');
-      (await import('../kernels/wasm/register.js')).registerWasmKernels();
+      const fast = await import('../../kernels/wasm/fastpath.js');
+      (await import('../../kernels/wasm/register.js')).registerWasmKernels();
       const info = await fast.initFastPath();
       reason += ` (${info.simd} SIMD, ${info.threads} thread${info.threads === 1 ? '' : 's'})`;
     } catch (e) {

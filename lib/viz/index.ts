@@ -12,9 +12,9 @@
  *   [lo, hi]    a fixed range, e.g. [0, 1] for pixels.
  */
 import ndarray from 'ndarray';
-import type { Image } from './data/transforms.js';
-import { loadSharp } from './data/sharp.js';
-import { ShapeError, ValueError, describeValue } from './errors.js';
+import type { Image } from '../data/transforms.js';
+import { loadSharp } from '../data/sharp.js';
+import { ShapeError, ValueError, describeValue } from '../core/errors.js';
 
 /**
  * vega and vega-lite, loaded on first use: vega's canvas probe awaits at its top level, and
