@@ -165,7 +165,7 @@ export function markdownReport(report: Report): string {
   lines.push(`verydeep ${meta.git.commit ?? ''}${meta.git.dirty ? ' (uncommitted changes)' : ''}: the 'wasm' mode, ${fp?.simd ?? '?'} build, ${fp?.threads ?? '?'} threads. ${peerLine}`);
   lines.push(`Command: \`${meta.command}\` (${meta.totalSeconds.toFixed(0)} s).`);
   lines.push('');
-  lines.push(`ms: median [min–max] of the timed samples (benchmark.js, after warm-up; each output freed and its memory reused for the next call, as in a pipeline: ours lands in a host Float32Array from the storage pool, lib/pool.ts; tfjs's stays in its wasm heap, and only its first output is read back, for Δ). ` +
+  lines.push(`ms: median [min–max] of the timed samples (benchmark.js, after warm-up; each output freed and its memory reused for the next call, as in a pipeline: ours lands in a host Float32Array from the storage pool, kernels/pool.ts; tfjs's stays in its wasm heap, and only its first output is read back, for Δ). ` +
     `GFLOP/s from the median, counting a direct algorithm's work: 2·N·Cin·Cout·k²·H·W per conv pass, 2·N·In·Out per linear pass, 3× forward for a training step. ` +
     `% fp32 peak: of ${refs.fp32Peak.gflops} GFLOP/s (${refs.fp32Peak.source}). % WASM ceiling: of ${refs.wasmCeiling.gflops} GFLOP/s, 128-bit SIMD (${refs.wasmCeiling.source}). ` +
     `mul+add: the same row with the build without relaxed SIMD. tfjs / ours > 1: verydeep is faster. ` +

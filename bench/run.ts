@@ -137,7 +137,7 @@ function rate(spec: { flops: number | null; bytes: number | null }, t: Timing): 
 /**
  * Both sides as their libraries run in a pipeline, where an output is freed and its memory
  * reused for the next: tfjs-wasm computes synchronously into its own heap, and frees the
- * output into its allocator; we return each output to the storage pool (lib/pool.ts), as
+ * output into its allocator; we return each output to the storage pool (kernels/pool.ts), as
  * the tensor core does when an output tensor is disposed. Only the first call's output is
  * read back and kept, for the comparison: a fresh Float32Array per call would charge each
  * side the page faults of new memory (about 12 µs per 4 KiB page on this VM).

@@ -1,7 +1,7 @@
 /**
  * The gpu.js launcher: compiles and runs one kernel function over a 1-D output, with the
  * limits every launcher splits its work below (2^24 elements, the loop budget), a cache of
- * compiled kernels, and a profiler. The backend (lib/backend.ts) hands it the GPU object
+ * compiled kernels, and a profiler. The backend (lib/core/backend.ts) hands it the GPU object
  * of the mode it opened (`useGpu`), and how to open one on demand (`openOnDemand`): this
  * file knows no mode and imports nothing above kernels/.
  */

@@ -9,7 +9,7 @@
  * velocity, so fresh arrays cost as much as the arithmetic. PyTorch's caching allocator
  * and tfjs's texture manager reuse memory for the same reason.
  *
- * Safety is the tensor core's job (lib/tensor.ts): an array comes back here only when the
+ * Safety is the tensor core's job (lib/core/storage.ts): an array comes back here only when the
  * tensor that owns it is disposed or re-assigned, no op is still reading it, and it was
  * never handed out raw. Only arrays that `allocate` made come back, so an array that a
  * user passed in (Tensor.from copies anyway) is never reused behind their back.

@@ -3,7 +3,7 @@
  *
  *  - the dispatch table, keyed by backend and kernel name. Each backend registers its
  *    implementations (kernels/register-gpujs.ts: the gpu.js launchers, which run on every
- *    gpu.js mode; kernels/wasm/register.ts: the WebAssembly fast path); lib/backend.ts
+ *    gpu.js mode; kernels/wasm/register.ts: the WebAssembly fast path); lib/core/backend.ts
  *    maps the running mode to a backend and asks here for each kernel, falling back
  *    explicitly to gpujs for a kernel the backend lacks. Registering a kernel twice throws.
  *  - the catalogue of kernel families: which passes each family has, the entry point that
@@ -85,7 +85,7 @@ export interface KernelPass {
 export interface KernelFamily {
   family: string;
   file: string;
-  /** the differentiable op in lib/ops.ts that uses it */
+  /** the differentiable op in lib/core/ops.ts that uses it */
   op: string;
   passes: KernelPass[];
 }
@@ -164,7 +164,7 @@ export const KERNEL_FAMILIES: readonly KernelFamily[] = [
   },
 ];
 
-/** How each mode is checked (by the mode names of lib/backend.ts); CI_MODES lists the ones that CI checks. */
+/** How each mode is checked (by the mode names of lib/core/backend.ts); CI_MODES lists the ones that CI checks. */
 export const MODE_CHECKS: Record<string, string> = {
   cpu: 'npm test (CI)',
   webasm: 'npm test (CI)',

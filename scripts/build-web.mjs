@@ -20,7 +20,7 @@ mkdirSync(outDir, { recursive: true });
 /**
  * Node-only code in a browser bundle:
  *  - dynamic imports of Node modules and of the 'wasm' fast path (kernels/wasm/fastpath.ts)
- *    sit behind an `isNode` check (lib/backend.ts): they stay imports that a browser never runs;
+ *    sit behind an `isNode` check (lib/core/backend.ts): they stay imports that a browser never runs;
  *  - a static `import { x } from 'node:fs'` in a module that the bundle reaches (files,
  *    sharp, the CLI's helpers) gets a stand-in whose every export throws "x is Node-only"
  *    when called: the module's browser-safe functions still work, and esbuild drops the

@@ -148,7 +148,7 @@ export function registerTensorTests(modes: Mode[]): void {
     t.ok(worst < 1e-4, `${modes.join(', ')} agree within ${worst.toExponential(2)}`);
   });
 
-  // the storage pool (lib/pool.ts) and the tensor core's rules for giving arrays back -----
+  // the storage pool (kernels/pool.ts) and the tensor core's rules (lib/core/storage.ts) for giving arrays back -----
   const big = POOL_MIN_FLOATS * 2;
   /** a tensor computed by an op, so its array comes from allocate() and may be pooled */
   const computedOnes = (n: number) => opResult('test fill', [n], [], () => allocate(n).fill(1));

@@ -1,5 +1,5 @@
 /**
- * lib/viz.ts: image grids on known pixels (layout, scaling, the value ranges, grey and RGB),
+ * lib/viz/: image grids on known pixels (layout, scaling, the value ranges, grey and RGB),
  * PNG encoding read back by sharp, captions in the SVG grid, and a vega-lite chart as SVG.
  */
 import test from 'tape';

@@ -109,7 +109,7 @@ export class Playground {
 
   /**
    * Runs model work one call at a time, in call order: the page asks for activations and
-   * guesses while a step trains, and tidy() scopes must not interleave (lib/tensor.ts).
+   * guesses while a step trains, and tidy() scopes must not interleave (lib/core/tensor.ts).
    */
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
     const run = this.queue.then(work);

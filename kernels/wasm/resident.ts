@@ -6,7 +6,7 @@ import { align64 } from './module.js';
 
 // ---------------------------------------------------------------------------------------
 // Resident filters. A parameter's values do not change while a tensor holds them (the
-// tensor core marks such arrays settled, lib/pool.ts), so its filters, and what the
+// tensor core marks such arrays settled, kernels/pool.ts), so its filters, and what the
 // launchers make of them (turned by 180°, Winograd's U = G·g·Gᵀ), stay in the memory
 // between calls, keyed by the array: tfjs-wasm keeps its weights in its heap the same way.
 // An array handed back to the pool, or collected, loses its entries. At most

@@ -277,7 +277,7 @@ openOnDemand(async () => {
 
 /**
  * Runs kernel `name` of the registry on the running mode (opened with 'auto' on first
- * use): the mode's own implementation, or gpujs's where it has none. lib/ops.ts and the
+ * use): the mode's own implementation, or gpujs's where it has none. lib/core/ops.ts and the
  * optimiser reach every kernel through this.
  */
 export async function runRegistered<K extends KernelName>(name: K, ...args: Parameters<KernelSet[K]>): Promise<Awaited<ReturnType<KernelSet[K]>>> {

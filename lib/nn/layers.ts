@@ -1,5 +1,5 @@
 /**
- * The layers: thin classes over the functional ops in lib/ops.ts, with PyTorch's
+ * The layers: thin classes over the functional ops in lib/core/ops.ts, with PyTorch's
  * constructor shapes. A layer's parameters are `layer.weight` and `layer.bias`.
  */
 import { Tensor, formatShape, type Shape } from '../core/tensor.js';
