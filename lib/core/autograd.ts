@@ -10,6 +10,7 @@
  * (TensorKit).
  */
 import { allocate } from '../../kernels/pool.js';
+import { DisposedError, ShapeError, ValueError, describeValue as describe } from './errors.js';
 import { formatShape, sameShape } from './values.js';
 import { withValues, type Pinnable } from './storage.js';
 
@@ -31,8 +32,9 @@ export interface GraphTensor extends Pinnable {
   settled(where: string): Promise<void>;
 }
 
-/** What backpropagate needs from the Tensor side: making a tensor, and tidy/keep. */
+/** What the backward needs from the Tensor side: making and recognising a tensor, and tidy/keep. */
 export interface TensorKit<T extends GraphTensor> {
+  isTensor(x: unknown): x is T;
   make(shape: readonly number[], storage: Promise<Float32Array>): T;
   tidy<R>(fn: () => R): R;
   keep(t: T): T;
@@ -74,11 +76,43 @@ export function setGradAccumulator(fn: (a: Float32Array, b: Float32Array) => Pro
 }
 
 /**
+ * Tensor.backward, once `root` is known to be live: checks that there is a graph to walk and
+ * a gradOutput of root's shape (or none, for a 1-element root), walks it (backpropagate),
+ * then frees the graph that a tidy() held for this backward, so that a second one throws.
+ */
+export async function runBackward<T extends GraphTensor>(root: T, gradOutput: T | undefined, held: HeldGraph, kit: TensorKit<T>): Promise<void> {
+  if (!root.requiresGrad) {
+    throw new ValueError(`Tensor.backward: expected a tensor that requires grad, got one of shape ${formatShape(root.shape)} that does not require grad (no input of its graph has requiresGrad)`);
+  }
+  if (held.freed) {
+    throw new DisposedError(`Tensor.backward: expected a graph to backpropagate through, got a tensor of shape ${formatShape(root.shape)} whose graph ` +
+      '(kept alive by tidy() for one backward) was freed by its first backward(); compute it again, or make it outside tidy() to backpropagate twice');
+  }
+  if (!gradOutput && root.size !== 1) {
+    throw new ShapeError(`Tensor.backward: a gradient can only be implied for a 1-element tensor, got shape ${formatShape(root.shape)}; pass gradOutput`);
+  }
+  if (gradOutput !== undefined) {
+    if (!kit.isTensor(gradOutput)) throw new ValueError(`Tensor.backward: expected gradOutput to be a Tensor, got ${describe(gradOutput)}`);
+    if (!sameShape(gradOutput.shape, root.shape)) {
+      throw new ShapeError(`Tensor.backward: expected gradOutput of shape ${formatShape(root.shape)}, got ${formatShape(gradOutput.shape)}`);
+    }
+  }
+  try {
+    await backpropagate(root, gradOutput, kit);
+  } finally {
+    if (!held.isEmpty) {
+      held.freed = true;
+      held.release();
+    }
+  }
+}
+
+/**
  * Backpropagates from `root`: accumulates d(root)/d(leaf) into the `.grad` of every leaf
- * that requires grad, seeding with `gradOutput` (ones when it is undefined; Tensor.backward
+ * that requires grad, seeding with `gradOutput` (ones when it is undefined; runBackward
  * has checked it). Resolves when every gradient is computed.
  */
-export async function backpropagate<T extends GraphTensor>(root: T, gradOutput: T | undefined, kit: TensorKit<T>): Promise<void> {
+async function backpropagate<T extends GraphTensor>(root: T, gradOutput: T | undefined, kit: TensorKit<T>): Promise<void> {
   const order = topologicalOrder(root) as T[];
   const leaves: T[] = [];
   // A gradient tensor can reach two leaves (add passes g to both inputs) or be the

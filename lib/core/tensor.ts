@@ -20,9 +20,9 @@
 import ndarray from 'ndarray';
 import type { NdArray } from 'ndarray';
 import { normalRandom } from './random.js';
-import { DisposedError, ShapeError, ValueError, describeValue as describe } from './errors.js';
-import { allocating, checkNumerics, checkShape, expectFinite, formatShape, newValues, numbersOf, sameShape, shapeSize, type Shape } from './values.js';
-import { HeldGraph, backpropagate, graphOf, isGradEnabled, isPromise, type GradNode as Node, type TensorKit } from './autograd.js';
+import { ShapeError, ValueError, describeValue as describe } from './errors.js';
+import { allocating, checkNumerics, checkShape, expectFinite, formatShape, newValues, numbersOf, shapeSize, type Shape } from './values.js';
+import { HeldGraph, runBackward, graphOf, isGradEnabled, isPromise, type GradNode as Node, type TensorKit } from './autograd.js';
 import { Storage, withValues } from './storage.js';
 
 export { checkNumerics, formatShape, shapeSize, type Shape };
@@ -194,34 +194,11 @@ export class Tensor {
   /**
    * Backpropagates from this tensor: accumulates d(this)/d(leaf) into every leaf that
    * requires grad. A non-scalar tensor needs `gradOutput` of its shape, as in PyTorch.
-   * Resolves when every gradient is computed (the walk is lib/core/autograd.ts's).
+   * Resolves when every gradient is computed (lib/core/autograd.ts checks and walks).
    */
   async backward(gradOutput?: Tensor): Promise<void> {
     if (this.isDisposed) this._store.get('Tensor.backward'); // throws the DisposedError
-    if (!this._requiresGrad) {
-      throw new ValueError(`Tensor.backward: expected a tensor that requires grad, got one of shape ${formatShape(this.shape)} that does not require grad (no input of its graph has requiresGrad)`);
-    }
-    if (this._held.freed) {
-      throw new DisposedError(`Tensor.backward: expected a graph to backpropagate through, got a tensor of shape ${formatShape(this.shape)} whose graph ` +
-        '(kept alive by tidy() for one backward) was freed by its first backward(); compute it again, or make it outside tidy() to backpropagate twice');
-    }
-    if (!gradOutput && this.size !== 1) {
-      throw new ShapeError(`Tensor.backward: a gradient can only be implied for a 1-element tensor, got shape ${formatShape(this.shape)}; pass gradOutput`);
-    }
-    if (gradOutput !== undefined) {
-      if (!(gradOutput instanceof Tensor)) throw new ValueError(`Tensor.backward: expected gradOutput to be a Tensor, got ${describe(gradOutput)}`);
-      if (!sameShape(gradOutput.shape, this.shape)) {
-        throw new ShapeError(`Tensor.backward: expected gradOutput of shape ${formatShape(this.shape)}, got ${formatShape(gradOutput.shape)}`);
-      }
-    }
-    try {
-      await backpropagate(this, gradOutput, kit);
-    } finally {
-      if (!this._held.isEmpty) {
-        this._held.freed = true;
-        this._held.release();
-      }
-    }
+    await runBackward(this, gradOutput, this._held, kit);
   }
 
   toString(): string {
@@ -229,8 +206,9 @@ export class Tensor {
   }
 }
 
-/** What the backward walk (lib/core/autograd.ts) makes and scopes tensors with. */
+/** What the backward walk (lib/core/autograd.ts) makes, recognises and scopes tensors with. */
 const kit: TensorKit<Tensor> = {
+  isTensor: (x): x is Tensor => x instanceof Tensor,
   make: (shape, storage) => new Tensor(shape, storage),
   tidy: (fn) => tidy(fn),
   keep: (t) => keep(t),
