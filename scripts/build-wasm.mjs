@@ -4,7 +4,7 @@
 // AssemblyScript compiler from npm, twice, into dist/kernels/wasm/:
 //   gemm.wasm          -O3, SIMD (f32x4 mul + add), runs on every engine with WASM SIMD;
 //   gemm-relaxed.wasm  the same with relaxed SIMD (f32x4.relaxed_madd, a fused multiply-add),
-//                      which Node 20 accepts only behind a V8 flag (kernels/wasm/fastpath.ts
+//                      which Node 20 accepts only behind a V8 flag (kernels/wasm/runtime.ts
 //                      detects it and falls back to gemm.wasm).
 // Both import one shared memory (env.memory), so that worker threads can run on it.
 // The sources are named .as, not .ts, so that tsc does not compile them; asc gets them as strings.
@@ -18,7 +18,7 @@ const sources = Object.fromEntries(['gemm', 'pointwise', 'winograd'].map((name) 
 const outDir = join(root, 'dist/kernels/wasm');
 mkdirSync(outDir, { recursive: true });
 
-/** The largest memory the module may grow to, in 64 KiB pages (2 GiB); fastpath.ts reads it from the module. */
+/** The largest memory the module may grow to, in 64 KiB pages (2 GiB); kernels/wasm/runtime.ts reads it from the module. */
 const MAXIMUM_PAGES = 32768;
 
 for (const [file, features] of [['gemm.wasm', ['simd', 'threads']], ['gemm-relaxed.wasm', ['simd', 'threads', 'relaxed-simd']]]) {

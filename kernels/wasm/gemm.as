@@ -2,8 +2,8 @@
  * Single-precision GEMM and the im2col / col2im of a stride-1 "same" convolution, in
  * AssemblyScript compiled to WebAssembly with 128-bit SIMD (scripts/build-wasm.mjs builds
  * two variants of this one source: f32x4 mul + add, and f32x4.relaxed_madd, a real FMA).
- * kernels/wasm/fastpath.ts drives it; ../shared/WASM.md has the measurements behind the
- * choices below.
+ * kernels/wasm/runtime.ts loads it and the family files (conv.ts, winograd.ts, linear.ts,
+ * pointwise.ts) drive it; ../shared/WASM.md has the measurements behind the choices below.
  *
  * Memory: the module imports one shared linear memory and allocates nothing. Every argument
  * named like a matrix is a byte address in that memory, every stride and size counts f32

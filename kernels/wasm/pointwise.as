@@ -2,7 +2,7 @@
  * The memory-bound kernels of the fast path: ReLU, 2×2 max-pooling, add / mul / scale /
  * sum, the SGD momentum update and dropout, with f32x4 SIMD and a scalar loop for the
  * last elements. scripts/build-wasm.mjs compiles this file into the same module as
- * gemm.as; kernels/wasm/fastpath.ts copies blocks of the tensors in, calls these, and
+ * gemm.as; kernels/wasm/pointwise.ts copies blocks of the tensors in, calls these, and
  * copies the results out. Each computes exactly what the gpu.js kernel of the same name
  * computes (kernels/relu.ts, maxpool2d.ts, elementwise.ts, dropout.ts):
  *  - relu, max-pool, add and mul are exact in float32, so the results are bit for bit

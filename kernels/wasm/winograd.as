@@ -14,7 +14,7 @@
  * 4×4 transformed tile: M[ξ][co][t] = Σ_c U[ξ][co][c] · V[ξ][c][t], with U = G g Gᵀ (the
  * weights, transformed once per call) and V = Bᵀ d B (the input, per tile t). That is
  * 16 multiply-adds per tile and channel pair instead of the 36 of a direct convolution:
- * 2.25× fewer. kernels/wasm/fastpath.ts runs the GEMMs with gemm.as and this file's three
+ * 2.25× fewer. kernels/wasm/winograd.ts runs the GEMMs with gemm.as and this file's three
  * transforms around them.
  *
  * Layouts (byte addresses, sizes and strides in f32 elements, as in gemm.as):
