@@ -18,35 +18,21 @@ const outDir = join(root, 'dist/web');
 mkdirSync(outDir, { recursive: true });
 
 /**
- * Node-only code in a browser bundle:
- *  - dynamic imports of Node modules and of the 'wasm' fast path (kernels/wasm/fastpath.ts)
- *    sit behind an `isNode` check (lib/core/backend.ts): they stay imports that a browser never runs;
- *  - a static `import { x } from 'node:fs'` in a module that the bundle reaches (files,
- *    sharp, the CLI's helpers) gets a stand-in whose every export throws "x is Node-only"
- *    when called: the module's browser-safe functions still work, and esbuild drops the
- *    stand-ins that no kept code uses. The build lists the ones that remain.
+ * Node-only code and the browser bundles: dynamic imports of Node modules and of the 'wasm'
+ * fast path (kernels/wasm/fastpath.ts and register.ts) sit behind an `isNode` check
+ * (lib/core/backend.ts) and stay imports that a browser never runs. A static import of a
+ * Node module fails the build, naming the file that imports it: nothing a browser loads may
+ * need one (the test suite's import check, .dependency-cruiser.cjs, says the same of lib/).
  */
 const nodeOnly = {
   name: 'node-only',
   setup(build) {
     build.onResolve({ filter: /^node:|kernels\/wasm\/(fastpath|register)\.js$/ }, (args) => {
       if (args.kind === 'dynamic-import') return { path: args.path, external: true };
-      if (args.path.startsWith('node:')) return { path: args.path, namespace: 'node-only' };
+      if (args.path.startsWith('node:')) {
+        return { errors: [{ text: `${args.importer.replace(root + '/', '')} imports ${args.path} statically: a browser bundle cannot reach a Node module` }] };
+      }
       return undefined;
-    });
-    build.onLoad({ filter: /.*/, namespace: 'node-only' }, async (args) => {
-      const names = Object.keys(await import(args.path)).filter((n) => n !== 'default' && /^[A-Za-z_$][\w$]*$/.test(n));
-      const stub = (name) => `/* @__PURE__ */ nodeOnly(${JSON.stringify(name)})`;
-      return {
-        loader: 'js',
-        contents: [
-          `function nodeOnly(name) {`,
-          `  return () => { throw new Error(name + ' (${args.path}) is Node-only: this part of verydeep does not run in a browser'); };`,
-          `}`,
-          `export default ${stub('default')};`,
-          ...names.map((n) => `export const ${n} = ${stub(n)};`),
-        ].join('\n'),
-      };
     });
   },
 };
@@ -59,19 +45,13 @@ const libraryBundle = {
   },
 };
 
-const common = { bundle: true, format: 'esm', platform: 'browser', target: 'es2022', sourcemap: true, metafile: true, logLevel: 'warning', plugins: [nodeOnly] };
+const common = { bundle: true, format: 'esm', platform: 'browser', target: 'es2022', sourcemap: true, logLevel: 'warning', plugins: [nodeOnly] };
 const started = Date.now();
-const builds = await Promise.all([
+await Promise.all([
   esbuild.build({ ...common, entryPoints: [join(root, 'lib/browser.ts')], outfile: join(outDir, 'verydeep.browser.js') }),
   esbuild.build({ ...common, entryPoints: [join(root, 'examples/web/main.ts')], outfile: join(outDir, 'playground.js'), plugins: [libraryBundle, nodeOnly] }),
   esbuild.build({ ...common, entryPoints: [join(root, 'test/browser/checks.ts')], outfile: join(outDir, 'kernel-checks.js') }),
 ]);
-for (const { metafile } of builds) {
-  for (const [file, output] of Object.entries(metafile.outputs)) {
-    const stubs = Object.entries(output.inputs).filter(([input, use]) => input.startsWith('node-only:') && use.bytesInOutput > 0).map(([input]) => input.slice('node-only:'.length));
-    if (stubs.length) console.log(`build-web: ${file.replace(/^.*dist\//, 'dist/')} has Node-only stand-ins for ${stubs.join(', ')}`);
-  }
-}
 
 const datasets = join(root, 'dist/lib/data/datasets.js');
 if (!existsSync(datasets)) {
