@@ -24,50 +24,29 @@
  */
 const CORE = '^lib/core/';
 
+/** A rule that makes an import an error: from the files `from` matches, to those `to` matches. */
+const forbid = (name, comment, from, to) => ({ name, severity: 'error', comment, from, to });
+
 /** @type {import('dependency-cruiser').IForbiddenRuleType[]} */
 const forbidden = [
-  {
-    name: 'no-kernels-to-lib',
-    severity: 'error',
-    comment: 'kernels → lib: kernels/ is the leaf below everything; it imports nothing from lib/ (the backend hands it the GPU, errors and the pool live in kernels/).',
-    from: { path: '^kernels/' },
-    to: { path: '^lib/' },
-  },
-  {
-    name: 'no-core-to-nn-models-train',
-    severity: 'error',
-    comment: 'the core → nn, models, train: the tensor core (lib/core/: Tensor, autograd, storage, values, ops, backend, random, errors, reference) sits below the layers, the models and training; it never imports them.',
-    from: { path: CORE },
-    to: { path: '^lib/(nn|models|train)/' },
-  },
-  {
-    name: 'no-nn-to-models',
-    severity: 'error',
-    comment: 'layers → models: lib/nn/ (layers, init, Module) sits below lib/models/; a layer never imports a model.',
-    from: { path: '^lib/nn/' },
-    to: { path: '^lib/models/' },
-  },
-  {
-    name: 'no-models-to-train',
-    severity: 'error',
-    comment: 'models → train: lib/models/ sits below lib/train/; a model never imports the trainer, its checkpoints or its curves.',
-    from: { path: '^lib/models/' },
-    to: { path: '^lib/train/' },
-  },
-  {
-    name: 'no-data-to-nn',
-    severity: 'error',
-    comment: 'data → nn: lib/data/ (datasets, loaders, transforms, preprocessing) works on arrays and tensors only; it never imports layers.',
-    from: { path: '^lib/data/' },
-    to: { path: '^lib/nn/' },
-  },
-  {
-    name: 'no-circular',
-    severity: 'error',
-    comment: 'cycles: no import cycle anywhere in lib/ and kernels/, type-only and dynamic imports included (there is none today).',
-    from: {},
-    to: { circular: true },
-  },
+  forbid('no-kernels-to-lib',
+    'kernels → lib: kernels/ is the leaf below everything; it imports nothing from lib/ (the backend hands it the GPU, errors and the pool live in kernels/).',
+    { path: '^kernels/' }, { path: '^lib/' }),
+  forbid('no-core-to-nn-models-train',
+    'the core → nn, models, train: the tensor core (lib/core/: Tensor, autograd, storage, values, ops, backend, random, errors, reference) sits below the layers, the models and training; it never imports them.',
+    { path: CORE }, { path: '^lib/(nn|models|train)/' }),
+  forbid('no-nn-to-models',
+    'layers → models: lib/nn/ (layers, init, Module) sits below lib/models/; a layer never imports a model.',
+    { path: '^lib/nn/' }, { path: '^lib/models/' }),
+  forbid('no-models-to-train',
+    'models → train: lib/models/ sits below lib/train/; a model never imports the trainer, its checkpoints or its curves.',
+    { path: '^lib/models/' }, { path: '^lib/train/' }),
+  forbid('no-data-to-nn',
+    'data → nn: lib/data/ (datasets, loaders, transforms, preprocessing) works on arrays and tensors only; it never imports layers.',
+    { path: '^lib/data/' }, { path: '^lib/nn/' }),
+  forbid('no-circular',
+    'cycles: no import cycle anywhere in lib/ and kernels/, type-only and dynamic imports included (there is none today).',
+    {}, { circular: true }),
 ];
 
 const options = {

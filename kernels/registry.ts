@@ -51,6 +51,17 @@ export interface KernelSet {
 
 export type KernelName = keyof KernelSet;
 
+/** every kernel name, in the order the coverage table and getBackendInfo() list them */
+export const KERNEL_NAMES = [
+  'conv2dForward', 'conv2dBackwardInput', 'conv2dBackwardWeight', 'conv2dBackwardBias', 'maxPool2dForward', 'maxPool2dBackward',
+  'reluForward', 'reluBackward', 'lrnForward', 'lrnBackward', 'linearForward', 'linearBackwardInput', 'linearBackwardWeight',
+  'linearBackwardBias', 'softmaxForward', 'softmaxBackward', 'crossEntropyRows', 'crossEntropyBackward', 'dropoutForward',
+  'dropoutBackward', 'add', 'mul', 'scale', 'sum', 'sgdUpdate',
+] as const satisfies readonly KernelName[];
+// every KernelSet member is listed above (a compile error names any that is not)
+const listed: Record<Exclude<KernelName, (typeof KERNEL_NAMES)[number]>, never> = {};
+void listed;
+
 /** The backends that register kernels: 'gpujs' (every gpu.js mode) and 'wasm' (the fast path). */
 export type KernelBackend = 'gpujs' | 'wasm';
 
@@ -62,6 +73,19 @@ export function registerKernel<K extends KernelName>(backend: KernelBackend, nam
   if (!kernels) table.set(backend, (kernels = new Map()));
   if (kernels.has(name)) throw new Error(`registerKernel: '${name}' is already registered for the ${backend} backend`); // a bug, not a wrong use
   kernels.set(name, impl);
+}
+
+/**
+ * Registers, for `backend`, every kernel that `source` has under its registry name (a
+ * module's exports, say; other members are ignored). Once per backend: a second call
+ * does nothing, so importing code may call it freely.
+ */
+export function registerKernels(backend: KernelBackend, source: Partial<KernelSet>): void {
+  if (table.has(backend)) return;
+  for (const name of KERNEL_NAMES) {
+    const impl = source[name];
+    if (impl) registerKernel(backend, name, impl as KernelSet[typeof name]);
+  }
 }
 
 /** `backend`'s implementation of `name`, or undefined where it registered none. */

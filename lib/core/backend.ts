@@ -19,7 +19,7 @@
 import gpujs from 'gpu.js';
 import { BackendError, describeValue } from './errors.js';
 import { useGpu, openOnDemand } from '../../kernels/gpujs.js';
-import { getKernel, registeredKernels, type KernelBackend, type KernelName, type KernelSet } from '../../kernels/registry.js';
+import { getKernel, KERNEL_NAMES, type KernelBackend, type KernelName, type KernelSet } from '../../kernels/registry.js';
 import { registerGpujsKernels } from '../../kernels/register-gpujs.js';
 
 export { MAX_KERNEL_ELEMENTS, LOOP_BUDGET, setKernelProfiling, kernelProfile } from '../../kernels/gpujs.js';
@@ -42,9 +42,8 @@ export const MODES: readonly Mode[] = ['cpu', 'webasm', 'wasm', 'headlessgl', 'w
 /** The registry's backend that runs a mode's kernels; what it lacks runs on gpujs (explicitly: BackendInfo.kernels). */
 const KERNEL_BACKEND: Record<Mode, KernelBackend> = { cpu: 'gpujs', webasm: 'gpujs', wasm: 'wasm', headlessgl: 'gpujs', webgl2: 'gpujs', webgpu: 'gpujs' };
 
-/** every kernel the registry dispatches: the gpujs backend registers them all */
+// the gpujs backend registers every kernel: the fallback of every other backend
 registerGpujsKernels();
-const KERNEL_NAMES: readonly KernelName[] = registeredKernels('gpujs');
 
 /** What `getBackendInfo()` reports: the mode that really runs and why it was chosen. */
 export interface BackendInfo {

@@ -35,6 +35,14 @@ function expectSameShape(op: string, a: Tensor, b: Tensor): void {
   }
 }
 
+/** An optional bias of shape [n] (conv2d's and linear's), or null. */
+function expectBias(op: string, b: Tensor | null | undefined, n: number): Tensor | null {
+  if (!b) return null;
+  expectTensor(op, 'bias', b);
+  if (b.shape.length !== 1 || b.shape[0] !== n) throw new ShapeError(`${op}: expected bias of shape [${n}], got ${formatShape(b.shape)}`);
+  return b;
+}
+
 /** An op result computed by kernels, with no gradient of its own (backward passes use it). */
 function computed(op: string, shape: Shape, inputs: Tensor[], compute: (v: Float32Array[]) => Promise<Float32Array>): Tensor {
   return opResult(op, shape, inputs, compute);
@@ -57,11 +65,7 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   const [Cout, wCin, K, K2] = w.shape;
   if (K !== K2 || K % 2 !== 1) throw new ShapeError(`${op}: expected a square, odd-sized weight [Cout, Cin, k, k], got ${formatShape(w.shape)}`);
   if (wCin !== Cin) throw new ShapeError(`${op}: x has ${Cin} channels (shape ${formatShape(x.shape)}) but the weight expects ${wCin} (shape ${formatShape(w.shape)})`);
-  const bias = b ?? null;
-  if (bias) {
-    expectTensor(op, 'bias', bias);
-    if (bias.shape.length !== 1 || bias.shape[0] !== Cout) throw new ShapeError(`${op}: expected bias of shape [${Cout}], got ${formatShape(bias.shape)}`);
-  }
+  const bias = expectBias(op, b, Cout);
   const d: Conv2dDims = { N, Cin, Cout, H, W, K };
   const inputs = bias ? [x, w, bias] : [x, w];
   return opResult(op, [N, Cout, H, W], inputs,
@@ -145,11 +149,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   const [N, In] = x.shape;
   const [Out, wIn] = w.shape;
   if (wIn !== In) throw new ShapeError(`${op}: x has ${In} features (shape ${formatShape(x.shape)}) but the weight expects ${wIn} (shape ${formatShape(w.shape)})`);
-  const bias = b ?? null;
-  if (bias) {
-    expectTensor(op, 'bias', bias);
-    if (bias.shape.length !== 1 || bias.shape[0] !== Out) throw new ShapeError(`${op}: expected bias of shape [${Out}], got ${formatShape(bias.shape)}`);
-  }
+  const bias = expectBias(op, b, Out);
   const d: LinearDims = { N, In, Out };
   return opResult(op, [N, Out], bias ? [x, w, bias] : [x, w],
     ([xv, wv, bv]) => run('linearForward', xv, wv, bv ?? new Float32Array(Out), d),
