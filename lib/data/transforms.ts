@@ -40,6 +40,11 @@ function expectInteger(where: string, name: string, v: number, least: number): v
 /** A dense copy (any view becomes a plain [C, H, W] array in row-major order). */
 export function materialize(img: Image): Image {
   expectImage('materialize', img);
+  return denseCopy(img);
+}
+
+/** materialize without its check, for callers that have checked `img` already. */
+function denseCopy(img: Image): Image {
   const out = ndarray(new Float32Array(img.shape[0] * img.shape[1] * img.shape[2]), img.shape.slice());
   ops.assign(out, img);
   return out;
@@ -95,6 +100,11 @@ export function crop(img: Image, top: number, left: number, size: number, width 
   if (top + size > H || left + width > W) {
     throw new ValueError(`crop: a ${size}×${width} crop at (${top}, ${left}) does not fit an image of ${H}×${W}`);
   }
+  return cropView(img, top, left, size, width);
+}
+
+/** crop without its checks, for callers that have checked the image and the crop already. */
+function cropView(img: Image, top: number, left: number, size: number, width = size): Image {
   return img.lo(0, top, left).hi(img.shape[0], size, width) as Image;
 }
 
@@ -104,7 +114,7 @@ export function randomCrop(img: Image, size: number, rng: Rng): Image {
   expectRng('randomCrop', rng);
   const [, H, W] = img.shape;
   if (size > H || size > W) throw new ValueError(`randomCrop: a ${size}×${size} crop does not fit an image of ${H}×${W}`);
-  return crop(img, rng.int(H - size + 1), rng.int(W - size + 1), size);
+  return cropView(img, rng.int(H - size + 1), rng.int(W - size + 1), size);
 }
 
 export function centerCrop(img: Image, size: number): Image {
@@ -112,7 +122,7 @@ export function centerCrop(img: Image, size: number): Image {
   expectInteger('centerCrop', 'size', size, 1);
   const [, H, W] = img.shape;
   if (size > H || size > W) throw new ValueError(`centerCrop: a ${size}×${size} crop does not fit an image of ${H}×${W}`);
-  return crop(img, Math.floor((H - size) / 2), Math.floor((W - size) / 2), size);
+  return cropView(img, Math.floor((H - size) / 2), Math.floor((W - size) / 2), size);
 }
 
 /** A mirrored view (x → W−1−x); no copy. */
@@ -146,7 +156,7 @@ export function pcaColourShift(img: Image, rng: Rng, sigma = 0.1, scale = 1): Im
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(`pcaColourShift: expected ${name} to be a finite number, got ${describeValue(v)}`);
   }
   const alpha = [0, 1, 2].map(() => sigma * rng.normal());
-  const out = materialize(img);
+  const out = denseCopy(img);
   for (let c = 0; c < 3; c++) {
     let shift = 0;
     for (let i = 0; i < 3; i++) shift += IMAGENET_PCA.eigenvectors[c][i] * alpha[i] * IMAGENET_PCA.eigenvalues[i];
@@ -180,7 +190,7 @@ export function subtractMean(img: Image, mean: number[]): Image {
   if (!Array.isArray(mean) || mean.length !== img.shape[0] || !mean.every((m) => typeof m === 'number' && Number.isFinite(m))) {
     throw new ValueError(`subtractMean: expected ${img.shape[0]} channel means (finite numbers), got ${Array.isArray(mean) ? `${mean.length}: [${mean.join(', ')}]` : describeValue(mean)}`);
   }
-  const out = materialize(img);
+  const out = denseCopy(img);
   mean.forEach((m, c) => ops.subseq(out.pick(c, null, null), m));
   return out;
 }
@@ -189,7 +199,7 @@ export function subtractMean(img: Image, mean: number[]): Image {
 export function scale(img: Image, s: number): Image {
   expectImage('scale', img);
   if (typeof s !== 'number' || !Number.isFinite(s)) throw new ValueError(`scale: expected a finite factor, got ${describeValue(s)}`);
-  const out = materialize(img);
+  const out = denseCopy(img);
   ops.mulseq(out, s);
   return out;
 }

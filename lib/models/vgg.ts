@@ -90,6 +90,65 @@ function checkOptions(options: VggOptions): Required<VggOptions> {
   return o;
 }
 
+/** The ValueError for a configuration that Table 1 does not have; `also` ends the list of names. */
+function unknownConfig(where: string, config: unknown, also = ''): ValueError {
+  return new ValueError(`${where}: unknown configuration ${describeValue(config)}; expected one of ${Object.keys(VGG_CONFIGS).join(', ')}${also}`);
+}
+
+/** Throws unless `config` is one of Table 1's names (own keys only: 'toString' in VGG_CONFIGS is true). */
+function checkConfig(where: string, config: unknown): asserts config is ConfigName {
+  if (typeof config !== 'string' || !Object.hasOwn(VGG_CONFIGS, config)) throw unknownConfig(where, config);
+}
+
+/** One layer of `features`, at its index there (a conv and its ReLU are two layers). */
+type PlannedLayer =
+  | { kind: 'conv'; index: number; inChannels: number; outChannels: number; kernel: number }
+  | { kind: 'pool'; index: number }
+  | { kind: 'lrn'; index: number };
+
+interface Plan {
+  options: Required<VggOptions>;
+  features: PlannedLayer[];
+  /** channels and side of the last pool's map */
+  channels: number;
+  side: number;
+  /** FC6, FC7, FC8: index in `classifier`, inputs, outputs */
+  classifier: [number, number, number][];
+}
+
+/**
+ * The walk over Table 1 that both the constructor and Vgg.parameterShapes build from:
+ * checks the configuration and the options, and lays out every layer with its channels,
+ * throwing `where`'s ValueError where a max-pool would get a map smaller than 2×2.
+ */
+function plan(where: string, config: unknown, options: VggOptions): Plan {
+  checkConfig(where, config);
+  const o = checkOptions(options);
+  const width = (c: number) => Math.max(1, Math.round(c * o.widthMultiplier));
+  const features: PlannedLayer[] = [];
+  let channels = o.inputChannels;
+  let side = o.inputSize;
+  let index = 0;
+  for (const spec of VGG_CONFIGS[config].layers) {
+    if (spec === 'M') {
+      if (side < 2) throw new ValueError(`${where}: inputSize ${o.inputSize} is too small for configuration ${config}: a max-pool would get a ${side}×${side} map`);
+      features.push({ kind: 'pool', index });
+      side = Math.floor(side / 2);
+      index += 1;
+    } else if (spec === 'LRN') {
+      features.push({ kind: 'lrn', index });
+      index += 1;
+    } else {
+      const [out, kernel] = typeof spec === 'number' ? [width(spec), 3] : [width(spec.conv1), 1];
+      features.push({ kind: 'conv', index, inChannels: channels, outChannels: out, kernel });
+      channels = out;
+      index += 2;
+    }
+  }
+  const classifier: [number, number, number][] = [[0, channels * side * side, o.fcWidth], [3, o.fcWidth, o.fcWidth], [6, o.fcWidth, o.numClasses]];
+  return { options: o, features, channels, side, classifier };
+}
+
 export class Vgg extends Module {
   readonly features: Sequential;
   readonly classifier: Sequential;
@@ -99,40 +158,26 @@ export class Vgg extends Module {
 
   constructor(config: ConfigName, options: VggOptions = {}) {
     super();
-    // own keys only: 'toString' in VGG_CONFIGS is true
-    if (typeof config !== 'string' || !Object.hasOwn(VGG_CONFIGS, config)) {
-      throw new ValueError(`Vgg: unknown configuration ${describeValue(config)}; expected one of ${Object.keys(VGG_CONFIGS).join(', ')}`);
-    }
-    const o = checkOptions(options);
+    const p = plan('Vgg', config, options);
+    const o = p.options;
     this.config = config;
     this.options = o;
     const seeds = new Rng(o.seed);
     const init = () => ({ init: o.init, std: o.initStd, seed: seeds.int(2 ** 31) });
-    const width = (c: number) => Math.max(1, Math.round(c * o.widthMultiplier));
 
     const layers: Module[] = [];
-    let channels = o.inputChannels;
-    let side = o.inputSize;
-    for (const spec of VGG_CONFIGS[config].layers) {
-      if (spec === 'M') {
-        if (side < 2) throw new ValueError(`Vgg: inputSize ${o.inputSize} is too small for configuration ${config}: a max-pool would get a ${side}×${side} map`);
-        layers.push(new MaxPool2d());
-        side = Math.floor(side / 2);
-      } else if (spec === 'LRN') {
-        layers.push(new LocalResponseNorm({ size: 5, alpha: 1e-4, beta: 0.75, k: 2 }));
-      } else {
-        const [out, k] = typeof spec === 'number' ? [width(spec), 3] : [width(spec.conv1), 1];
-        layers.push(new Conv2d(channels, out, k, init()), new ReLU());
-        channels = out;
-      }
+    for (const l of p.features) {
+      if (l.kind === 'pool') layers.push(new MaxPool2d());
+      else if (l.kind === 'lrn') layers.push(new LocalResponseNorm({ size: 5, alpha: 1e-4, beta: 0.75, k: 2 }));
+      else layers.push(new Conv2d(l.inChannels, l.outChannels, l.kernel, init()), new ReLU());
     }
     this.features = this.registerModule('features', new Sequential(...layers));
     this.flatten = this.registerModule('flatten', new Flatten());
-    const flat = channels * side * side;
+    const [fc6, fc7, fc8] = p.classifier;
     this.classifier = this.registerModule('classifier', new Sequential(
-      new Linear(flat, o.fcWidth, init()), new ReLU(), new Dropout(o.dropout, seeds.int(2 ** 31)),
-      new Linear(o.fcWidth, o.fcWidth, init()), new ReLU(), new Dropout(o.dropout, seeds.int(2 ** 31)),
-      new Linear(o.fcWidth, o.numClasses, init()),
+      new Linear(fc6[1], fc6[2], init()), new ReLU(), new Dropout(o.dropout, seeds.int(2 ** 31)),
+      new Linear(fc7[1], fc7[2], init()), new ReLU(), new Dropout(o.dropout, seeds.int(2 ** 31)),
+      new Linear(fc8[1], fc8[2], init()),
     ));
   }
 
@@ -146,9 +191,7 @@ export class Vgg extends Module {
   /** A config by its letter: 'A', 'A-LRN' (or 'ALRN'), 'B', 'C', 'D', 'E'. */
   static config(name: string, options?: VggOptions): Vgg {
     const key = typeof name === 'string' ? (name.toUpperCase() === 'ALRN' ? 'A-LRN' : name.toUpperCase()) : name;
-    if (!Object.hasOwn(VGG_CONFIGS, key)) {
-      throw new ValueError(`Vgg.config: unknown configuration ${describeValue(name)}; expected one of ${Object.keys(VGG_CONFIGS).join(', ')} (or ALRN)`);
-    }
+    if (!Object.hasOwn(VGG_CONFIGS, key)) throw unknownConfig('Vgg.config', name, ' (or ALRN)');
     return new Vgg(key as ConfigName, options);
   }
 
@@ -160,31 +203,13 @@ export class Vgg extends Module {
    * constructor's ValueError for options it rejects.
    */
   static parameterShapes(config: ConfigName, options: VggOptions = {}): [string, number[]][] {
-    if (typeof config !== 'string' || !Object.hasOwn(VGG_CONFIGS, config)) {
-      throw new ValueError(`Vgg.parameterShapes: unknown configuration ${describeValue(config)}; expected one of ${Object.keys(VGG_CONFIGS).join(', ')}`);
-    }
-    const o = checkOptions(options);
+    const p = plan('Vgg.parameterShapes', config, options);
     const shapes: [string, number[]][] = [];
-    let channels = o.inputChannels;
-    let side = o.inputSize;
-    let index = 0; // in `features`, where a conv and its ReLU are two layers
-    for (const spec of VGG_CONFIGS[config].layers) {
-      if (spec === 'M') {
-        if (side < 2) throw new ValueError(`Vgg.parameterShapes: inputSize ${o.inputSize} is too small for configuration ${config}: a max-pool would get a ${side}×${side} map`);
-        side = Math.floor(side / 2);
-        index += 1;
-      } else if (spec === 'LRN') {
-        index += 1;
-      } else {
-        const [out, k] = typeof spec === 'number' ? [spec, 3] : [spec.conv1, 1];
-        const width = Math.max(1, Math.round(out * o.widthMultiplier));
-        shapes.push([`features.${index}.weight`, [width, channels, k, k]], [`features.${index}.bias`, [width]]);
-        channels = width;
-        index += 2;
-      }
+    for (const l of p.features) {
+      if (l.kind !== 'conv') continue;
+      shapes.push([`features.${l.index}.weight`, [l.outChannels, l.inChannels, l.kernel, l.kernel]], [`features.${l.index}.bias`, [l.outChannels]]);
     }
-    const fcs: [number, number, number][] = [[0, channels * side * side, o.fcWidth], [3, o.fcWidth, o.fcWidth], [6, o.fcWidth, o.numClasses]];
-    for (const [index, inputs, outputs] of fcs) shapes.push([`classifier.${index}.weight`, [outputs, inputs]], [`classifier.${index}.bias`, [outputs]]);
+    for (const [index, inputs, outputs] of p.classifier) shapes.push([`classifier.${index}.weight`, [outputs, inputs]], [`classifier.${index}.bias`, [outputs]]);
     return shapes;
   }
 
