@@ -44,8 +44,13 @@ export async function dropoutApply(a: Float32Array, keep: Float32Array, p: numbe
     runKernel('dropoutApply', dropoutApplyKernel, n, {}, [a.subarray(s, s + n), keep.subarray(s, s + n), scale]));
 }
 
-export const dropoutForward = (x: Float32Array, p: number, seed: number) => dropoutApply(x, dropoutMask(x.length, p, seed), p);
-export const dropoutBackward = (dy: Float32Array, p: number, seed: number) => dropoutApply(dy, dropoutMask(dy.length, p, seed), p);
+/** The forward and backward passes over an `apply` (this file's, or the fast path's): the mask is drawn here, the same bits on every backend. */
+export const dropoutPasses = (apply: typeof dropoutApply) => ({
+  dropoutForward: (x: Float32Array, p: number, seed: number) => apply(x, dropoutMask(x.length, p, seed), p),
+  dropoutBackward: (dy: Float32Array, p: number, seed: number) => apply(dy, dropoutMask(dy.length, p, seed), p),
+});
+
+export const { dropoutForward, dropoutBackward } = dropoutPasses(dropoutApply);
 
 export function dropoutRef(a: ArrayLike<number>, p: number, seed: number): Float64Array {
   const keep = dropoutMask(a.length, p, seed);

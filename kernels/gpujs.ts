@@ -97,7 +97,7 @@ export async function runKernel(
       throw new BackendError(`${name}: kernel argument ${i} has ${a.length} elements (>= 2^24); the launcher must split it`);
     }
   });
-  const backend = await activeGpu();
+  const backend = active ?? (await activeGpu());
   const key = `${name}|${outputSize}|${JSON.stringify(constants)}|${args.map((a) => (typeof a === 'number' ? 'n' : 'a')).join('')}`;
   let kernel = backend.kernels.get(key);
   if (kernel) {

@@ -62,6 +62,16 @@ export function registerErrorTests(modes: Mode[]): void {
     await once.backward();
     await rejectsNamed(t, () => once.backward(), DisposedError, [/Tensor\.backward/, /freed by its first backward/], 'a second backward of a loss from tidy()');
     once.dispose();
+    // two returned tensors that share their graph each hold it: either backward works, in either order
+    const [l1, l2] = tidy(() => {
+      const logits = model.forward(x);
+      return [ops.softmaxCrossEntropy(logits, labels), ops.sum(logits)];
+    });
+    await l1.backward();
+    await l2.backward();
+    t.ok(model.parameters().every((p) => p.grad !== null), 'two losses from one tidy() that share a graph both backpropagate');
+    l1.dispose(); l2.dispose();
+    opt.zeroGrad();
     // tfjs's other idiom: keep() inside the tidy
     let kept: Tensor | undefined;
     tidy(() => {

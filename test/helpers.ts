@@ -75,8 +75,11 @@ export const badInputs = new Map<string, number>();
 
 type ErrorClass = abstract new (...args: never[]) => Error;
 
-function checkNamed(t: Assert, e: unknown, cls: ErrorClass, patterns: RegExp[], what: string): void {
+function count(cls: ErrorClass): void {
   badInputs.set(cls.name, (badInputs.get(cls.name) ?? 0) + 1);
+}
+
+function checkNamed(t: Assert, e: unknown, cls: ErrorClass, patterns: RegExp[], what: string): void {
   const msg = e instanceof Error ? e.message : String(e);
   const name = e instanceof Error ? e.name : typeof e;
   const fits = e instanceof cls && e.name === cls.name && patterns.every((p) => p.test(msg));
@@ -85,25 +88,25 @@ function checkNamed(t: Assert, e: unknown, cls: ErrorClass, patterns: RegExp[], 
 
 /** asserts that fn throws an error of class `cls` (and name) whose message matches every pattern; counts it in badInputs */
 export function throwsNamed(t: Assert, fn: () => unknown, cls: ErrorClass, patterns: RegExp[], what: string): void {
+  count(cls);
   try {
     fn();
   } catch (e) {
     checkNamed(t, e, cls, patterns, what);
     return;
   }
-  badInputs.set(cls.name, (badInputs.get(cls.name) ?? 0) + 1);
   t.fail(`${what}: expected a ${cls.name}`);
 }
 
 /** asserts that fn rejects (or throws) with an error of class `cls` whose message matches every pattern; counts it in badInputs */
 export async function rejectsNamed(t: Assert, fn: () => Promise<unknown>, cls: ErrorClass, patterns: RegExp[], what: string): Promise<void> {
+  count(cls);
   try {
     await fn();
   } catch (e) {
     checkNamed(t, e, cls, patterns, what);
     return;
   }
-  badInputs.set(cls.name, (badInputs.get(cls.name) ?? 0) + 1);
   t.fail(`${what}: expected a ${cls.name}`);
 }
 

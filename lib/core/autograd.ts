@@ -182,7 +182,7 @@ function topologicalOrder(root: GraphTensor): GraphTensor[] {
 }
 
 /** Every tensor that `root`'s backward can reach: the inputs of its graph's nodes, all the way down (what tidy holds for it). */
-export function graphOf<T extends GraphTensor>(root: T): Set<T> {
+export function graphOf<T extends GraphTensor>(root: T): T[] {
   const seen = new Set<T>();
   const stack: GraphTensor[] = [root];
   while (stack.length) {
@@ -192,7 +192,7 @@ export function graphOf<T extends GraphTensor>(root: T): Set<T> {
       stack.push(input);
     }
   }
-  return seen;
+  return [...seen];
 }
 
 /** how many HeldGraphs hold each tensor: a held tensor is disposed when the last lets go */

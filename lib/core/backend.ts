@@ -77,8 +77,6 @@ interface BackendState {
 }
 
 let current: BackendState | null = null;
-const MAX_CACHED_KERNELS = 512;
-
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 
 function probeKernelSource(this: any, a: number[]): number {
@@ -87,9 +85,6 @@ function probeKernelSource(this: any, a: number[]): number {
 
 /** Creates a GPU for `mode` and proves that kernels really run there; throws otherwise. */
 async function openBackend(mode: Mode, requested: BackendRequest, reason: string): Promise<BackendState> {
-  if (!MODES.includes(mode)) {
-    throw new BackendError(`setBackend: unknown mode ${describeValue(mode)}; expected one of ${[...MODES, 'auto'].join(', ')}`);
-  }
   if (mode === 'webgpu' && !(await webgpuAvailable())) {
     throw new BackendError(`setBackend('webgpu'): no WebGPU adapter answered (navigator.gpu is ${typeof navigator !== 'undefined' && (navigator as any).gpu ? 'present' : 'missing'}); run in a browser with WebGPU enabled`);
   }
@@ -280,7 +275,7 @@ openOnDemand(async () => {
  * optimiser reach every kernel through this.
  */
 export async function runRegistered<K extends KernelName>(name: K, ...args: Parameters<KernelSet[K]>): Promise<Awaited<ReturnType<KernelSet[K]>>> {
-  const impl = (await activeBackend()).impls.get(name) as (...a: Parameters<KernelSet[K]>) => ReturnType<KernelSet[K]>;
+  const impl = (current ?? (await activeBackend())).impls.get(name) as (...a: Parameters<KernelSet[K]>) => ReturnType<KernelSet[K]>;
   return impl(...args) as Promise<Awaited<ReturnType<KernelSet[K]>>>;
 }
 

@@ -10,6 +10,7 @@
 import { Tensor, opResult, formatShape, shapeSize, type Shape } from './tensor.js';
 import { setGradAccumulator } from './autograd.js';
 import { DisposedError, ShapeError, ValueError } from './errors.js';
+import { sameShape } from './values.js';
 import { runRegistered as run } from './backend.js';
 import type { Conv2dDims, LinearDims, MapDims, SoftmaxDims } from '../../kernels/dims.js';
 
@@ -30,7 +31,7 @@ function expectRank(op: string, name: string, t: Tensor, rank: number, layout: s
 }
 
 function expectSameShape(op: string, a: Tensor, b: Tensor): void {
-  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+  if (!sameShape(a.shape, b.shape)) {
     throw new ShapeError(`${op}: expected tensors of the same shape, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   }
 }

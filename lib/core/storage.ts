@@ -29,8 +29,8 @@ export class Storage {
   /** earlier arrays (replaced by assign, or resolved after dispose) to give back when unpinned */
   private _retired: Float32Array[] = [];
 
-  /** `describe` names the tensor in a DisposedError ("tensor #3 of shape [2, 2]"). */
-  constructor(storage: Promise<Float32Array>, private readonly describe: () => string) {
+  /** `owner` is named in a DisposedError ("tensor #3 of shape [2, 2]"). */
+  constructor(storage: Promise<Float32Array>, private readonly owner: { readonly id: number; readonly shape: readonly number[] }) {
     this._storage = storage;
     this._track(storage);
   }
@@ -91,7 +91,7 @@ export class Storage {
   /** The storage promise; throws a DisposedError with the op's name if disposed. */
   get(where: string): Promise<Float32Array> {
     if (!this._storage) {
-      throw new DisposedError(`${where}: expected a live tensor, got ${this.describe()}, which was disposed`);
+      throw new DisposedError(`${where}: expected a live tensor, got tensor #${this.owner.id} of shape ${formatShape(this.owner.shape)}, which was disposed`);
     }
     return this._storage;
   }

@@ -36,6 +36,9 @@ const live = { tensors: 0, bytes: 0 };
 const scopes: Set<Tensor>[] = [];
 let nextId = 1;
 
+/** what a tensor that holds no graph passes to runBackward (it is never changed: it stays empty) */
+const NO_GRAPH = new HeldGraph();
+
 export class Tensor {
   readonly id = nextId++;
   readonly shape: readonly number[];
@@ -48,7 +51,8 @@ export class Tensor {
   /** the storage, its arrays and their pins (lib/core/storage.ts) */
   private readonly _store: Storage;
   /** the tensors of its graph that a tidy() kept alive for this tensor's backward (lib/core/autograd.ts) */
-  private readonly _held = new HeldGraph();
+  /** the graph a tidy() kept alive for this tensor's backward: made only for tensors that hold one */
+  private _held: HeldGraph | null = null;
 
   /** Internal: use `Tensor.from`, `zeros`, `randn` or an op. */
   constructor(shape: Shape, storage: Promise<Float32Array>, requiresGrad = false) {
@@ -59,7 +63,7 @@ export class Tensor {
     live.bytes += this.size * 4;
     const scope = scopes[scopes.length - 1];
     if (scope) scope.add(this);
-    this._store = new Storage(storage, () => `tensor #${this.id} of shape ${formatShape(this.shape)}`);
+    this._store = new Storage(storage, this);
   }
 
   /** Internal: the storage promise, held open until unpin(): ops and reads use it so that the array is not reused meanwhile. */
@@ -183,12 +187,12 @@ export class Tensor {
     for (const s of scopes) s.delete(this);
     this.grad?.dispose();
     this.grad = null;
-    this._held.release();
+    this._held?.release();
   }
 
   /** Internal (tidy): keeps `tensors` of this tensor's graph alive until its backward is done or it is disposed. */
-  holdGraph(tensors: Iterable<Tensor>): void {
-    this._held.hold(tensors);
+  holdGraph(tensors: readonly Tensor[]): void {
+    if (tensors.length) (this._held ??= new HeldGraph()).hold(tensors);
   }
 
   /**
@@ -198,7 +202,7 @@ export class Tensor {
    */
   async backward(gradOutput?: Tensor): Promise<void> {
     if (this.isDisposed) this._store.get('Tensor.backward'); // throws the DisposedError
-    await runBackward(this, gradOutput, this._held, kit);
+    await runBackward(this, gradOutput, this._held ?? NO_GRAPH, kit);
   }
 
   toString(): string {
@@ -261,12 +265,15 @@ function endScope(scope: Set<Tensor>, result: unknown): void {
   if (i >= 0) scopes.splice(i, 1);
   const parent = scopes[scopes.length - 1];
   const holders = [...kept, ...(keptOut.get(scope) ?? [])];
+  // each holder holds all of its graph (a tensor two holders share is disposed when the last lets go)
+  const held = new Set<Tensor>();
   for (const k of holders) {
     if (!k.node || k.isDisposed) continue;
-    const held = [...graphOf(k)].filter((t) => scope.has(t) && !kept.has(t));
-    for (const t of held) scope.delete(t);
-    k.holdGraph(held);
+    const mine = graphOf(k).filter((t) => scope.has(t) && !kept.has(t));
+    k.holdGraph(mine);
+    for (const t of mine) held.add(t);
   }
+  for (const t of held) scope.delete(t);
   for (const t of scope) {
     if (kept.has(t)) {
       parent?.add(t);

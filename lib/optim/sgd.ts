@@ -25,9 +25,9 @@ export interface SgdState {
   velocities: (Float32Array | null)[];
 }
 
-/** lr: a finite number >= 0, checked wherever it is set (a schedule, a loaded state, a user) */
-function checkLr(where: string, lr: unknown): number {
-  if (typeof lr !== 'number' || !(lr >= 0) || !Number.isFinite(lr)) throw new ValueError(`${where}: expected lr to be a finite number >= 0, got ${describeValue(lr)}`);
+/** lr (or weightDecay): a finite number >= 0, checked wherever it is set (a schedule, a loaded state, a user) */
+function checkLr(where: string, lr: unknown, name = 'lr', Err: typeof ValueError | typeof CheckpointError = ValueError): number {
+  if (typeof lr !== 'number' || !(lr >= 0) || !Number.isFinite(lr)) throw new Err(`${where}: expected ${name} to be a finite number >= 0, got ${describeValue(lr)}`);
   return lr;
 }
 
@@ -48,13 +48,10 @@ export class SGD {
     const { lr = 1e-2, momentum = 0.9, weightDecay = 5e-4 } = options;
     // momentum 1 or more makes the velocity a sum that never forgets: the weights run away
     if (typeof momentum !== 'number' || !(momentum >= 0 && momentum < 1)) throw new ValueError(`SGD: expected momentum in [0, 1), got ${describeValue(momentum)}`);
-    if (typeof weightDecay !== 'number' || !(weightDecay >= 0) || !Number.isFinite(weightDecay)) {
-      throw new ValueError(`SGD: expected weightDecay to be a finite number >= 0, got ${describeValue(weightDecay)}`);
-    }
+    this.weightDecay = checkLr('SGD', weightDecay, 'weightDecay');
     this.params = params;
     this.rate = checkLr('SGD', lr);
     this.momentum = momentum;
-    this.weightDecay = weightDecay;
     this.velocities = params.map(() => null);
   }
 
@@ -108,10 +105,7 @@ export class SGD {
       if (v !== null && !(v instanceof Float32Array)) throw new CheckpointError(`SGD.loadStateDict: velocity ${i} is ${describeValue(v)}, expected a Float32Array or null`);
       if (v && v.length !== this.params[i].size) throw new CheckpointError(`SGD.loadStateDict: velocity ${i} has ${v.length} values, expected ${this.params[i].size}`);
     });
-    if (typeof state.lr !== 'number' || !(state.lr >= 0) || !Number.isFinite(state.lr)) {
-      throw new CheckpointError(`SGD.loadStateDict: expected lr to be a finite number >= 0, got ${describeValue(state.lr)}`);
-    }
-    this.lr = state.lr;
+    this.rate = checkLr('SGD.loadStateDict', state.lr, 'lr', CheckpointError);
     this.velocities.forEach((v) => v?.dispose());
     this.velocities = state.velocities.map((v, i) => (v ? keep(Tensor.from(v, this.params[i].shape)) : null));
   }
