@@ -11,7 +11,7 @@
  * tensor's byte length is product(shape) × the dtype's size; and the tensors, in the order
  * of their offsets, tile the data section exactly (no overlap, no gap, no trailing bytes).
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { ShapeError, ValueError, WeightsError } from '../core/errors.js';
 import { writeFileAtomic, type WriteOptions } from './atomic.js';
 
@@ -91,19 +91,34 @@ interface Entry {
   end: number;
 }
 
-/**
- * The tensors and metadata of a safetensors file's bytes, every value copied out (later
- * changes to `bytes` change nothing). `name` is what errors call the bytes (a path), and
- * `where` the function they name.
- */
-export function parseSafetensors(bytes: Uint8Array, name = 'safetensors data', where = 'io.parseSafetensors'): SafetensorsFile {
-  const fail = (what: string) => new WeightsError(`${where}: ${name}: ${what}`);
-  if (bytes.length < 8) throw fail(`too short (${bytes.length} bytes) to be a safetensors file, whose 8-byte header length comes first`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const declared = view.getBigUint64(0, true);
+/** A safetensors header, checked: the JSON object, its string metadata, and where the data begins. */
+export interface SafetensorsHeader {
+  header: Record<string, unknown>;
+  metadata: Record<string, string>;
+  /** the byte offset of the data section (8 + the header's length) */
+  dataStart: number;
+}
+
+/** The header length an 8-byte prefix declares, checked against the limit and the file's size. */
+function headerLength(prefix: Uint8Array, total: number, fail: (what: string) => WeightsError): number {
+  if (total < 8 || prefix.length < 8) throw fail(`too short (${total} bytes) to be a safetensors file, whose 8-byte header length comes first`);
+  const declared = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength).getBigUint64(0, true);
   if (declared > BigInt(MAX_HEADER_BYTES)) throw fail(`declares a ${declared}-byte header, over the ${MAX_HEADER_BYTES.toLocaleString('en-US')}-byte limit`);
   const n = Number(declared);
-  if (n > bytes.length - 8) throw fail(`declares a ${n}-byte header but has ${bytes.length} bytes`);
+  if (n > total - 8) throw fail(`declares a ${n}-byte header but has ${total} bytes`);
+  return n;
+}
+
+/**
+ * The header stage of parseSafetensors: the 8-byte length (at most MAX_HEADER_BYTES, within
+ * the file), then strict UTF-8 JSON, an object, whose '__metadata__' (if any) maps strings
+ * to strings. Tensor entries are not checked here. `bytes` needs only the first 8 + n bytes;
+ * `total` is the whole file's size (bytes.length when bytes is the whole file).
+ */
+export function parseSafetensorsHeader(bytes: Uint8Array, name = 'safetensors data', where = 'io.parseSafetensorsHeader', total = bytes.length): SafetensorsHeader {
+  const fail = (what: string) => new WeightsError(`${where}: ${name}: ${what}`);
+  const n = headerLength(bytes, total, fail);
+  if (n > bytes.length - 8) throw fail(`declares a ${n}-byte header but only ${bytes.length - 8} bytes of it were read`);
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
@@ -116,11 +131,48 @@ export function parseSafetensors(bytes: Uint8Array, name = 'safetensors data', w
   for (const [key, value] of Object.entries(metadata)) {
     if (typeof value !== 'string') throw fail(`has metadata '${key}' of ${describe(value)}; expected a string`);
   }
-  const dataBytes = bytes.length - 8 - n;
+  return { header, metadata: metadata as Record<string, string>, dataStart: 8 + n };
+}
+
+/**
+ * A safetensors file's '__metadata__' without its tensors: reads the 8-byte length and the
+ * header only (through a file handle), checked as parseSafetensorsHeader checks them.
+ */
+export async function readSafetensorsMetadata(path: string, where = 'io.readSafetensorsMetadata'): Promise<Record<string, string>> {
+  const file = await open(path, 'r');
+  try {
+    const { size } = await file.stat();
+    const readAt = async (length: number): Promise<Uint8Array> => {
+      const buf = new Uint8Array(length);
+      let got = 0;
+      while (got < length) {
+        const { bytesRead } = await file.read(buf, got, length - got, got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return buf.subarray(0, got);
+    };
+    const prefix = await readAt(Math.min(8, size));
+    const n = headerLength(prefix, size, (what) => new WeightsError(`${where}: ${path}: ${what}`));
+    return parseSafetensorsHeader(await readAt(8 + n), path, where, size).metadata;
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * The tensors and metadata of a safetensors file's bytes, every value copied out (later
+ * changes to `bytes` change nothing). `name` is what errors call the bytes (a path), and
+ * `where` the function they name.
+ */
+export function parseSafetensors(bytes: Uint8Array, name = 'safetensors data', where = 'io.parseSafetensors'): SafetensorsFile {
+  const fail = (what: string) => new WeightsError(`${where}: ${name}: ${what}`);
+  const { header, metadata, dataStart } = parseSafetensorsHeader(bytes, name, where);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const dataBytes = bytes.length - dataStart;
   const entries = Object.entries(header).filter(([key]) => key !== '__metadata__').map(([key, info]) => checkEntry(key, info, dataBytes, fail));
   checkTiling(entries, dataBytes, fail);
 
-  const dataStart = 8 + n;
   const tensors = new Map<string, NamedArray>();
   for (const { name: key, dtype, shape, begin, end } of entries) {
     const count = (end - begin) / DTYPE_BYTES[dtype];
@@ -133,7 +185,7 @@ export function parseSafetensors(bytes: Uint8Array, name = 'safetensors data', w
     else for (let i = 0, bits = new Uint32Array(data.buffer); i < count; i++) bits[i] = view.getUint16(at + 2 * i, true) << 16; // BF16: float32's top half
     tensors.set(key, { shape, data });
   }
-  return { tensors, metadata: metadata as Record<string, string> };
+  return { tensors, metadata };
 }
 
 /** One tensor's { dtype, shape, data_offsets }, checked on its own. */

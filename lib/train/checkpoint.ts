@@ -10,13 +10,12 @@
  * is a CheckpointError naming the file. A checkpoint is never written with NaN or Inf in
  * it, so a run that diverges leaves the last good one in place.
  */
-import { open } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import type { Module } from '../nn/module.js';
 import { Dropout } from '../nn/layers.js';
 import type { SGD, SgdState } from '../optim/sgd.js';
 import type { ReduceLROnPlateau, PlateauState } from '../optim/schedule.js';
-import { readSafetensors, writeSafetensors, type NamedArray, type SafetensorsFile } from '../io/safetensors.js';
+import { readSafetensors, readSafetensorsMetadata, writeSafetensors, type NamedArray, type SafetensorsFile } from '../io/safetensors.js';
 import { CheckpointError, NumericsError, messageOf } from '../core/errors.js';
 import type { EpochRecord, StepRecord } from './curves.js';
 
@@ -103,19 +102,7 @@ function parseState(metadata: Record<string, string>, path: string, what: string
 export async function readCheckpointState(path: string, what: string): Promise<CheckpointMeta> {
   let metadata: Record<string, string>;
   try {
-    const file = await open(path, 'r');
-    try {
-      const { size } = await file.stat();
-      const prefix = Buffer.alloc(8);
-      await file.read(prefix, 0, 8, 0);
-      const n = size < 8 ? -1 : Number(prefix.readBigUInt64LE(0));
-      if (n < 0 || n > size - 8) throw new Error(`a ${size}-byte file with a header of ${n < 0 ? 'no' : n} bytes is not safetensors`);
-      const header = Buffer.alloc(n);
-      await file.read(header, 0, n, 8);
-      metadata = JSON.parse(header.toString('utf8')).__metadata__ ?? {};
-    } finally {
-      await file.close();
-    }
+    metadata = await readSafetensorsMetadata(path, 'io.readSafetensorsMetadata');
   } catch (e) {
     throw new CheckpointError(`${what}: cannot read the checkpoint ${path}: ${messageOf(e)}`, { cause: e });
   }
