@@ -21,7 +21,7 @@ import ndarray from 'ndarray';
 import type { NdArray } from 'ndarray';
 import { normalRandom } from './random.js';
 import { ShapeError, ValueError, describeValue as describe } from './errors.js';
-import { allocating, checkNumerics, checkShape, expectFinite, formatShape, newValues, numbersOf, shapeSize, type Shape } from './values.js';
+import { allocating, checkNumerics, checkShape, expectFinite, formatShape, isNdarray, newValues, numbersOf, shapeSize, type Shape } from './values.js';
 import { HeldGraph, runBackward, graphOf, isGradEnabled, isPromise, type GradNode as Node, type TensorKit } from './autograd.js';
 import { Storage, withValues } from './storage.js';
 
@@ -95,7 +95,7 @@ export class Tensor {
 
   /** A tensor with the shape and values of an ndarray (any strides; the values are copied). */
   static fromNdarray(a: NdArray, options: { requiresGrad?: boolean } = {}): Tensor {
-    if (!a || !Array.isArray(a.shape) || typeof a.get !== 'function') {
+    if (!isNdarray(a)) {
       throw new ValueError(`Tensor.fromNdarray: expected an ndarray, got ${describe(a)}`);
     }
     const shape = [...a.shape];

@@ -4,6 +4,7 @@
  * RangeError), numbers checked as numbers, and checkNumerics (the NaN/Inf check of every
  * op's output, which the tensor core runs when it is on).
  */
+import type { NdArray } from 'ndarray';
 import { NumericsError, ShapeError, ValueError, describeValue as describe } from './errors.js';
 
 export type Shape = readonly number[];
@@ -109,4 +110,9 @@ export function expectFinite(where: string, values: Float32Array, shape: Shape):
       throw new NumericsError(`${where}: checkNumerics: expected finite values, got ${v} at index ${i} (element [${index.join(', ')}] of shape ${formatShape(shape)})`);
     }
   }
+}
+
+/** Whether `v` is an ndarray (any rank): what every function that takes an image or an ndarray checks first. */
+export function isNdarray(v: unknown): v is NdArray {
+  return !!v && Array.isArray((v as NdArray).shape) && typeof (v as NdArray).get === 'function';
 }

@@ -9,6 +9,7 @@ import { Rng } from '../core/random.js';
 import { permutation, type Dataset } from './array-dataset.js';
 import type { Image } from './transforms.js';
 import { DataError, ShapeError, ValueError, describeValue } from '../core/errors.js';
+import { isNdarray } from '../core/values.js';
 
 export interface LoaderOptions {
   batchSize: number;
@@ -70,7 +71,7 @@ export class DataLoader {
       const images = Array.from(indices, (i) => {
         const { image } = this.dataset.get(i);
         const out = this.transform ? this.transform(image, augment) : image;
-        if (!out || !Array.isArray(out.shape) || out.shape.length !== 3 || typeof out.get !== 'function') {
+        if (!isNdarray(out) || out.shape.length !== 3) {
           throw new DataError(`DataLoader: image ${i} is ${out?.shape ? `of shape [${out.shape.join(', ')}]` : describeValue(out)}${this.transform ? ' after the transform' : ''}, expected an image ndarray [C, H, W]`);
         }
         return out;

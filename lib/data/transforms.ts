@@ -18,12 +18,13 @@ import type { NdArray } from 'ndarray';
 import ops from 'ndarray-ops';
 import { Rng } from '../core/random.js';
 import { DataError, ShapeError, ValueError, describeValue } from '../core/errors.js';
+import { isNdarray } from '../core/values.js';
 
 export type Image = NdArray<Float32Array>;
 
 /** Anything but an ndarray is a ValueError; an ndarray of another rank a ShapeError. */
 function expectImage(where: string, img: Image): void {
-  if (!img || !Array.isArray(img.shape) || typeof img.get !== 'function') throw new ValueError(`${where}: expected an image ndarray of shape [C, H, W], got ${describeValue(img)}`);
+  if (!isNdarray(img)) throw new ValueError(`${where}: expected an image ndarray of shape [C, H, W], got ${describeValue(img)}`);
   if (img.shape.length !== 3) throw new ShapeError(`${where}: expected an image ndarray of shape [C, H, W], got [${img.shape.join(', ')}]`);
 }
 

@@ -15,6 +15,7 @@ import { rescale, type Image } from '../data/transforms.js';
 import { topK as topKRows } from './topk.js';
 import { Vgg } from '../models/vgg.js';
 import { ShapeError, ValueError, describeValue } from '../core/errors.js';
+import { isNdarray } from '../core/values.js';
 
 /** An image to classify: an ndarray [C, H, W], or a Tensor [1, C, H, W] (or [C, H, W]). */
 export type EvalImage = Image | Tensor;
@@ -29,7 +30,7 @@ export async function asImage(where: string, model: Vgg, image: EvalImage): Prom
       throw new ShapeError(`${where}: expected an image Tensor of shape [1, C, H, W] or [C, H, W], got ${formatShape(s)}`);
     }
     img = ndarray(await image.data(), [...s.slice(-3)]);
-  } else if (image && Array.isArray(image.shape) && image.shape.length === 3 && typeof image.get === 'function') {
+  } else if (isNdarray(image) && image.shape.length === 3) {
     img = image;
   } else {
     const message = `${where}: expected an image ndarray [C, H, W] or a Tensor [1, C, H, W], got ${Array.isArray(image?.shape) ? formatShape(image.shape) : describeValue(image)}`;

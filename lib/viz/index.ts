@@ -15,6 +15,7 @@ import ndarray from 'ndarray';
 import type { Image } from '../data/transforms.js';
 import { loadSharp } from '../data/sharp.js';
 import { ShapeError, ValueError, describeValue } from '../core/errors.js';
+import { isNdarray } from '../core/values.js';
 
 /**
  * vega and vega-lite, loaded on first use: vega's canvas probe awaits at its top level, and
@@ -82,7 +83,7 @@ export function channelsOf(img: Image): Image[] {
 }
 
 function checkImage(where: string, img: Image, i: number): [number, number, number] {
-  if (!img || !Array.isArray(img.shape) || typeof img.get !== 'function') throw new ValueError(`${where}: image ${i} is not an ndarray [C, H, W]: got ${describeValue(img)}`);
+  if (!isNdarray(img)) throw new ValueError(`${where}: image ${i} is not an ndarray [C, H, W]: got ${describeValue(img)}`);
   if (img.shape.length !== 3) throw new ShapeError(`${where}: image ${i} is not an ndarray [C, H, W] (shape [${img.shape.join(', ')}])`);
   return img.shape as [number, number, number];
 }
