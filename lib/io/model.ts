@@ -103,17 +103,27 @@ export function loadParsed(model: Module, file: SafetensorsFile, name: string, n
   if (problems.length) {
     throw new WeightsError(`${where}: ${name} does not match ${model.describe()} (${naming} naming), nothing was loaded:\n  ${problems.join('\n  ')}`);
   }
-  for (const [ours] of names) {
-    if (params.get(ours)!.isDisposed) throw new DisposedError(`${where}: ${model.describe()}'s parameter '${ours}' was disposed; nothing was loaded`);
+  assignParsed(model, file, name, where);
+  return { metadata: file.metadata, preprocessing };
+}
+
+/**
+ * The assignment stage of loadParsed, for a file already checked against `model` (every
+ * parameter's tensor present under its own name, with its shape): all or nothing, the live
+ * model and finite values (where checkNumerics is on) are checked before the first assignment.
+ */
+export function assignParsed(model: Module, file: SafetensorsFile, name: string, where: string): void {
+  const params = model.namedParameters();
+  for (const [ours, p] of params) {
+    if (p.isDisposed) throw new DisposedError(`${where}: ${model.describe()}'s parameter '${ours}' was disposed; nothing was loaded`);
   }
   if (checkNumerics()) {
-    for (const [, theirs] of names) {
+    for (const [theirs] of params) {
       const bad = file.tensors.get(theirs)!.data.findIndex((v) => !Number.isFinite(v));
       if (bad >= 0) throw new WeightsError(`${where}: ${name}: tensor '${theirs}' holds ${file.tensors.get(theirs)!.data[bad]} at index ${bad} (checkNumerics is on); nothing was loaded`);
     }
   }
-  for (const [ours, theirs] of names) params.get(ours)!.assign(Promise.resolve(file.tensors.get(theirs)!.data), where);
-  return { metadata: file.metadata, preprocessing };
+  for (const [theirs, p] of params) p.assign(Promise.resolve(file.tensors.get(theirs)!.data), where);
 }
 
 /** The preprocessing a file's metadata states under 'preprocessing' (checked: a WeightsError), if any. */

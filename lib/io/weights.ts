@@ -15,7 +15,7 @@ import { TORCHVISION_PREPROCESSING, CAFFE_VGG_PREPROCESSING, type Preprocessing 
 import { ValueError, WeightsError, messageOf } from '../core/errors.js';
 import { formatShape } from '../core/tensor.js';
 import { parseSafetensors, readBytes, type NamedArray } from './safetensors.js';
-import { loadParsed, preprocessingOf, TORCHVISION_NAMES, type Naming } from './model.js';
+import { assignParsed, preprocessingOf, TORCHVISION_NAMES, type Naming } from './model.js';
 
 const WHERE = 'io.loadWeights';
 
@@ -155,7 +155,7 @@ export async function loadWeights(path: string, o: WeightsOptions = {}): Promise
 
   const model = new Vgg(config, options);
   try {
-    loadParsed(model, file, path, naming, WHERE);
+    assignParsed(model, file, path, WHERE);
   } catch (e) {
     model.dispose();
     throw e;
