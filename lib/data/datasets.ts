@@ -106,12 +106,25 @@ function idxImages(path: string, labelsPath: string, name: string): ArrayDataset
   return new ArrayDataset(name, images, Int32Array.from(lab.data), [1, img.shape[1], img.shape[2]], 10);
 }
 
+/** Fashion-MNIST's four IDX files (each gzipped or plain), in the order they are read. */
+export const FASHION_MNIST_FILES: readonly string[] = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
+
+/** The path of one Fashion-MNIST file in `dir`: the .gz if present, else the plain file; undefined if neither. */
+function fashionMnistFile(dir: string, f: string): string | undefined {
+  for (const candidate of [join(dir, f + '.gz'), join(dir, f)]) if (existsSync(candidate)) return candidate;
+  return undefined;
+}
+
+/** The FASHION_MNIST_FILES that `dir` has neither gzipped nor plain, in their order. */
+export function missingFashionMnistFiles(dir = FASHION_MNIST_DIR): string[] {
+  return FASHION_MNIST_FILES.filter((f) => fashionMnistFile(dir, f) === undefined);
+}
+
 /** Fashion-MNIST from Debian's dataset-fashion-mnist package. */
 export function fashionMnist(dir = FASHION_MNIST_DIR): { train: ArrayDataset; test: ArrayDataset } {
-  const file = (f: string) => {
-    for (const candidate of [join(dir, f + '.gz'), join(dir, f)]) if (existsSync(candidate)) return candidate;
-    throw new DataError(`fashionMnist: ${join(dir, f)}(.gz) is missing; install Debian's package: apt-get install dataset-fashion-mnist`);
-  };
+  const missing = missingFashionMnistFiles(dir);
+  if (missing.length) throw new DataError(`fashionMnist: ${join(dir, missing[0])}(.gz) is missing; install Debian's package: apt-get install dataset-fashion-mnist`);
+  const file = (f: string) => fashionMnistFile(dir, f) ?? join(dir, f);
   return {
     train: idxImages(file('train-images-idx3-ubyte'), file('train-labels-idx1-ubyte'), 'fashion-mnist (train)'),
     test: idxImages(file('t10k-images-idx3-ubyte'), file('t10k-labels-idx1-ubyte'), 'fashion-mnist (test)'),

@@ -21,7 +21,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../core/random.js';
 import { Vgg, VGG_CONFIGS } from '../models/vgg.js';
-import { mnist, fashionMnist, permutation, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, type ArrayDataset } from '../data/datasets.js';
+import { mnist, fashionMnist, missingFashionMnistFiles, permutation, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, type ArrayDataset } from '../data/datasets.js';
 import type { Preprocessing } from '../data/preprocess.js';
 import { saveSafetensors } from '../io/model.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -82,7 +82,6 @@ export interface RunResult extends FitResult {
 
 const IMAGE_SIDE = 28; // MNIST's and Fashion-MNIST's
 const POOLS = 5; // every configuration halves the map five times, and each max-pool needs a 2×2 map
-const FASHION_MNIST_FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
 
 /** the options of a run that its checkpoint keeps (not out, resume, override, log, interactive: where and how this call runs it) */
 const RUN_KEYS = ['config', 'data', 'width', 'input', 'fcWidth', 'dropout', 'init', 'epochs', 'batch', 'microBatch', 'lr', 'momentum',
@@ -158,7 +157,7 @@ export function checkRunOptions(o: RunOptions): void {
   if (o.resume && o.out === undefined) throw new UsageError('verydeep train: --resume needs --out <folder>, the folder of the run to continue');
   if (o.override && !o.resume) throw new UsageError('verydeep train: --override only applies with --resume (it lets a resumed run change its options)');
   if (o.data === 'fashion-mnist') {
-    const missing = FASHION_MNIST_FILES.filter((f) => !existsSync(join(FASHION_MNIST_DIR, f)) && !existsSync(join(FASHION_MNIST_DIR, `${f}.gz`)));
+    const missing = missingFashionMnistFiles();
     if (missing.length) {
       throw new DataError(`verydeep train: --data fashion-mnist needs Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist): ${missing.map((f) => join(FASHION_MNIST_DIR, f)).join(', ')}(.gz) missing`);
     }
