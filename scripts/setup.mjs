@@ -13,7 +13,12 @@
 //     jupyter-nbconvert, jupyter-client and python3-ipykernel when we are root on Debian,
 //     the npm tslab kernel registered with Jupyter (this checkout's), and the link
 //     notebooks/node_modules/verydeep → the package, through which the notebooks
-//     `import ... from 'verydeep'` as a user's code does.
+//     `import ... from 'verydeep'` as a user's code does;
+//  6. with `--for test` only (npm's pretest): Debian's python3-torch, python3-torchvision and
+//     python3-onnx, the independent references of the interop suites (test/interop.test.ts,
+//     test/ddp.test.ts), when we are root on Debian. The demo needs none of them.
+// npm install runs with ONNXRUNTIME_NODE_INSTALL=skip: onnxruntime-node (a devDependency)
+// ships its CPU binaries in the package, and its install script would try a download.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -57,6 +62,23 @@ function browserPackages() {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   if (!(run('apt-get', ['update', '-qq'], { env }) && run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...BROWSER_PACKAGES], { env }))) {
     log('installing chromium failed: the browser suite will be skipped');
+  }
+}
+
+const INTEROP_PACKAGES = ['python3-torch', 'python3-torchvision', 'python3-onnx'];
+
+function interopPackages() {
+  if (!quiet('sh', ['-c', 'command -v apt-get && command -v dpkg-query'])) return;
+  const missing = INTEROP_PACKAGES.filter((p) => !debInstalled(p));
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    log(`missing Debian packages ${missing.join(' ')} (not root, so not installed): the interop suites will be skipped`);
+    return;
+  }
+  log(`installing Debian packages for the interop suites (PyTorch, torchvision, ONNX: about 1-2 minutes, once): ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (!(run('apt-get', ['update', '-qq'], { env }) && run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env }))) {
+    log('installing the PyTorch packages failed: the interop suites will be skipped');
   }
 }
 
@@ -109,9 +131,11 @@ function npmInstalled() {
 const glReady = aptPackages();
 browserPackages();
 notebookPackages();
+const forTests = process.argv.includes('--for') && process.argv[process.argv.indexOf('--for') + 1] === 'test';
+if (forTests) interopPackages();
 if (!npmInstalled()) {
   log('installing npm dependencies');
-  if (!run('npm', ['install', '--no-audit', '--no-fund'])) process.exit(1);
+  if (!run('npm', ['install', '--no-audit', '--no-fund'], { env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } })) process.exit(1);
 }
 if (glReady && !existsSync('node_modules/gl/build/Release/webgl.node')) {
   log('building headless-gl (gl) from source: about 3-4 minutes, once');

@@ -22,6 +22,10 @@ import { registerFuzzTests } from './fuzz.test.js';
 import { registerCrashTests } from './crash.test.js';
 import { registerNamedErrorTests } from './named-errors.test.js';
 import { registerImportTests } from './imports.test.js';
+import { registerOnnxTests } from './onnx.test.js';
+import { registerInteropTests } from './interop.test.js';
+import { registerDdpTests } from './ddp.test.js';
+import { interopFigures } from './interop-helpers.js';
 import { KERNEL_FAMILIES } from '../kernels/registry.js';
 
 const { modes, skipped } = await modesToTest();
@@ -40,6 +44,11 @@ if (!only || only === 'fuzz') registerFuzzTests();
 if (!only || only === 'crash') registerCrashTests();
 if (!only || only === 'named-errors') registerNamedErrorTests();
 if (!only || only === 'imports') registerImportTests();
+if (!only || only === 'onnx') registerOnnxTests();
+if (!only || only === 'interop') {
+  registerInteropTests();
+  registerDdpTests();
+}
 if (!only || only === 'viz') registerVizTests();
 if (!only || only === 'browser') registerBrowserTests();
 if (!only || only === 'notebooks') registerNotebookTests();
@@ -87,6 +96,7 @@ stream.on('end', () => {
     const total = [...badInputs.values()].reduce((a, b) => a + b, 0);
     console.log(`# bad inputs tried, by the error class they must give (${total} in all): ${[...badInputs].sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);
   }
+  for (const line of interopFigures) console.log(`# interop: ${line}`);
   mkdirSync('test-results', { recursive: true });
   writeFileSync('test-results/kernel-checks.json', JSON.stringify({ modes, skipped, checks }, null, 1));
   console.log(`${passed} passed, ${failed} failed`);
