@@ -25,6 +25,7 @@ import { registerImportTests } from './imports.test.js';
 import { registerOnnxTests } from './onnx.test.js';
 import { registerInteropTests } from './interop.test.js';
 import { registerDdpTests } from './ddp.test.js';
+import { registerPretrainedTests } from './pretrained.test.js';
 import { interopFigures } from './interop-helpers.js';
 import { KERNEL_FAMILIES } from '../kernels/registry.js';
 
@@ -48,6 +49,7 @@ if (!only || only === 'onnx') registerOnnxTests();
 if (!only || only === 'interop') {
   registerInteropTests();
   registerDdpTests();
+  registerPretrainedTests();
 }
 if (!only || only === 'viz') registerVizTests();
 if (!only || only === 'browser') registerBrowserTests();
