@@ -16,7 +16,8 @@
 //     `import ... from 'verydeep'` as a user's code does;
 //  6. with `--for test` only (npm's pretest): Debian's python3-torch, python3-torchvision and
 //     python3-onnx, the independent references of the interop suites (test/interop.test.ts,
-//     test/ddp.test.ts), when we are root on Debian. The demo needs none of them.
+//     test/ddp.test.ts, which also trains on Debian's dataset-fashion-mnist), when we are
+//     root on Debian. The demo needs none of them.
 // npm install runs with ONNXRUNTIME_NODE_INSTALL=skip: onnxruntime-node (a devDependency)
 // ships its CPU binaries in the package, and its install script would try a download.
 import { spawnSync } from 'node:child_process';
@@ -65,7 +66,7 @@ function browserPackages() {
   }
 }
 
-const INTEROP_PACKAGES = ['python3-torch', 'python3-torchvision', 'python3-onnx'];
+const INTEROP_PACKAGES = ['python3-torch', 'python3-torchvision', 'python3-onnx', 'dataset-fashion-mnist'];
 
 function interopPackages() {
   if (!quiet('sh', ['-c', 'command -v apt-get && command -v dpkg-query'])) return;
