@@ -8,3 +8,5 @@ export { loadWeights, vggFromTorchvisionShapes, PREPROCESSING_PRESETS } from './
 export type { WeightsOptions } from './weights.js';
 export { encodeOnnx, saveOnnx } from './onnx-export.js';
 export type { OnnxExportOptions } from './onnx-export.js';
+export { loadOnnx, loadOnnxModel } from './onnx-import.js';
+export type { OnnxModel, OnnxLoadOptions } from './onnx-import.js';
