@@ -97,7 +97,7 @@ export function registerDdpTests(): void {
     const started = Date.now();
     const ddp = lastJson(await run(PYTHON, ['-m', 'torch.distributed.run', '--redirects', '2', '--tee', '2', '--monitor_interval', '1',
       '--nproc_per_node', '2', '--master_addr', '127.0.0.1', '--master_port', String(port),
-      join(SOURCE, 'train_ddp.py'), '--weights', exported, '--out', trained, '--steps', String(STEPS), '--batch', String(BATCH), '--seed', '1'], 180));
+      join(SOURCE, 'train_ddp.py'), '--weights', exported, '--out', trained, '--steps', String(STEPS), '--batch', String(BATCH), '--seed', '1'], 120));
     const seconds = (Date.now() - started) / 1000;
     t.equal(ddp.world_size, 2, 'both ranks joined the process group');
     t.equal(ddp.backend, 'gloo', 'gloo on CPUs');

@@ -17,6 +17,7 @@ mirrors. Rank 0 writes the weights with the input file's names and metadata ('vg
 prints one JSON line of what was done.
 """
 import argparse
+import gc
 import json
 import os
 import sys
@@ -117,9 +118,9 @@ def main():
             break
 
     # the last step's loss, averaged over the ranks (each saw its own batch)
-    final = loss.detach().to(device).reshape(1).clone()
-    dist.all_reduce(final)
-    final = final.item() / world
+    summed = loss.detach().to(device).reshape(1).clone()
+    dist.all_reduce(summed)
+    final = summed.item() / world
     if rank == 0:
         model.cpu()
         done = {'steps': steps, 'epochs': epochs_run(steps, len(loader), o), 'world_size': world, 'backend': backend,
@@ -129,7 +130,16 @@ def main():
         vgg_torch.save(o.out, model, {**metadata, 'pytorch-ddp': json.dumps(done)})
         print(json.dumps(done), flush=True)
     dist.barrier()
+    # Teardown order matters with gloo on torch 1.13: the process group's destructor joins its
+    # worker threads without releasing the GIL (pytorch#56297), and a worker that is just then
+    # freeing the last reference to a tensor Python made needs the GIL: a deadlock at exit, seen
+    # once in an epoch's run. So DDP's Reducer (which holds the group) goes first, while the
+    # group is still registered, and `summed`, the one tensor given to a collective, stays
+    # referenced until the group is gone.
+    del ddp
+    gc.collect()
     dist.destroy_process_group()
+    del summed
 
 
 def epochs_run(steps, per_epoch, o):
