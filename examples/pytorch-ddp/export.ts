@@ -49,6 +49,10 @@ async function main(): Promise<void> {
     if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new UsageError(`export.js: --${flag} expects ${integer ? 'an integer ≥ 1' : 'a number > 0'}, got '${text}'`);
     return v;
   };
+  const seedOf = (text: string) => {
+    if (!/^-?\d+$/.test(text)) throw new UsageError(`export.js: --seed expects an integer, got '${text}'`);
+    return Number(text);
+  };
   if (!['A', 'B', 'D', 'E'].includes(values.config.toUpperCase())) throw new UsageError(`export.js: --config expects A, B, D or E (the configurations torchvision names), got '${values.config}'`);
 
   await setBackend('auto');
@@ -65,7 +69,7 @@ async function main(): Promise<void> {
   } else {
     model = Vgg.config(values.config, {
       numClasses: 10, inputChannels: 1, inputSize: number('input', values.input, true), widthMultiplier: number('width', values.width, false),
-      fcWidth: number('fc-width', values['fc-width'], true), init: 'glorot', seed: Number.parseInt(values.seed, 10),
+      fcWidth: number('fc-width', values['fc-width'], true), init: 'glorot', seed: seedOf(values.seed),
     });
     preprocessing = trainerPreprocessing(values.data);
   }
