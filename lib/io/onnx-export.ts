@@ -119,7 +119,7 @@ async function emit(layer: Module, path: string, input: string, output: string, 
 function unsupported(layer: Module, index: number, count: number): string | null {
   if (layer instanceof Conv2d || layer instanceof ReLU || layer instanceof MaxPool2d || layer instanceof Flatten || layer instanceof Linear || layer instanceof Dropout) return null;
   if (layer instanceof LocalResponseNorm) {
-    return layer.options.size % 2 === 1 ? null : `an even size ${layer.options.size} (ONNX's LRN window differs from ours for even sizes)`;
+    return layer.options.size % 2 === 1 ? null : `size ${layer.options.size}: for an even size ONNX's LRN window is not ours`;
   }
   if (layer instanceof Softmax) return index === count - 1 ? null : 'a Softmax before the last layer';
   return 'no ONNX mapping';
