@@ -27,6 +27,8 @@ import { registerInteropTests } from './interop.test.js';
 import { registerDdpTests } from './ddp.test.js';
 import { registerPretrainedTests } from './pretrained.test.js';
 import { interopFigures } from './interop-helpers.js';
+import { registerPackageTests } from './package.test.js';
+import { registerApiTests } from './api.test.js';
 import { KERNEL_FAMILIES } from '../kernels/registry.js';
 
 const { modes, skipped } = await modesToTest();
@@ -51,6 +53,8 @@ if (!only || only === 'interop') {
   registerDdpTests();
   registerPretrainedTests();
 }
+if (!only || only === 'api') registerApiTests();
+if (!only || only === 'package') registerPackageTests();
 if (!only || only === 'viz') registerVizTests();
 if (!only || only === 'browser') registerBrowserTests();
 if (!only || only === 'notebooks') registerNotebookTests();
