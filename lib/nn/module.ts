@@ -5,9 +5,20 @@
  * `namedParameters()` gives PyTorch's dotted names ('features.0.weight'). `forward(x)`
  * returns a Tensor at once (ops compute as data arrives); `outputShape(inputShape)` infers
  * shapes without computing, which is how `summary()` prints a full-size VGG-E instantly.
+ * `predict(x)` is inference as a user wants it: class probabilities, in eval mode, without
+ * a graph, from a batch tensor or from images (ndarrays [C, H, W], as lib/data makes them).
  */
-import { Tensor, formatShape, type Shape } from '../core/tensor.js';
-import { DisposedError, ValueError, describeValue } from '../core/errors.js';
+import type { NdArray } from 'ndarray';
+import { Tensor, formatShape, noGrad, tidy, type Shape } from '../core/tensor.js';
+import * as ops from '../core/ops.js';
+import { isNdarray } from '../core/values.js';
+import { DisposedError, ShapeError, ValueError, describeValue } from '../core/errors.js';
+
+/**
+ * What predict() takes: a Tensor [N, C, H, W]; one image, an ndarray [C, H, W]; an ndarray
+ * batch [N, C, H, W]; or an array of images [C, H, W] of one shape (lib/data's Image type).
+ */
+export type PredictInput = Tensor | NdArray | NdArray[];
 
 export abstract class Module {
   /** training mode: dropout is active; eval() turns it off */
@@ -134,4 +145,79 @@ export abstract class Module {
   toString(): string {
     return this.summary();
   }
+
+  /**
+   * Class probabilities: softmax of the logits, a Tensor [N, K] (row n sums to 1), as
+   * PyTorch's `model(x).softmax(1)` under `model.eval()` and `torch.no_grad()`. Runs in
+   * eval mode (dropout off) and records no graph; every module's training/eval mode is
+   * restored afterwards, also when it throws. Read it with `await p.data()` and free it
+   * with `p.dispose()`.
+   *
+   * `x` is a Tensor [N, C, H, W], or images as lib/data makes them: one ndarray [C, H, W]
+   * (then N = 1), an ndarray [N, C, H, W], or an array of ndarrays [C, H, W] of one shape.
+   * Images are taken as they are: apply the preprocessing the net was trained with first
+   * (data.applyPreprocessing, data.subtractMean, ...). A given Tensor is not disposed.
+   *
+   * Bad input is a ValueError (not a tensor or images) or a ShapeError (a wrong rank, images
+   * of different shapes, a shape the model does not take) naming `predict`.
+   */
+  predict(x: PredictInput): Tensor {
+    const where = `${this.describe()}.predict`;
+    this.expectLive('predict');
+    const modes = this.namedModules().map(([, m]) => [m, m.training] as const);
+    this.eval();
+    try {
+      // forward() returns at once: eval mode and noGrad only need to hold while it builds the ops
+      return tidy(() => noGrad(() => {
+        let logits: Tensor;
+        try {
+          logits = this.forward(batchOf(where, x));
+        } catch (e) {
+          // the layer's own message, under the name of the function the user called
+          if (e instanceof ShapeError) throw new ShapeError(`${where}: the input does not fit the model: ${e.message}`, { cause: e });
+          throw e;
+        }
+        if (logits.shape.length !== 2) {
+          throw new ShapeError(`${where}: expected forward() to return logits [N, K], got ${formatShape(logits.shape)}; predict needs a classifier (add a Flatten and a Linear)`);
+        }
+        return ops.softmax(logits);
+      }));
+    } finally {
+      // each module's own mode, not one for all: a frozen part may have been set apart
+      for (const [m, training] of modes) m.training = training;
+    }
+  }
+}
+
+/** predict()'s input as a batch Tensor [N, C, H, W]: a given Tensor as it is, images copied into a new one. */
+function batchOf(where: string, x: PredictInput): Tensor {
+  const expected = 'a Tensor [N, C, H, W], an image ndarray [C, H, W] or [N, C, H, W], or an array of images [C, H, W]';
+  if (x instanceof Tensor) {
+    if (x.shape.length !== 4) throw new ShapeError(`${where}: expected ${expected}, got a Tensor ${formatShape(x.shape)}${x.shape.length === 3 ? '; add the batch dimension' : ''}`);
+    return x;
+  }
+  if (isNdarray(x)) {
+    if (x.shape.length !== 3 && x.shape.length !== 4) throw new ShapeError(`${where}: expected ${expected}, got an ndarray ${formatShape(x.shape)}`);
+    const t = Tensor.fromNdarray(x);
+    return x.shape.length === 3 ? ops.reshape(t, [1, ...x.shape]) : t;
+  }
+  if (!Array.isArray(x)) throw new ValueError(`${where}: expected ${expected}, got ${describeValue(x)}`);
+  if (x.length === 0) throw new ValueError(`${where}: expected at least one image, got an empty array`);
+  const first = x[0];
+  x.forEach((img, i) => {
+    if (!isNdarray(img)) throw new ValueError(`${where}: expected image ${i} to be an ndarray [C, H, W], got ${describeValue(img)}`);
+    if (img.shape.length !== 3) throw new ShapeError(`${where}: expected image ${i} to be an ndarray [C, H, W], got ${formatShape(img.shape)}`);
+    if (isNdarray(first) && img.shape.some((d, k) => d !== first.shape[k])) {
+      throw new ShapeError(`${where}: expected images of one shape, got image 0 ${formatShape(first.shape)} and image ${i} ${formatShape(img.shape)}; resize or crop them first`);
+    }
+  });
+  const [C, H, W] = first.shape;
+  const per = C * H * W;
+  const values = new Float32Array(x.length * per);
+  x.forEach((img, n) => {
+    let o = n * per;
+    // through get(): any view (a crop, a flip) reads right, whatever its strides
+    for (let c = 0; c < C; c++) for (let y = 0; y < H; y++) for (let w = 0; w < W; w++) values[o++] = img.get(c, y, w);
+  });
+  return Tensor.from(values, [x.length, C, H, W]);
 }

@@ -9,6 +9,9 @@
  * the last checkpoint; the batch order and augmentation of an epoch depend only on (seed,
  * epoch), and every other random state is in the checkpoint, so a resumed run ends with
  * the same weights as an uninterrupted one.
+ *
+ * For a script or a page: `onStep` and `onEpochEnd` get each step's and each epoch's record
+ * (to plot, log or save), and an AbortSignal stops the run between two steps.
  */
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -67,6 +70,24 @@ export interface FitOptions {
   stopAfterEpochs?: number;
   /** saved with the checkpoint, e.g. the CLI's options */
   config?: Record<string, unknown>;
+  /**
+   * Called after each SGD step (after the update) with that step's record: its fractional
+   * epoch and its loss. May be async: fit awaits it before the next step. An error it throws
+   * stops fit and is fit's error, as thrown.
+   */
+  onStep?: (record: StepRecord) => void | Promise<void>;
+  /**
+   * Called after each epoch's validation, checkpoint and curves, with that epoch's record
+   * (the entry fit adds to the history). Awaited; an error it throws stops fit, as thrown.
+   */
+  onEpochEnd?: (record: EpochRecord) => void | Promise<void>;
+  /**
+   * Stops the run when aborted: fit finishes the step under way (never half an update),
+   * takes no other, and resolves with `aborted: true`. Already aborted: no step at all.
+   * A checkpoint is written at an epoch's end only, so a resume after an abort mid-epoch
+   * redoes that epoch's steps.
+   */
+  signal?: AbortSignal;
 }
 
 export interface Metrics {
@@ -77,8 +98,17 @@ export interface Metrics {
 
 export interface FitResult {
   history: EpochRecord[];
+  /**
+   * The validation metrics of the weights fit leaves: the last epoch's. A run aborted after
+   * steps that no validation measured (or before any epoch) ends with one validation pass.
+   */
   final: Metrics;
+  /** whole epochs trained by this call (an aborted epoch is not counted) */
   epochsRun: number;
+  /** SGD steps taken by this call */
+  stepsRun: number;
+  /** whether options.signal stopped the run before its last epoch */
+  aborted: boolean;
   /**
    * On a resume with no epoch left: the outputs in the folder that did not match the
    * checkpoint (a run killed after its last checkpoint, before its other writes) and were
@@ -205,6 +235,16 @@ function checkFitOptions(o: FitOptions): void {
     if (problem) fail('outDir', 'a folder it can write', `${o.outDir}: ${problem}`);
   }
   if (o.resume && !o.outDir) fail('outDir', 'the folder of the checkpoint when resume is set', describeValue(o.outDir));
+  for (const name of ['onStep', 'onEpochEnd', 'log'] as const) {
+    if (o[name] !== undefined && typeof o[name] !== 'function') fail(name, 'a function', describeValue(o[name]));
+  }
+  if (o.signal !== undefined && !isAbortSignal(o.signal)) fail('signal', 'an AbortSignal (an AbortController\'s signal)', describeValue(o.signal));
+}
+
+/** An AbortSignal, or one from another realm or a polyfill (fit reads only `aborted`). */
+function isAbortSignal(v: unknown): v is AbortSignal {
+  if (typeof AbortSignal !== 'undefined' && v instanceof AbortSignal) return true;
+  return !!v && typeof v === 'object' && typeof (v as AbortSignal).aborted === 'boolean' && typeof (v as AbortSignal).addEventListener === 'function';
 }
 
 /**
@@ -245,39 +285,58 @@ export async function fit(o: FitOptions): Promise<FitResult> {
   /** what a diverged run leaves, and what to try */
   const kept = () => `${ckpt && existsSync(ckpt) ? `${ckpt} keeps the last good epoch` : 'no checkpoint was written'}; try a lower learning rate (--lr)`;
   const started = Date.now();
-  let epochsRun = 0;
+  let epochsRun = 0, stepsRun = 0;
+  /** set when the signal is seen aborted, between steps only */
+  let aborted = false;
+  /** whether the weights moved since the last validation (an abort mid-epoch) */
+  let unmeasured = false;
+  const abortSeen = () => (aborted ||= o.signal?.aborted === true);
   o.model.train();
   for (let epoch = startEpoch; epoch < o.epochs; epoch++) {
     if (o.stopAfterEpochs !== undefined && epochsRun >= o.stopAfterEpochs) break;
+    if (abortSeen()) break;
     const epochStart = Date.now();
     const progress = new Progress(`epoch ${epoch + 1}/${o.epochs}`, loader.length, log, ['loss', 'lr', 'img/s'], o.interactive);
     let lossSum = 0, seen = 0, step = 0;
-    for (const batch of loader.batches(epoch)) {
-      const B = batch.labels.length;
-      let batchLoss = 0;
-      for (const mb of await microBatches(batch.x, batch.labels, micro)) {
-        // the mean over the whole batch: each micro-batch's mean loss weighted by its share
-        batchLoss += await tidy(async () => {
-          const loss = ops.mul(ops.softmaxCrossEntropy(o.model.forward(mb.x), mb.labels), mb.labels.length / B);
-          await loss.backward();
-          return loss.item();
-        });
-        mb.x.dispose();
+    try {
+      for (const batch of loader.batches(epoch)) {
+        const B = batch.labels.length;
+        let batchLoss = 0;
+        for (const mb of await microBatches(batch.x, batch.labels, micro)) {
+          // the mean over the whole batch: each micro-batch's mean loss weighted by its share
+          batchLoss += await tidy(async () => {
+            const loss = ops.mul(ops.softmaxCrossEntropy(o.model.forward(mb.x), mb.labels), mb.labels.length / B);
+            await loss.backward();
+            return loss.item();
+          });
+          mb.x.dispose();
+        }
+        if (!Number.isFinite(batchLoss)) {
+          throw new NumericsError(`train.fit: the loss became ${batchLoss} at epoch ${epoch + 1}, step ${step + 1} of ${loader.length} (lr ${opt.lr.toExponential(1)}); ` +
+            `stopped before that step's update; ${kept()}`);
+        }
+        await opt.step();
+        opt.zeroGrad();
+        step++;
+        lossSum += batchLoss * B;
+        seen += B;
+        stepsRun++;
+        unmeasured = true;
+        const record: StepRecord = { epoch: epoch + step / loader.length, loss: batchLoss };
+        steps.push(record);
+        progress.update(step, [batchLoss.toFixed(4), opt.lr.toExponential(2), (seen / ((Date.now() - epochStart) / 1000)).toFixed(1)]);
+        // a copy: what the callback does with it cannot change the history or the checkpoint
+        if (o.onStep) await o.onStep({ ...record });
+        // the generator builds the next batch only when asked: leaving here takes none
+        if (abortSeen()) break;
       }
-      if (!Number.isFinite(batchLoss)) {
-        progress.stop();
-        throw new NumericsError(`train.fit: the loss became ${batchLoss} at epoch ${epoch + 1}, step ${step + 1} of ${loader.length} (lr ${opt.lr.toExponential(1)}); ` +
-          `stopped before that step's update; ${kept()}`);
-      }
-      await opt.step();
-      opt.zeroGrad();
-      step++;
-      lossSum += batchLoss * B;
-      seen += B;
-      steps.push({ epoch: epoch + step / loader.length, loss: batchLoss });
-      progress.update(step, [batchLoss.toFixed(4), opt.lr.toExponential(2), (seen / ((Date.now() - epochStart) / 1000)).toFixed(1)]);
+    } finally {
+      progress.stop();
     }
-    progress.stop();
+    if (aborted) {
+      log(`stopped by the signal after step ${step} of ${loader.length} of epoch ${epoch + 1}${ckpt ? `; ${ckpt} keeps the last whole epoch` : ''}`);
+      break;
+    }
     const val = await evaluate(o.model, o.validationSet, { batchSize: Math.max(o.batchSize, 128), transform: o.evalTransform });
     // finite weights can still be large enough to overflow the logits: that epoch is no checkpoint either
     if (!Number.isFinite(val.loss)) throw new NumericsError(`train.fit: after epoch ${epoch + 1} the validation loss is ${val.loss} (lr ${opt.lr.toExponential(1)}): the weights diverged; ${kept()}`);
@@ -291,16 +350,17 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       await writeCurves(join(o.outDir, 'curves.svg'), history, steps, `VGG training: ${o.trainSet.name}`);
     }
     epochsRun++;
+    unmeasured = false;
+    if (o.onEpochEnd) await o.onEpochEnd({ ...record });
   }
+  if (aborted && !unmeasured) log(`stopped by the signal ${stepsRun ? `after epoch ${history.length}` : 'before the first step'}`);
   const completed: string[] = [];
-  if (o.outDir && epochsRun === 0 && history.length) {
+  if (o.outDir && epochsRun === 0 && history.length && !aborted) {
     // the checkpoint is written first, so a run killed after it left these one epoch behind
     if (await writeFileAtomic(join(o.outDir, 'history.json'), JSON.stringify(history, null, 2), { ifChanged: true })) completed.push('history.json');
     if (await writeCurves(join(o.outDir, 'curves.svg'), history, steps, `VGG training: ${o.trainSet.name}`, { ifChanged: true })) completed.push('curves.svg');
   }
   const last = history[history.length - 1];
-  return {
-    history, epochsRun, completed, seconds: (Date.now() - started) / 1000,
-    final: last ? { top1: last.top1, top5: last.top5, loss: last.validationLoss } : await evaluate(o.model, o.validationSet, { transform: o.evalTransform }),
-  };
+  const final = last && !unmeasured ? { top1: last.top1, top5: last.top5, loss: last.validationLoss } : await evaluate(o.model, o.validationSet, { transform: o.evalTransform });
+  return { history, epochsRun, stepsRun, aborted, completed, seconds: (Date.now() - started) / 1000, final };
 }
