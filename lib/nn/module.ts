@@ -169,9 +169,10 @@ export abstract class Module {
     try {
       // forward() returns at once: eval mode and noGrad only need to hold while it builds the ops
       return tidy(() => noGrad(() => {
+        const batch = batchOf(where, x);
         let logits: Tensor;
         try {
-          logits = this.forward(batchOf(where, x));
+          logits = this.forward(batch);
         } catch (e) {
           // the layer's own message, under the name of the function the user called
           if (e instanceof ShapeError) throw new ShapeError(`${where}: the input does not fit the model: ${e.message}`, { cause: e });
