@@ -406,6 +406,18 @@ export function registerApiTests(): void {
     m.dispose();
   });
 
+  test('fit: lets the event loop run between steps, so a timer (a Stop button, Ctrl-C) can abort it', async (t: Test) => {
+    await setBackend('wasm');
+    // the CPU modes' steps await only promises that are already resolved: without a yield
+    // between steps, this timer would fire after fit returned, 9 steps later
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 0);
+    const model = smallNet();
+    const r = await train.fit(toyFit(model, { signal: controller.signal }));
+    t.ok(r.aborted && r.stepsRun >= 1 && r.stepsRun <= 2, `a setTimeout(abort, 0) stops fit after step 1 or 2 of 9: aborted ${r.aborted} after ${r.stepsRun} steps`);
+    model.dispose();
+  });
+
   test('fit: an already-aborted signal returns at once, without a step', async (t: Test) => {
     await setBackend('wasm');
     const model = smallNet();

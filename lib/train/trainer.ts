@@ -84,6 +84,8 @@ export interface FitOptions {
   /**
    * Stops the run when aborted: fit finishes the step under way (never half an update),
    * takes no other, and resolves with `aborted: true`. Already aborted: no step at all.
+   * fit lets the event loop run between steps, so a timer, a SIGINT handler or a click
+   * can call abort() while it trains.
    * A checkpoint is written at an epoch's end only, so a resume after an abort mid-epoch
    * redoes that epoch's steps.
    */
@@ -241,6 +243,11 @@ function checkFitOptions(o: FitOptions): void {
   if (o.signal !== undefined && !isAbortSignal(o.signal)) fail('signal', 'an AbortSignal (an AbortController\'s signal)', describeValue(o.signal));
 }
 
+/** Resolves after the event loop has run what is waiting (timers, I/O, events): setImmediate where there is one. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+}
+
 /** An AbortSignal, or one from another realm or a polyfill (fit reads only `aborted`). */
 function isAbortSignal(v: unknown): v is AbortSignal {
   if (typeof AbortSignal !== 'undefined' && v instanceof AbortSignal) return true;
@@ -327,6 +334,9 @@ export async function fit(o: FitOptions): Promise<FitResult> {
         progress.update(step, [batchLoss.toFixed(4), opt.lr.toExponential(2), (seen / ((Date.now() - epochStart) / 1000)).toFixed(1)]);
         // a copy: what the callback does with it cannot change the history or the checkpoint
         if (o.onStep) await o.onStep({ ...record });
+        // a step awaits only promises that resolve at once (microtasks) on the CPU modes, so
+        // without this no timer, signal handler or click would run until fit returned
+        await yieldToEventLoop();
         // the generator builds the next batch only when asked: leaving here takes none
         if (abortSeen()) break;
       }
