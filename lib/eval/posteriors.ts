@@ -56,7 +56,8 @@ export async function asImage(where: string, model: Vgg, image: Image | Tensor):
   } else if (isNdarray(image) && image.shape.length === 3) {
     img = image;
   } else {
-    const message = `${where}: expected an image ndarray [C, H, W], a Tensor [1, C, H, W] or a ScalableImage { channels, atSmallestSide(Q) }, got ${Array.isArray(image?.shape) ? formatShape(image.shape) : describeValue(image)}`;
+    const message = `${where}: expected an image ndarray [C, H, W] or a Tensor [1, C, H, W], got ${Array.isArray(image?.shape) ? formatShape(image.shape) : describeValue(image)}` +
+      ' (or a ScalableImage { channels, atSmallestSide(Q) }, e.g. data.scalableImage(path) in Node)';
     throw Array.isArray(image?.shape) ? new ShapeError(message) : new ValueError(message);
   }
   const C = model.options.inputChannels;
