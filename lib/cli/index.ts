@@ -3,6 +3,7 @@
  *   verydeep train --config D --data mnist --width 0.25 --input 32 --epochs 4 --batch 64 --lr 0.01 --seed 1 --out runs/x [--resume]
  *   verydeep classify photo.jpg --weights model.safetensors [--labels labels.txt] [--protocol center|dense|multicrop]
  *   verydeep eval --data <folder> --weights model.safetensors --protocol dense|multicrop|both --scales 256,384,512
+ *   verydeep export --format onnx --weights model.safetensors --out model.onnx [--batch dynamic|N] [--softmax]
  *   verydeep --version
  *
  * Every failure is one line on stderr, `error: <message>`, naming the flag at fault; the
@@ -10,7 +11,7 @@
  * flag value) and 1 for anything else. The stack trace is for developers: --debug or
  * VERYDEEP_DEBUG=1 prints it after the line.
  *
- * One file per command (train.ts, classify.ts, eval.ts), their argument parsing in args.ts.
+ * One file per command (train.ts, classify.ts, eval.ts, export.ts), their argument parsing in args.ts.
  */
 import { readFileSync } from 'node:fs';
 import { UsageError, VerydeepError, messageOf } from '../core/errors.js';
@@ -18,10 +19,12 @@ import { oneLine } from './args.js';
 import { trainCommand } from './train.js';
 import { classifyCommand } from './classify.js';
 import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
 
 export { parseTrainArgs, trainHelp } from './train.js';
 export { classifyHelp } from './classify.js';
 export { evalHelp } from './eval.js';
+export { exportHelp } from './export.js';
 
 /** the version in package.json (three folders up from dist/lib/cli/index.js) */
 export function version(): string {
@@ -34,6 +37,7 @@ Commands:
   train      train a VGG on MNIST or Fashion-MNIST (verydeep train --help)
   classify   the top-5 classes of images, by a weights file (verydeep classify --help)
   eval       top-1 and top-5 error on a folder of labelled images (verydeep eval --help)
+  export     a weights file as an ONNX model (verydeep export --help)
 
 Options:
   --version, -V   print verydeep's version
@@ -69,7 +73,8 @@ async function dispatch(argv: string[]): Promise<number> {
   if (command === 'train') return trainCommand(rest);
   if (command === 'classify') return classifyCommand(rest);
   if (command === 'eval') return evalCommand(rest);
-  throw new UsageError(`verydeep: unknown ${command.startsWith('-') ? 'option' : 'command'} '${command}'; expected train, classify, eval, --version or --help`);
+  if (command === 'export') return exportCommand(rest);
+  throw new UsageError(`verydeep: unknown ${command.startsWith('-') ? 'option' : 'command'} '${command}'; expected train, classify, eval, export, --version or --help`);
 }
 
 /**

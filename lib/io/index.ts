@@ -6,3 +6,7 @@ export { saveSafetensors, loadSafetensors, preprocessingOf } from './model.js';
 export type { Naming, SaveOptions, LoadOptions, LoadResult } from './model.js';
 export { loadWeights, vggFromTorchvisionShapes, PREPROCESSING_PRESETS } from './weights.js';
 export type { WeightsOptions } from './weights.js';
+export { encodeOnnx, saveOnnx } from './onnx-export.js';
+export type { OnnxExportOptions } from './onnx-export.js';
+export { loadOnnx, loadOnnxModel } from './onnx-import.js';
+export type { OnnxModel, OnnxLoadOptions } from './onnx-import.js';

@@ -214,6 +214,22 @@ export class Flatten extends Module {
   }
 }
 
+/**
+ * Soft-max over the classes of logits [N, K] → probabilities [N, K]: the paper's last
+ * layer (Table 1), kept out of Vgg so that training takes the logits (crossEntropy fuses
+ * the two). Models read from ONNX graphs that end in a Softmax get one after the net.
+ */
+export class Softmax extends Module {
+  forward(x: Tensor): Tensor {
+    return ops.softmax(x);
+  }
+
+  outputShape(s: Shape): number[] {
+    expectInput('Softmax', s, 2, '[N, K]');
+    return [...s];
+  }
+}
+
 /** Runs its layers in order; they are named '0', '1', ... as in PyTorch. */
 export class Sequential extends Module {
   readonly layers: Module[];
