@@ -29,6 +29,7 @@ import { registerPretrainedTests } from './pretrained.test.js';
 import { interopFigures } from './interop-helpers.js';
 import { registerPackageTests } from './package.test.js';
 import { registerApiTests } from './api.test.js';
+import { registerFolderTests } from './folder.test.js';
 import { KERNEL_FAMILIES } from '../kernels/registry.js';
 
 const { modes, skipped } = await modesToTest();
@@ -54,6 +55,7 @@ if (!only || only === 'interop') {
   registerPretrainedTests();
 }
 if (!only || only === 'api') registerApiTests();
+if (!only || only === 'folder') registerFolderTests();
 if (!only || only === 'package') registerPackageTests();
 if (!only || only === 'viz') registerVizTests();
 if (!only || only === 'browser') registerBrowserTests();

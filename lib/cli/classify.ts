@@ -1,10 +1,15 @@
-/** `verydeep classify <image>... --weights <file>`: the top-5 classes of each image. */
+/**
+ * `verydeep classify <image>... --weights <file>`: the top-5 classes of each image, named by
+ * --labels, else by the weights file's class names (scripts/torchvision_to_safetensors.py
+ * writes ImageNet's), else `class k`. Each image is decoded at each scale Q the protocol
+ * needs, downscaled by sharp (antialiased, as torchvision's pipeline does; lib/data/images.ts).
+ */
 import { statSync } from 'node:fs';
 import { setBackend, type BackendRequest } from '../core/backend.js';
 import type { Vgg } from '../models/vgg.js';
 import { loadWeights } from '../io/weights.js';
-import { decodeImage, loadSharp } from '../data/images.js';
-import { applyPreprocessing, type Preprocessing } from '../data/preprocess.js';
+import { loadSharp, scalableImage } from '../data/images.js';
+import type { Preprocessing } from '../data/preprocess.js';
 import { dense, multiCrop, topK } from '../eval/index.js';
 import { DataError, UsageError, messageOf } from '../core/errors.js';
 import { COMMON_OPTIONS, helpText, list, oneLine, oneOf, runCommand, weightsOptions, type FlagSpec } from './args.js';
@@ -32,19 +37,19 @@ async function classify(files: string[], f: Record<string, any>): Promise<number
   if (files.every((file) => !statSync(file, { throwIfNoEntry: false }))) checkPaths('classify', files.length > 1 ? 'images' : 'image', files);
   await loadSharp(); // without it, one error rather than one per image
   await setBackend((f.backend ?? 'auto') as BackendRequest);
-  const { model, preprocessing } = await loadWeights(f.weights, f);
+  const { model, preprocessing, classes } = await loadWeights(f.weights, f);
   try {
-    return await classifyWith(model, preprocessing, files, f);
+    return await classifyWith(model, preprocessing, classes, files, f);
   } finally {
     model.dispose();
   }
 }
 
-async function classifyWith(model: Vgg, preprocessing: Preprocessing, files: string[], f: Record<string, any>): Promise<number> {
+async function classifyWith(model: Vgg, preprocessing: Preprocessing, classes: string[] | undefined, files: string[], f: Record<string, any>): Promise<number> {
   const { inputSize: size, inputChannels } = model.options;
   const channels = preprocessing.channelOrder === 'gray' ? 1 : 3;
   if (inputChannels !== channels) throw new DataError(`verydeep classify: ${f.weights} holds a net for ${inputChannels}-channel images, but its preprocessing (${preprocessing.channelOrder}) gives ${channels}`);
-  const labels = readLabels(f.labels, model.options.numClasses);
+  const labels = f.labels || !classes ? readLabels(f.labels, model.options.numClasses) : classes;
   const protocol = (f.protocol ?? 'center') as 'center' | 'dense' | 'multicrop';
   const Q = Math.round((size * 256) / 224);
   const scales: number[] = f.scales ?? [Q];
@@ -54,12 +59,13 @@ async function classifyWith(model: Vgg, preprocessing: Preprocessing, files: str
     dense: `dense evaluation at Q = ${scales.join(', ')}${flip ? ', with flips' : ''}`,
     multicrop: `${grid}×${grid} crops${flip ? ' and their flips' : ''} at Q = ${scales.join(', ')}`,
   }[protocol];
-  console.log(`${model.describe()} from ${f.weights}; preprocessing ${describePreprocessing(preprocessing)}; ${how}`);
+  const names = f.labels ? `; class names from ${f.labels}` : classes ? `; class names from ${f.weights}` : '';
+  console.log(`${model.describe()} from ${f.weights}; preprocessing ${describePreprocessing(preprocessing)}; ${how}${names}`);
   let failed = 0;
   for (const file of files) {
     let image;
     try {
-      image = applyPreprocessing(await decodeImage(file), preprocessing);
+      image = await scalableImage(file, { preprocessing }).load(protocol === 'center' ? [Q] : scales);
     } catch (e) {
       console.error(`error: ${oneLine(messageOf(e))}`);
       failed++;

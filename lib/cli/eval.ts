@@ -1,10 +1,14 @@
-/** `verydeep eval --data <folder> --weights <file>`: top-1 and top-5 error on a folder of labelled images. */
+/**
+ * `verydeep eval --data <folder> --weights <file>`: top-1 and top-5 error on a folder of
+ * labelled images. Each image is decoded at each scale Q, downscaled by sharp (antialiased,
+ * as torchvision's pipeline does; lib/data/images.ts).
+ */
 import { Progress } from '../train/progress.js';
 import { setBackend, type BackendRequest } from '../core/backend.js';
 import type { Vgg } from '../models/vgg.js';
 import { loadWeights } from '../io/weights.js';
-import { imageFolder } from '../data/images.js';
-import { applyPreprocessing, type Preprocessing } from '../data/preprocess.js';
+import { imageFolder, scalableImage } from '../data/images.js';
+import type { Preprocessing } from '../data/preprocess.js';
 import { errors, type Protocol } from '../eval/index.js';
 import { DataError, UsageError } from '../core/errors.js';
 import { COMMON_OPTIONS, helpText, list, oneOf, runCommand, weightsOptions, type FlagSpec } from './args.js';
@@ -65,8 +69,8 @@ async function evalWith(model: Vgg, preprocessing: Preprocessing, source: string
   const update = (done: number) => progress.update((step = done), [
     `${(((protocol === 'multicrop' ? sums.multicrop : sums.dense)[0] / Math.max(images, 1)) * 100).toFixed(2)}%`,
     (images / ((Date.now() - started) / 1000)).toFixed(1)]);
-  for await (const sample of folder) {
-    const report = await errors(model, [{ image: applyPreprocessing(sample.image, preprocessing), label: classOf[sample.label] }], { protocol, scales, flip, grid: f.grid });
+  for await (const sample of folder.samples((path) => scalableImage(path, { preprocessing }).load(scales))) {
+    const report = await errors(model, [{ image: sample.image, label: classOf[sample.label] }], { protocol, scales, flip, grid: f.grid });
     for (const [kind] of kinds) {
       const r = report[kind];
       if (r) [sums[kind][0], sums[kind][1]] = [sums[kind][0] + r.top1, sums[kind][1] + r.top5];

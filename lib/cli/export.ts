@@ -1,7 +1,7 @@
 /**
  * `verydeep export --format onnx --weights model.safetensors --out model.onnx`: a weights file
  * as an ONNX model (lib/io/onnx-export.ts), with the preprocessing its weights expect and
- * the class names of --labels in the ONNX metadata.
+ * the class names (--labels, else the weights file's own) in the ONNX metadata.
  */
 import { dirname, resolve } from 'node:path';
 import { loadWeights } from '../io/weights.js';
@@ -25,7 +25,7 @@ const EXPORT_OPTIONS: Record<string, FlagSpec> = {
   out: { type: 'string', help: 'the file to write (model.onnx)' },
   batch: { type: 'string', parse: batch, help: "the input's batch dimension: dynamic (the symbol N) or a fixed size (dynamic)" },
   softmax: { type: 'boolean', help: 'end with the soft-max: the output is probabilities rather than logits' },
-  labels: { ...labels, help: 'class names, one per line, class 0 first: stored as the ONNX metadata \'classes\'' },
+  labels: { ...labels, help: 'class names, one per line, class 0 first, over the weights file\'s own: stored as the ONNX metadata \'classes\'' },
   config, input, naming, preprocessing,
   ...COMMON_OPTIONS,
 };
@@ -44,9 +44,10 @@ async function exportModel(_: string[], f: Record<string, any>): Promise<number>
   checkPaths('export', '--weights', [f.weights]);
   if (f.labels) checkPaths('export', '--labels', [f.labels]);
   checkPaths('export', '--out\'s folder', [dirname(resolve(f.out))], true);
-  const { model, preprocessing: p } = await loadWeights(f.weights, f);
+  const { model, preprocessing: p, classes: fileClasses } = await loadWeights(f.weights, f);
   try {
-    const classes = f.labels ? readLabels(f.labels, model.options.numClasses) : undefined;
+    // --labels wins over the class names the weights file carries (as in classify)
+    const classes = f.labels ? readLabels(f.labels, model.options.numClasses) : fileClasses;
     const b: 'dynamic' | number = f.batch ?? 'dynamic';
     await saveOnnx(model, f.out, { batch: b, softmax: Boolean(f.softmax), preprocessing: p, classes });
     const o = model.options, n = b === 'dynamic' ? 'N' : b;

@@ -5,10 +5,24 @@
  *  - decodeImage(path): an RGB image [3, H, W] in [0, 1] (float32): the EXIF orientation is
  *    applied, greyscale becomes three equal channels, CMYK and other colour spaces become
  *    sRGB, and an alpha channel is dropped (as PIL's convert('RGB') does for torchvision);
+ *    with `{ smallestSide: Q }`, the image rescaled to smallest side Q (see below);
+ *  - scalableImage(path, { preprocessing }): the file as evaluate's ScalableImage, which
+ *    gives the preprocessed image at each smallest side Q the protocols ask for;
  *  - imageFolder(root): torchvision's ImageFolder layout, `root/<class>/**\/<image>`, one
  *    sub-folder per class, classes sorted by name and numbered 0, 1, ...; images decode
  *    lazily (`await ds.load(i)`); `for await (const s of ds)` skips a file that does not
  *    decode, with a warning that names it, and goes on.
+ *
+ * Downscaling is antialiased, in one sharp pipeline with decoding: sharp's 'linear' kernel
+ * is a triangle filter widened by the reduction factor, as PIL's bilinear resize is, which
+ * torchvision's Resize uses for the pretrained weights (on uint8 pixels, as here; the
+ * preprocessing comes after). The hand-written bilinear `rescale` (transforms.ts, what the
+ * browser uses) reads only the 2×2 pixels nearest each output pixel, so a 4000-px photo
+ * downscaled to 256 aliases. Of sharp 0.34's kernels, 'linear' is the closest to PIL's
+ * (test/pretrained.test.ts measures it). Upscaling stays with `rescale`: for enlargement
+ * PIL's bilinear is plain interpolation between pixel centres, which `rescale` is and
+ * sharp's enlargement is not. The other side is Math.round(side · Q / smallest), as in
+ * `rescale`; torchvision truncates it (int(...)), at most one pixel shorter.
  *
  * sharp is an optional dependency, loaded when the first image is decoded; where it is
  * missing, decoding throws an error that says how to install it.
@@ -16,19 +30,43 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import ndarray from 'ndarray';
-import type { Image } from './transforms.js';
+import { rescale, type Image } from './transforms.js';
+import { applyPreprocessing, checkPreprocessing, type Preprocessing } from './preprocess.js';
 import { DataError, ValueError, describeValue } from '../core/errors.js';
 
 export { loadSharp, type Sharp, type SharpPipeline } from './sharp.js';
-import { loadSharp } from './sharp.js';
+import { loadSharp, type SharpPipeline } from './sharp.js';
 
-/** An RGB image [3, H, W] in [0, 1] from an image file; the error names the file. */
-export async function decodeImage(path: string): Promise<Image> {
+/** the parts of sharp's API that downscaling adds to SharpPipeline (lib/data/sharp.ts) */
+type ResizingPipeline = SharpPipeline & {
+  resize(options: { width: number; height: number; fit: 'fill'; kernel: 'linear'; fastShrinkOnLoad: boolean }): ResizingPipeline;
+  metadata(): Promise<{ width?: number; height?: number; orientation?: number; autoOrient?: { width: number; height: number } }>;
+};
+
+export interface DecodeOptions {
+  /**
+   * the smallest side Q of the image returned: downscaled by sharp (antialiased, as
+   * torchvision's Resize), upscaled by `rescale` (bilinear); the other side in proportion
+   */
+  smallestSide?: number;
+}
+
+/** An RGB image [3, H, W] in [0, 1] from an image file, at its size or at `smallestSide`; the error names the file. */
+export async function decodeImage(path: string, options: DecodeOptions = {}): Promise<Image> {
   if (typeof path !== 'string') throw new ValueError(`decodeImage: expected a file path (a string), got ${describeValue(path)}`);
+  if (options === null || typeof options !== 'object') throw new ValueError(`decodeImage: expected options { smallestSide }, got ${describeValue(options)}`);
+  const Q = options.smallestSide;
+  if (Q !== undefined && (typeof Q !== 'number' || !Number.isInteger(Q) || Q < 1)) throw new ValueError(`decodeImage: expected smallestSide to be a positive integer, got ${describeValue(Q)}`);
   const sharp = await loadSharp();
   let decoded;
   try {
-    decoded = await sharp(path).autoOrient().toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    let pipeline = sharp(path).autoOrient() as ResizingPipeline; // before resize: its sizes are the oriented image's
+    if (Q !== undefined) {
+      const [H, W] = orientedSize(await (sharp(path) as ResizingPipeline).metadata());
+      // fastShrinkOnLoad off: JPEG's shrink-on-load decodes at 1/2, 1/4 or 1/8 by averaging DCT blocks, which PIL does not do
+      if (Q < Math.min(H, W)) pipeline = pipeline.resize({ ...otherSide(H, W, Q), fit: 'fill', kernel: 'linear', fastShrinkOnLoad: false });
+    }
+    decoded = await pipeline.toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
   } catch (e) {
     throw new DataError(`decodeImage: cannot decode ${path}: ${(e as Error).message}`, { cause: e });
   }
@@ -39,7 +77,65 @@ export async function decodeImage(path: string): Promise<Image> {
   for (let i = 0; i < H * W; i++) {
     for (let c = 0; c < 3; c++) out[c * H * W + i] = data[3 * i + c] / 255;
   }
-  return ndarray(out, [3, H, W]);
+  const img = ndarray(out, [3, H, W]);
+  return Q !== undefined && Q >= Math.min(H, W) ? rescale(img, Q) : img;
+}
+
+/** [H, W] as displayed: an EXIF orientation of 5 to 8 turns the stored image by 90° */
+function orientedSize(meta: Awaited<ReturnType<ResizingPipeline['metadata']>>): [number, number] {
+  if (meta.autoOrient) return [meta.autoOrient.height, meta.autoOrient.width];
+  const { width = 0, height = 0, orientation = 1 } = meta;
+  return orientation >= 5 ? [width, height] : [height, width];
+}
+
+/** the size at smallest side Q, the other side rounded as transforms.rescale rounds it */
+function otherSide(H: number, W: number, Q: number): { width: number; height: number } {
+  const f = Q / Math.min(H, W);
+  return H <= W ? { height: Q, width: Math.round(W * f) } : { height: Math.round(H * f), width: Q };
+}
+
+export interface ScalableImageOptions {
+  /** applied after rescaling (default: none, RGB in [0, 1]) */
+  preprocessing?: Preprocessing;
+}
+
+/**
+ * An image file as evaluate's ScalableImage: `atSmallestSide(Q)` decodes it at smallest
+ * side Q (decodeImage's antialiased downscaling), then applies the preprocessing; each Q
+ * is decoded once. `await image.load(scales)` decodes those now, so that a file that does
+ * not decode fails there, naming the file, rather than inside an evaluation.
+ */
+export class ScalableImageFile {
+  readonly channels: number;
+  private readonly preprocessing?: Preprocessing;
+  private readonly scales = new Map<number, Promise<Image>>();
+
+  constructor(readonly path: string, options: ScalableImageOptions = {}) {
+    if (typeof path !== 'string') throw new ValueError(`scalableImage: expected a file path (a string), got ${describeValue(path)}`);
+    if (options === null || typeof options !== 'object') throw new ValueError(`scalableImage: expected options { preprocessing }, got ${describeValue(options)}`);
+    this.preprocessing = options.preprocessing && checkPreprocessing(options.preprocessing, 'scalableImage: preprocessing');
+    this.channels = this.preprocessing?.channelOrder === 'gray' ? 1 : 3;
+  }
+
+  atSmallestSide(Q: number): Promise<Image> {
+    let img = this.scales.get(Q);
+    if (!img) {
+      img = decodeImage(this.path, { smallestSide: Q }).then((rgb) => (this.preprocessing ? applyPreprocessing(rgb, this.preprocessing) : rgb));
+      this.scales.set(Q, img);
+    }
+    return img;
+  }
+
+  /** decodes the image at each of `scales` now; resolves to itself */
+  async load(scales: readonly number[]): Promise<this> {
+    await Promise.all(scales.map((Q) => this.atSmallestSide(Q)));
+    return this;
+  }
+}
+
+/** An image file that evaluate.dense, multiCrop and errors rescale by decoding it at each Q (see ScalableImageFile). */
+export function scalableImage(path: string, options: ScalableImageOptions = {}): ScalableImageFile {
+  return new ScalableImageFile(path, options);
 }
 
 /** what torchvision's ImageFolder takes, less the formats that sharp does not read (BMP, PPM, PGM) */
@@ -52,8 +148,8 @@ export interface ImageFolderOptions {
   warn?: (line: string) => void;
 }
 
-export interface ImageSample {
-  image: Image;
+export interface ImageSample<T = Image> {
+  image: T;
   label: number;
   path: string;
   index: number;
@@ -123,9 +219,20 @@ export class ImageFolder {
   }
 
   /** Every image that decodes, in order; one that does not is skipped with a warning. The next image decodes while the caller works. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<ImageSample> {
+  [Symbol.asyncIterator](): AsyncGenerator<ImageSample> {
+    return this.samples((path) => decodeImage(path));
+  }
+
+  /**
+   * The iteration with another decoder: e.g. `(path) => scalableImage(path).load([256, 384])`
+   * decodes each image at those smallest sides only. A file whose decoding rejects is
+   * skipped with a warning, as in the plain iteration.
+   */
+  async *samples<T>(decode: (path: string) => Promise<T>): AsyncGenerator<ImageSample<T>> {
+    if (typeof decode !== 'function') throw new ValueError(`${this.name}: samples expects a decoder (path) => Promise<image>, got ${describeValue(decode)}`);
     if (this.length) await loadSharp(); // no sharp is no reason to skip files: it throws
-    const settle = (i: number) => this.load(i).then((sample) => ({ sample }), (e: Error) => ({ error: e, path: this.files[i].path }));
+    const load = async (i: number): Promise<ImageSample<T>> => ({ image: await decode(this.files[i].path), label: this.files[i].label, path: this.files[i].path, index: i });
+    const settle = (i: number) => load(i).then((sample) => ({ sample }), (e: Error) => ({ error: e, path: this.files[i].path }));
     let next = this.length ? settle(0) : null;
     for (let i = 0; i < this.length; i++) {
       const current = await next!;

@@ -3,7 +3,7 @@ export { ArrayDataset, mnist, fashionMnist, readIdx, permutation, FASHION_MNIST_
 export type { Dataset, Sample } from './datasets.js';
 export { DataLoader } from './loader.js';
 export type { LoaderOptions, Batch } from './loader.js';
-export { decodeImage, imageFolder, ImageFolder, loadSharp, IMAGE_EXTENSIONS } from './images.js';
-export type { ImageFolderOptions, ImageSample, Sharp, SharpPipeline } from './images.js';
+export { decodeImage, imageFolder, ImageFolder, loadSharp, scalableImage, ScalableImageFile, IMAGE_EXTENSIONS } from './images.js';
+export type { DecodeOptions, ImageFolderOptions, ImageSample, ScalableImageOptions, Sharp, SharpPipeline } from './images.js';
 export { applyPreprocessing, checkPreprocessing, TORCHVISION_PREPROCESSING, CAFFE_VGG_PREPROCESSING } from './preprocess.js';
 export type { Preprocessing } from './preprocess.js';

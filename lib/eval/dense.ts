@@ -25,7 +25,7 @@ import * as ops from '../core/ops.js';
 import { Linear, ReLU, Dropout } from '../nn/layers.js';
 import type { Vgg } from '../models/vgg.js';
 import { horizontalFlip } from '../data/transforms.js';
-import { asImage, rescaleTo, batchOf, posteriorsOf, fuse, type EvalImage } from './posteriors.js';
+import { imageAtScales, batchOf, posteriorsOf, fuse, type EvalImage } from './posteriors.js';
 import { ShapeError, ValueError, describeValue } from '../core/errors.js';
 
 export interface DenseOptions {
@@ -135,18 +135,18 @@ function spatialMean(map: Tensor): Tensor {
 
 /**
  * Dense evaluation of one image (§3.2): for each Q in `scales`, the image rescaled so its
- * smallest side is Q (and its horizontal flip) through the fully convolutional net, the
+ * smallest side is Q (a ScalableImage's own rescale; see posteriors.ts) (and its horizontal flip) through the fully convolutional net, the
  * score map averaged spatially, softmax; the posteriors averaged over flips and scales.
  * Returns the class posteriors (numClasses values).
  */
 export async function dense(model: Vgg, image: EvalImage, options: DenseOptions = {}): Promise<Float32Array> {
-  const img = await asImage('evaluate.dense', model, image);
+  const at = await imageAtScales('evaluate.dense', model, image);
   if (options === null || typeof options !== 'object') throw new ValueError(`evaluate.dense: expected options { scales, flip }, got ${describeValue(options)}`);
   const { scales = [model.options.inputSize], flip = true } = options;
   if (!Array.isArray(scales) || scales.length === 0) throw new ValueError(`evaluate.dense: expected scales to be a non-empty array of sides Q, got ${Array.isArray(scales) ? 'an empty array' : describeValue(scales)}`);
   const perScale: Float32Array[] = [];
   for (const Q of scales) {
-    const scaled = rescaleTo('evaluate.dense', img, Q, model.options.inputSize);
+    const scaled = await at(Q);
     const views = flip ? [scaled, horizontalFlip(scaled)] : [scaled];
     perScale.push(fuse(await posteriorsOf(model, () => spatialMean(denseScoreMap(model, batchOf(views))))));
   }

@@ -9,7 +9,7 @@ import type { Vgg } from '../models/vgg.js';
 import type { Dataset, Sample } from '../data/array-dataset.js';
 import { dense } from './dense.js';
 import { multiCrop } from './multicrop.js';
-import { fuse, topK } from './posteriors.js';
+import { fuse, topK, type EvalSample } from './posteriors.js';
 import { DataError, ValueError, describeValue } from '../core/errors.js';
 
 export type Protocol = 'dense' | 'multicrop' | 'both';
@@ -45,9 +45,10 @@ export interface ErrorReport {
 
 /**
  * Top-1 / top-5 error of `models` (one net, or several whose posteriors are averaged) on
- * `samples` (a Dataset, or an array of { image [C, H, W], label }).
+ * `samples` (a Dataset, or an array of { image, label }, whose image is any EvalImage:
+ * an ndarray [C, H, W], a Tensor, or a ScalableImage).
  */
-export async function errors(models: Vgg | readonly Vgg[], samples: Dataset | readonly Sample[], options: ErrorOptions = {}): Promise<ErrorReport> {
+export async function errors(models: Vgg | readonly Vgg[], samples: Dataset | readonly (Sample | EvalSample)[], options: ErrorOptions = {}): Promise<ErrorReport> {
   const nets = Array.isArray(models) ? models : [models as Vgg];
   if (nets.length === 0) throw new ValueError('evaluate.errors: expected at least one model, got an empty array');
   if (options === null || typeof options !== 'object') throw new ValueError(`evaluate.errors: expected options { protocol, scales, flip, grid, batchSize, onProgress }, got ${describeValue(options)}`);
@@ -58,8 +59,8 @@ export async function errors(models: Vgg | readonly Vgg[], samples: Dataset | re
   if (!samples || typeof samples.length !== 'number' || (!Array.isArray(samples) && typeof (samples as Dataset).get !== 'function')) {
     throw new DataError(`evaluate.errors: expected a Dataset or an array of { image, label }, got ${describeValue(samples)}`);
   }
-  const sample = (i: number): Sample => {
-    const s = Array.isArray(samples) ? (samples as readonly Sample[])[i] : (samples as Dataset).get(i);
+  const sample = (i: number): EvalSample => {
+    const s: EvalSample = Array.isArray(samples) ? (samples as readonly EvalSample[])[i] : (samples as Dataset).get(i);
     if (!s || typeof s.label !== 'number' || !Number.isInteger(s.label)) throw new DataError(`evaluate.errors: sample ${i} is not { image, label } with an integer label: got ${describeValue(s)}${s ? ` with label ${describeValue(s.label)}` : ''}`);
     return s;
   };

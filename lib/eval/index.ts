@@ -11,7 +11,9 @@
  *                                                          combined (Table 5), of one net or fused nets (errors.ts)
  *
  * An image is an ndarray [C, H, W] or a Tensor [1, C, H, W], preprocessed as the model's
- * training was (mean subtraction, range); it is rescaled here so its smallest side is Q.
+ * training was (mean subtraction, range); it is rescaled here so its smallest side is Q
+ * (bilinear). Or a ScalableImage { channels, atSmallestSide(Q) } that rescales itself: in
+ * Node, data's scalableImage(path) downscales with sharp, antialiased as torchvision does.
  */
 export { dense, denseScoreMap, validConv2d, cropBorder, fc6Window } from './dense.js';
 export type { DenseOptions } from './dense.js';
@@ -20,4 +22,4 @@ export type { MultiCropOptions, CropView } from './multicrop.js';
 export { errors } from './errors.js';
 export type { Protocol, ErrorOptions, ErrorReport, TopErrors } from './errors.js';
 export { fuse, topK, scalesFor } from './posteriors.js';
-export type { EvalImage } from './posteriors.js';
+export type { EvalImage, EvalSample, ScalableImage } from './posteriors.js';

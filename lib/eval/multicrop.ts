@@ -13,7 +13,7 @@
  */
 import type { Vgg } from '../models/vgg.js';
 import { crop, horizontalFlip, type Image } from '../data/transforms.js';
-import { asImage, rescaleTo, batchOf, posteriorsOf, fuse, type EvalImage } from './posteriors.js';
+import { imageAtScales, batchOf, posteriorsOf, fuse, type EvalImage } from './posteriors.js';
 import { ValueError, describeValue } from '../core/errors.js';
 
 export interface MultiCropOptions {
@@ -60,10 +60,10 @@ export function cropViews(img: Image, size: number, grid: number, flip: boolean)
 
 /**
  * Multi-crop evaluation of one image: the mean softmax posterior over the crop views of
- * every scale Q in `scales`. Returns the class posteriors (numClasses values).
+ * every scale Q in `scales` (the image at Q: a ScalableImage's own rescale, see posteriors.ts). Returns the class posteriors (numClasses values).
  */
 export async function multiCrop(model: Vgg, image: EvalImage, options: MultiCropOptions = {}): Promise<Float32Array> {
-  const img = await asImage('evaluate.multiCrop', model, image);
+  const at = await imageAtScales('evaluate.multiCrop', model, image);
   if (options === null || typeof options !== 'object') throw new ValueError(`evaluate.multiCrop: expected options { scales, flip, grid, batchSize }, got ${describeValue(options)}`);
   const size = model.options.inputSize;
   const { scales = [size], flip = true, grid = 5, batchSize = 10 } = options;
@@ -72,7 +72,7 @@ export async function multiCrop(model: Vgg, image: EvalImage, options: MultiCrop
   if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`evaluate.multiCrop: expected a positive integer batchSize, got ${describeValue(batchSize)}`);
   const posteriors: Float32Array[] = [];
   for (const Q of scales) {
-    const views = cropViews(rescaleTo('evaluate.multiCrop', img, Q, size), size, grid, flip);
+    const views = cropViews(await at(Q), size, grid, flip);
     for (let s = 0; s < views.length; s += batchSize) {
       const batch = views.slice(s, s + batchSize).map((v) => v.image);
       posteriors.push(...await posteriorsOf(model, () => model.forward(batchOf(batch))));

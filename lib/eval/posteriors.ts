@@ -17,11 +17,34 @@ import { Vgg } from '../models/vgg.js';
 import { ShapeError, ValueError, describeValue } from '../core/errors.js';
 import { isNdarray } from '../core/values.js';
 
-/** An image to classify: an ndarray [C, H, W], or a Tensor [1, C, H, W] (or [C, H, W]). */
-export type EvalImage = Image | Tensor;
+/**
+ * An image that gives itself at any smallest side Q, preprocessed as the model expects: in
+ * Node, lib/data/images.ts's `scalableImage(path)` decodes the file and downscales it at Q
+ * with sharp (antialiased, as torchvision's PIL pipeline does), rather than the whole
+ * image being decoded and then rescaled here with the plain bilinear `rescale`, which
+ * aliases on a large downscale. The evaluation checks what it gives.
+ */
+export interface ScalableImage {
+  /** the channels of every image it gives (the model's inputChannels) */
+  readonly channels: number;
+  /** the image [channels, H, W] with min(H, W) = Q */
+  atSmallestSide(Q: number): Image | Promise<Image>;
+}
+
+/** An image to classify: an ndarray [C, H, W], a Tensor [1, C, H, W] (or [C, H, W]), or a ScalableImage. */
+export type EvalImage = Image | Tensor | ScalableImage;
+
+/** A labelled image for evaluate.errors: a Dataset's Sample, or one whose image is any EvalImage. */
+export interface EvalSample {
+  image: EvalImage;
+  label: number;
+}
+
+const isScalable = (image: unknown): image is ScalableImage => !isNdarray(image) && !(image instanceof Tensor) &&
+  typeof (image as ScalableImage | null)?.atSmallestSide === 'function';
 
 /** The image as an ndarray [C, H, W] with the model's channel count. */
-export async function asImage(where: string, model: Vgg, image: EvalImage): Promise<Image> {
+export async function asImage(where: string, model: Vgg, image: Image | Tensor): Promise<Image> {
   if (!(model instanceof Vgg)) throw new ValueError(`${where}: expected a Vgg model, got ${describeValue(model)}`);
   let img: Image;
   if (image instanceof Tensor) {
@@ -33,7 +56,8 @@ export async function asImage(where: string, model: Vgg, image: EvalImage): Prom
   } else if (isNdarray(image) && image.shape.length === 3) {
     img = image;
   } else {
-    const message = `${where}: expected an image ndarray [C, H, W] or a Tensor [1, C, H, W], got ${Array.isArray(image?.shape) ? formatShape(image.shape) : describeValue(image)}`;
+    const message = `${where}: expected an image ndarray [C, H, W] or a Tensor [1, C, H, W], got ${Array.isArray(image?.shape) ? formatShape(image.shape) : describeValue(image)}` +
+      ' (or a ScalableImage { channels, atSmallestSide(Q) }, e.g. data.scalableImage(path) in Node)';
     throw Array.isArray(image?.shape) ? new ShapeError(message) : new ValueError(message);
   }
   const C = model.options.inputChannels;
@@ -43,8 +67,36 @@ export async function asImage(where: string, model: Vgg, image: EvalImage): Prom
 
 /** §3.2: "the test image is isotropically rescaled to a pre-defined smallest image side Q" */
 export function rescaleTo(where: string, img: Image, Q: number, least: number): Image {
-  if (typeof Q !== 'number' || !Number.isInteger(Q) || Q < least) throw new ValueError(`${where}: expected every scale Q to be an integer of at least ${least} (the model's inputSize), got ${describeValue(Q)}`);
+  checkScale(where, Q, least);
   return rescale(img, Q);
+}
+
+function checkScale(where: string, Q: number, least: number): void {
+  if (typeof Q !== 'number' || !Number.isInteger(Q) || Q < least) throw new ValueError(`${where}: expected every scale Q to be an integer of at least ${least} (the model's inputSize), got ${describeValue(Q)}`);
+}
+
+/**
+ * The image at smallest side Q, for each Q a protocol asks: a ScalableImage's own (checked:
+ * an ndarray of the model's channels whose smallest side is Q), else the image rescaled
+ * here (bilinear, `rescale`; browser-safe). The model and image are checked at once.
+ */
+export async function imageAtScales(where: string, model: Vgg, image: EvalImage): Promise<(Q: number) => Promise<Image>> {
+  const least = model instanceof Vgg ? model.options.inputSize : 1;
+  if (!isScalable(image)) {
+    const img = await asImage(where, model, image);
+    return async (Q) => rescaleTo(where, img, Q, least);
+  }
+  if (!(model instanceof Vgg)) throw new ValueError(`${where}: expected a Vgg model, got ${describeValue(model)}`);
+  const C = model.options.inputChannels;
+  if (image.channels !== C) throw new ShapeError(`${where}: the model takes ${C} channels, but the ScalableImage gives ${describeValue(image.channels)}`);
+  return async (Q) => {
+    checkScale(where, Q, least);
+    const img = await image.atSmallestSide(Q);
+    if (!isNdarray(img) || img.shape.length !== 3 || img.shape[0] !== C || Math.min(img.shape[1], img.shape[2]) !== Q) {
+      throw new ShapeError(`${where}: a ScalableImage's atSmallestSide(${Q}) must give an image [${C}, H, W] with min(H, W) = ${Q}, got ${Array.isArray(img?.shape) ? formatShape(img.shape) : describeValue(img)}`);
+    }
+    return img;
+  };
 }
 
 /** The images (any views, all [C, H, W] of one size) as one batch Tensor [B, C, H, W]. */

@@ -2,10 +2,10 @@ export { writeSafetensors, readSafetensors, parseSafetensors, MAX_HEADER_BYTES }
 export type { NamedArray, SafetensorsFile } from './safetensors.js';
 export type { WriteOptions } from './atomic.js';
 export { writeFileAtomic, cleanStaleTemps } from './atomic.js';
-export { saveSafetensors, loadSafetensors, preprocessingOf } from './model.js';
+export { saveSafetensors, loadSafetensors, preprocessingOf, classesOf } from './model.js';
 export type { Naming, SaveOptions, LoadOptions, LoadResult } from './model.js';
 export { loadWeights, vggFromTorchvisionShapes, PREPROCESSING_PRESETS } from './weights.js';
-export type { WeightsOptions } from './weights.js';
+export type { WeightsOptions, LoadedWeights } from './weights.js';
 export { encodeOnnx, saveOnnx } from './onnx-export.js';
 export type { OnnxExportOptions } from './onnx-export.js';
 export { loadOnnx, loadOnnxModel } from './onnx-import.js';

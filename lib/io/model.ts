@@ -15,13 +15,15 @@
  * every weight it had. The source is a path or the file's bytes (tests, browsers).
  *
  * Metadata: 'format', 'naming', for a Vgg 'vgg' (its configuration and options as JSON),
- * and with the `preprocessing` option 'preprocessing' (JSON of lib/data/preprocess.ts's
- * object: the channel order, range, mean and std the weights expect).
+ * with the `preprocessing` option 'preprocessing' (JSON of lib/data/preprocess.ts's
+ * object: the channel order, range, mean and std the weights expect), and with the
+ * `classes` option 'classes' (a JSON array of the class names, class 0 first: what
+ * scripts/torchvision_to_safetensors.py writes from torchvision's ImageNet categories).
  */
 import { Module } from '../nn/module.js';
 import { Vgg } from '../models/vgg.js';
 import { checkNumerics, formatShape } from '../core/tensor.js';
-import { DisposedError, ValueError, WeightsError, messageOf } from '../core/errors.js';
+import { DisposedError, ValueError, WeightsError, describeValue, messageOf } from '../core/errors.js';
 import { checkPreprocessing, type Preprocessing } from '../data/preprocess.js';
 import { parseSafetensors, readBytes, writeSafetensors, type NamedArray, type SafetensorsFile } from './safetensors.js';
 import type { WriteOptions } from './atomic.js';
@@ -48,6 +50,8 @@ export interface SaveOptions {
   metadata?: Record<string, string>;
   /** the preprocessing these weights expect, stored as JSON under 'preprocessing' */
   preprocessing?: Preprocessing;
+  /** the class names, class 0 first (one per class of the model), stored as JSON under 'classes' */
+  classes?: string[];
 }
 
 export interface LoadResult {
@@ -55,16 +59,20 @@ export interface LoadResult {
   metadata: Record<string, string>;
   /** the preprocessing the file says its weights expect (from 'preprocessing'), if it says */
   preprocessing?: Preprocessing;
+  /** the class names the file gives (from 'classes'), class 0 first, if it gives them */
+  classes?: string[];
 }
 
 /** Writes the model's weights; resolves to whether it wrote (false only with `ifChanged` and the same bytes there). */
 export async function saveSafetensors(model: Module, path: string, options: SaveOptions & WriteOptions = {}): Promise<boolean> {
   const naming = options.naming ?? 'verydeep';
   const names = new Map(namesFor(model, naming, 'io.saveSafetensors'));
+  const classes = options.classes === undefined ? undefined : checkClasses(options.classes, classCount(model), 'io.saveSafetensors: classes');
   const tensors: Record<string, NamedArray> = {};
   for (const [name, p] of model.namedParameters()) tensors[names.get(name)!] = { shape: [...p.shape], data: await p.data() };
   const meta: Record<string, string> = { format: 'verydeep-weights-1', naming, ...(options.metadata ?? {}) };
   if (options.preprocessing) meta.preprocessing = JSON.stringify(checkPreprocessing(options.preprocessing, 'io.saveSafetensors: preprocessing'));
+  if (classes) meta.classes = JSON.stringify(classes);
   if (model instanceof Vgg) meta.vgg = JSON.stringify({ config: model.config, ...model.options });
   return writeSafetensors(path, tensors, meta, { ifChanged: options.ifChanged });
 }
@@ -90,6 +98,7 @@ export async function loadSafetensors(model: Module, source: string | Uint8Array
 export function loadParsed(model: Module, file: SafetensorsFile, name: string, naming: Naming, where: string): LoadResult {
   const names = namesFor(model, naming, where);
   const preprocessing = preprocessingOf(file.metadata, name, where);
+  const classes = classesOf(file.metadata, classCount(model), name, where);
   const params = new Map(model.namedParameters());
   const problems: string[] = [];
   const expected = new Set(names.map(([, fileName]) => fileName));
@@ -104,7 +113,7 @@ export function loadParsed(model: Module, file: SafetensorsFile, name: string, n
     throw new WeightsError(`${where}: ${name} does not match ${model.describe()} (${naming} naming), nothing was loaded:\n  ${problems.join('\n  ')}`);
   }
   assignParsed(model, file, name, where);
-  return { metadata: file.metadata, preprocessing };
+  return { metadata: file.metadata, preprocessing, ...(classes && { classes }) };
 }
 
 /**
@@ -137,6 +146,41 @@ export function preprocessingOf(metadata: Record<string, string>, name: string, 
   }
   try {
     return checkPreprocessing(parsed, `${where}: ${name}: the 'preprocessing' metadata`);
+  } catch (e) {
+    throw new WeightsError(messageOf(e), { cause: e });
+  }
+}
+
+/** a Vgg's number of classes; undefined for another module (its class names are checked as strings only) */
+const classCount = (model: Module): number | undefined => (model instanceof Vgg ? model.options.numClasses : undefined);
+
+/**
+ * Checks class names: an array of `count` strings (any count where undefined). A ValueError
+ * naming `what` that says what it got; returns a copy.
+ */
+export function checkClasses(classes: unknown, count: number | undefined, what: string): string[] {
+  const expected = `an array of ${count === undefined ? '' : `${count} `}class names (strings, class 0 first)`;
+  if (!Array.isArray(classes)) throw new ValueError(`${what}: expected ${expected}, got ${describeValue(classes)}`);
+  const bad = classes.findIndex((c) => typeof c !== 'string');
+  if (bad >= 0) throw new ValueError(`${what}: expected ${expected}, got ${describeValue(classes[bad])} at index ${bad}`);
+  if (count !== undefined && classes.length !== count) throw new ValueError(`${what}: expected ${expected}, got ${classes.length} names`);
+  return [...classes] as string[];
+}
+
+/**
+ * The class names a file's metadata gives under 'classes' (checked: a JSON array of
+ * `count` strings, where count is known; a WeightsError naming the file), if it gives them.
+ */
+export function classesOf(metadata: Record<string, string>, count: number | undefined, name: string, where = 'io.loadSafetensors'): string[] | undefined {
+  if (metadata.classes === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(metadata.classes);
+  } catch (e) {
+    throw new WeightsError(`${where}: ${name}: the 'classes' metadata is not JSON: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    return checkClasses(parsed, count, `${where}: ${name}: the 'classes' metadata`);
   } catch (e) {
     throw new WeightsError(messageOf(e), { cause: e });
   }

@@ -15,7 +15,7 @@ import { TORCHVISION_PREPROCESSING, CAFFE_VGG_PREPROCESSING, type Preprocessing 
 import { ValueError, WeightsError, messageOf } from '../core/errors.js';
 import { formatShape } from '../core/tensor.js';
 import { parseSafetensors, readBytes, type NamedArray } from './safetensors.js';
-import { assignParsed, preprocessingOf, TORCHVISION_NAMES, type Naming } from './model.js';
+import { assignParsed, classesOf, preprocessingOf, TORCHVISION_NAMES, type Naming } from './model.js';
 
 const WHERE = 'io.loadWeights';
 
@@ -115,13 +115,21 @@ export interface WeightsOptions {
   note?: (line: string) => void;
 }
 
+export interface LoadedWeights {
+  model: Vgg;
+  preprocessing: Preprocessing;
+  /** the class names the file gives ('classes' metadata), class 0 first, if it gives them */
+  classes?: string[];
+}
+
 /**
  * A VGG built as the weights file says (the options override) with its weights loaded,
- * and the preprocessing they expect: the option's, else the file's, else torchvision's
- * (with a note). A file that is damaged, states a model badly, or does not hold the model
- * it states is a WeightsError, thrown before the model is built.
+ * the preprocessing they expect: the option's, else the file's, else torchvision's
+ * (with a note), and the file's class names if it has them. A file that is damaged, states
+ * a model badly, does not hold the model it states, or whose class names are not one
+ * string per class, is a WeightsError, thrown before the model is built.
  */
-export async function loadWeights(path: string, o: WeightsOptions = {}): Promise<{ model: Vgg; preprocessing: Preprocessing }> {
+export async function loadWeights(path: string, o: WeightsOptions = {}): Promise<LoadedWeights> {
   const asked = o.config?.toUpperCase() === 'ALRN' ? 'A-LRN' : o.config?.toUpperCase();
   if (asked !== undefined && !Object.hasOwn(VGG_CONFIGS, asked)) throw new ValueError(`${WHERE}: expected config ${Object.keys(VGG_CONFIGS).join(', ')}, got ${JSON.stringify(o.config)}`);
   if (o.input !== undefined && !isCount(o.input)) throw new ValueError(`${WHERE}: expected input to be a positive integer, got ${o.input}`);
@@ -152,6 +160,8 @@ export async function loadWeights(path: string, o: WeightsOptions = {}): Promise
   const source = `${metadata.vgg !== undefined ? "its 'vgg' metadata" : 'its shapes (a torchvision state_dict)'}${asked || o.input !== undefined ? ' and the options given' : ''}`;
   const problems = differences(config, options, file.tensors, path, claim, source);
   if (problems.length) throw new WeightsError(`${WHERE}: ${path} does not hold ${claim} (from ${source}); nothing was built:\n  ${problems.join('\n  ')}`);
+  // the claim's last parameter is FC8's bias, one per class (options.numClasses may be left to the default)
+  const classes = classesOf(metadata, Vgg.parameterShapes(config, options).at(-1)![1][0], path, WHERE);
 
   const model = new Vgg(config, options);
   try {
@@ -160,9 +170,10 @@ export async function loadWeights(path: string, o: WeightsOptions = {}): Promise
     model.dispose();
     throw e;
   }
-  if (o.preprocessing) return { model, preprocessing: PREPROCESSING_PRESETS[o.preprocessing] };
-  if (filePreprocessing) return { model, preprocessing: filePreprocessing };
+  const named = classes ? { classes } : {};
+  if (o.preprocessing) return { model, preprocessing: PREPROCESSING_PRESETS[o.preprocessing], ...named };
+  if (filePreprocessing) return { model, preprocessing: filePreprocessing, ...named };
   (o.note ?? ((line) => console.error(line)))(`note: ${path} does not say which preprocessing its weights expect; using torchvision's ` +
     '(RGB, 0-1, ImageNet mean and std); --preprocessing caffe for the paper\'s Caffe weights');
-  return { model, preprocessing: TORCHVISION_PREPROCESSING };
+  return { model, preprocessing: TORCHVISION_PREPROCESSING, ...named };
 }
