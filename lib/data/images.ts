@@ -11,7 +11,10 @@
  *  - imageFolder(root): torchvision's ImageFolder layout, `root/<class>/**\/<image>`, one
  *    sub-folder per class, classes sorted by name and numbered 0, 1, ...; images decode
  *    lazily (`await ds.load(i)`); `for await (const s of ds)` skips a file that does not
- *    decode, with a warning that names it, and goes on.
+ *    decode, with a warning that names it, and goes on. With `split` it is one split of a
+ *    `root/{train,val,test}/<class>` folder, or of a seeded `valFraction` split of
+ *    `root/<class>`; with `transform` it is also a training set for train.fit (a
+ *    BatchSource: §3.1's augmentation in worker threads, folder-pipeline.ts).
  *
  * Downscaling is antialiased, in one sharp pipeline with decoding: sharp's 'linear' kernel
  * is a triangle filter widened by the reduction factor, as PIL's bilinear resize is, which
@@ -33,6 +36,11 @@ import ndarray from 'ndarray';
 import { rescale, type Image } from './transforms.js';
 import { applyPreprocessing, checkPreprocessing, type Preprocessing } from './preprocess.js';
 import { DataError, ValueError, describeValue } from '../core/errors.js';
+import { Rng } from '../core/random.js';
+import { permutation } from './array-dataset.js';
+import { FolderPipeline, type FolderTransform, type FolderStatistics, type PipelineOptions } from './folder-pipeline.js';
+import type { ArrayDataset } from './array-dataset.js';
+import type { Batch } from './loader.js';
 
 export { loadSharp, type Sharp, type SharpPipeline } from './sharp.js';
 import { loadSharp, type SharpPipeline } from './sharp.js';
@@ -146,6 +154,31 @@ export interface ImageFolderOptions {
   extensions?: string[];
   /** where a skipped file is reported (console.warn) */
   warn?: (line: string) => void;
+  /**
+   * one split: `root/<split>/<class>/...` where that folder exists; else, for 'train' and
+   * 'val' with `valFraction`, a seeded split of `root/<class>/...` (stratified: that
+   * fraction of each class, rounded, is 'val')
+   */
+  split?: 'train' | 'val' | 'test';
+  /** the share of each class held out as 'val' when the folder has no train/ and val/ (0 < f < 1) */
+  valFraction?: number;
+  /** seed of the valFraction split, of the statistics sample and of the augmentation (0) */
+  seed?: number;
+  /** §3.1's pipeline: makes the folder a training set (batches) and an evaluation set */
+  transform?: FolderTransform;
+  /** keep decoded images in memory when they fit (false) */
+  cache?: boolean;
+  /** decoding worker threads (the cores less one, 1 to 4) */
+  workers?: number;
+  /** batches made ahead of the trainer (4) */
+  prefetch?: number;
+  /**
+   * the mean RGB and PCA to use: given, or another folder's (a validation split takes its
+   * training split's); default: computed from this folder
+   */
+  statistics?: FolderStatistics | ImageFolder;
+  /** where notes go (console.log) */
+  log?: (line: string) => void;
 }
 
 export interface ImageSample<T = Image> {
@@ -165,7 +198,9 @@ export class ImageFolder {
   readonly skipped: { path: string; error: string }[] = [];
   private readonly warn: (line: string) => void;
 
-  constructor(readonly root: string, options: ImageFolderOptions = {}) {
+  readonly root: string;
+
+  constructor(root: string, options: ImageFolderOptions = {}) {
     if (typeof root !== 'string') throw new ValueError(`imageFolder: expected a folder path (a string), got ${describeValue(root)}`);
     const given = options?.extensions;
     if (given !== undefined && (!Array.isArray(given) || !given.length || !given.every((e) => typeof e === 'string'))) {
@@ -174,7 +209,24 @@ export class ImageFolder {
     const extensions = (given ?? IMAGE_EXTENSIONS).map((e) => e.toLowerCase());
     if (options?.warn !== undefined && typeof options.warn !== 'function') throw new ValueError(`imageFolder: expected warn to be a function (line) => void, got ${describeValue(options.warn)}`);
     this.warn = options?.warn ?? ((line) => console.warn(line));
-    this.name = `image folder ${root}`;
+    this.options = options ?? {};
+    const { split, valFraction, seed = 0 } = this.options;
+    if (split !== undefined && !['train', 'val', 'test'].includes(split)) throw new ValueError(`imageFolder: expected split to be 'train', 'val' or 'test', got ${describeValue(split)}`);
+    if (valFraction !== undefined && !(typeof valFraction === 'number' && valFraction > 0 && valFraction < 1)) {
+      throw new DataError(`imageFolder: expected valFraction to be a number in (0, 1), got ${describeValue(valFraction)}`);
+    }
+    if (!Number.isInteger(seed)) throw new ValueError(`imageFolder: expected seed to be an integer, got ${describeValue(seed)}`);
+    let fractionSplit = false;
+    if (split !== undefined) {
+      const sub = join(root, split);
+      if (statSync(sub, { throwIfNoEntry: false })?.isDirectory()) root = sub;
+      else if (split !== 'test' && valFraction !== undefined) fractionSplit = true;
+      else {
+        throw new DataError(`imageFolder: ${root} has no ${split}/ folder` + (split === 'test' ? '' : `; give valFraction for a seeded split of ${root}/<class>/`));
+      }
+    }
+    this.root = root;
+    this.name = `image folder ${root}${fractionSplit ? ` (${split}, ${valFraction} held out, seed ${seed})` : ''}`;
     let entries;
     try {
       entries = readdirSync(root, { withFileTypes: true });
@@ -201,6 +253,56 @@ export class ImageFolder {
     if (empty.length) {
       throw new DataError(`imageFolder: no image files (${extensions.join(', ')}) in the class folder${empty.length > 1 ? 's' : ''} ${empty.map((c) => join(root, c)).join(', ')}`);
     }
+    if (fractionSplit) {
+      // stratified: each class's files in a seeded order, the first round(f · n) held out
+      const rng = new Rng(seed * 7919 + 17);
+      const kept: { path: string; label: number }[] = [];
+      this.classes.forEach((_, label) => {
+        const own = this.files.filter((f) => f.label === label);
+        const order = permutation(own.length, rng);
+        const held = Math.round(valFraction! * own.length);
+        const take = split === 'val' ? order.subarray(0, held) : order.subarray(held);
+        for (const i of Array.from(take).sort((a, b) => a - b)) kept.push(own[i]);
+      });
+      if (!kept.length) throw new DataError(`imageFolder: valFraction ${valFraction} of ${this.files.length} images in ${this.classes.length} classes leaves no ${split} image`);
+      this.files.splice(0, this.files.length, ...kept);
+    }
+  }
+
+  private readonly options: ImageFolderOptions;
+  private folderPipeline: FolderPipeline | null = null;
+
+  /** the training pipeline (folder-pipeline.ts), made on first use; needs `transform` */
+  get pipeline(): FolderPipeline {
+    if (!this.folderPipeline) {
+      const o = this.options;
+      if (!o.transform) throw new ValueError(`${this.name}: training and evaluation batches need imageFolder(root, { transform: { input, scale, flip, pcaColour } })`);
+      const stats = o.statistics;
+      const statistics: PipelineOptions['statistics'] = stats instanceof ImageFolder ? () => stats.statistics() : stats;
+      this.folderPipeline = new FolderPipeline(this.name, this.files, this.numClasses, o.transform,
+        { cache: o.cache, workers: o.workers, prefetch: o.prefetch, seed: o.seed, statistics, log: o.log });
+    }
+    return this.folderPipeline;
+  }
+
+  /** The mean RGB (0–255) subtracted from every sample, and the PCA of the colours; see FolderPipeline. */
+  statistics(): Promise<FolderStatistics> {
+    return this.pipeline.statistics();
+  }
+
+  /** The augmented batches of an epoch (train.fit's BatchSource); `seed` must be the folder's. */
+  batches(epoch: number, batchSize: number, seed?: number): AsyncGenerator<Batch> {
+    return this.pipeline.batches(epoch, batchSize, seed);
+  }
+
+  /** The centre crops at Q as an in-memory dataset, for evaluate. */
+  evaluationSet(): Promise<ArrayDataset> {
+    return this.pipeline.evaluationSet();
+  }
+
+  /** Stops the decoding workers (they do not keep the process alive either way). */
+  async close(): Promise<void> {
+    await this.folderPipeline?.close();
   }
 
   get length(): number {

@@ -7,3 +7,7 @@ export { decodeImage, imageFolder, ImageFolder, loadSharp, scalableImage, Scalab
 export type { DecodeOptions, ImageFolderOptions, ImageSample, ScalableImageOptions, Sharp, SharpPipeline } from './images.js';
 export { applyPreprocessing, checkPreprocessing, TORCHVISION_PREPROCESSING, CAFFE_VGG_PREPROCESSING } from './preprocess.js';
 export type { Preprocessing } from './preprocess.js';
+export { FolderPipeline, symmetricEigen3, STATISTICS_SAMPLE } from './folder-pipeline.js';
+export type { FolderTransform, FolderStatistics, PipelineOptions } from './folder-pipeline.js';
+export { isBatchSource } from './batch-source.js';
+export type { BatchSource } from './batch-source.js';

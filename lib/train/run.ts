@@ -11,13 +11,18 @@
  * Flips are off by default (digits and characters are not mirror-symmetric); `flip` turns them on
  * (for clothing).
  *
+ * An image folder (`data` a path; run-folder.ts) follows §3.1 on real pictures: the
+ * image rescaled to smallest side S (fixed or jittered), a random crop, optional flips and
+ * PCA colour shift, the training set's mean RGB subtracted (computed once, stored in the
+ * checkpoint and in model.safetensors), decoded and augmented in worker threads.
+ *
  * Every option is checked before any work (checkRunOptions: a UsageError naming the
  * flag), and the output folder is locked for the whole run (io/lock.ts), so a second run
  * given the same --out refuses rather than overwriting the first's checkpoints. A
  * resumed run takes the options it is not given from its checkpoint; options given that
  * differ from the run's are refused unless `override` is set.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../core/random.js';
 import { Vgg, VGG_CONFIGS } from '../models/vgg.js';
@@ -32,13 +37,28 @@ import { CheckpointError, DataError, LockError, UsageError } from '../core/error
 import { fit, evaluate, type FitResult, type Metrics } from './trainer.js';
 import { CHECKPOINT, readCheckpointState } from './checkpoint.js';
 import type { InitScheme } from '../nn/init.js';
+import type { ImageFolder } from '../data/images.js';
+import { checkFolderOptions, openFolderData, parseScale } from './run-folder.js';
 
 /** datasets hold pixels in [0, 1]; the network sees them in [0, 255] as in the paper's Caffe set-up */
 export const PIXEL_SCALE = 255;
 
 export interface RunOptions {
   config: string;
-  data: 'mnist' | 'fashion-mnist';
+  /** mnist, fashion-mnist, or the path of an image folder (one sub-folder per class, or train/ val/ [test/] each so) */
+  data: string;
+  /** where Fashion-MNIST's IDX files are (Debian's /usr/share/datasets/fashion-mnist) */
+  dataDir?: string;
+  /** an image folder without train/ and val/: the share of each class held out for validation (0.1) */
+  valFraction?: number;
+  /** an image folder: smallest side S, 'S' or 'S_min:S_max' (jittered per image); default round(input · 256/224) */
+  scale?: string;
+  /** an image folder: AlexNet's PCA colour shift with the training set's eigenvectors */
+  pcaColour?: boolean;
+  /** an image folder: keep the decoded images in memory when they fit */
+  cache?: boolean;
+  /** an image folder: decoding worker threads (the cores less one, 1 to 4) */
+  workers?: number;
   width: number;
   input: number;
   fcWidth: number;
@@ -85,18 +105,21 @@ const POOLS = 5; // every configuration halves the map five times, and each max-
 
 /** the options of a run that its checkpoint keeps (not out, resume, override, log, interactive: where and how this call runs it) */
 const RUN_KEYS = ['config', 'data', 'width', 'input', 'fcWidth', 'dropout', 'init', 'epochs', 'batch', 'microBatch', 'lr', 'momentum',
-  'weightDecay', 'patience', 'seed', 'augment', 'flip', 'limit', 'backend'] as const;
+  'weightDecay', 'patience', 'seed', 'augment', 'flip', 'limit', 'backend', 'dataDir', 'valFraction', 'scale', 'pcaColour', 'cache'] as const;
 type RunKey = (typeof RUN_KEYS)[number];
 
 /**
  * What a resume may change without `override`: more epochs continue a finished run, and the
  * backend and the micro-batch change how the same batches are computed, not what.
  */
-const FREE_ON_RESUME: ReadonlySet<RunKey> = new Set(['epochs', 'microBatch', 'backend']);
+const FREE_ON_RESUME: ReadonlySet<RunKey> = new Set(['epochs', 'microBatch', 'backend', 'dataDir', 'cache']);
 
 /** the command-line flag of an option */
 function flagOf(key: string): string {
-  const flags: Record<string, string> = { fcWidth: '--fc-width', microBatch: '--micro-batch', weightDecay: '--weight-decay', augment: '--no-augment' };
+  const flags: Record<string, string> = {
+    fcWidth: '--fc-width', microBatch: '--micro-batch', weightDecay: '--weight-decay', augment: '--no-augment',
+    dataDir: '--data-dir', valFraction: '--val-fraction', pcaColour: '--pca-colour',
+  };
   return flags[key] ?? `--${key}`;
 }
 
@@ -132,9 +155,14 @@ export function checkRunOptions(o: RunOptions): void {
     if (!(typeof v === 'number' && Number.isFinite(v) && ok(v))) fail(key, expected, v);
   };
   oneOf('config', Object.keys(VGG_CONFIGS));
-  oneOf('data', ['mnist', 'fashion-mnist']);
+  const folder = isFolderData(o.data);
+  if (typeof o.data !== 'string' || !o.data) fail('data', 'mnist, fashion-mnist or an image folder', o.data);
+  if (!folder && !['mnist', 'fashion-mnist'].includes(o.data)) {
+    fail('data', `mnist, fashion-mnist or an image folder (one sub-folder per class), and there is no folder ${o.data}`, o.data);
+  }
   number('width', (v) => v > 0, 'a number > 0');
-  integer('input', Math.max(IMAGE_SIDE, 2 ** POOLS), Infinity, ` (${IMAGE_SIDE}×${IMAGE_SIDE} images, and ${POOLS} max-pools that each need a 2×2 map)`);
+  if (folder) integer('input', 2 ** POOLS, Infinity, ` (${POOLS} max-pools that each need a 2×2 map)`);
+  else integer('input', Math.max(IMAGE_SIDE, 2 ** POOLS), Infinity, ` (${IMAGE_SIDE}×${IMAGE_SIDE} images, and ${POOLS} max-pools that each need a 2×2 map)`);
   integer('fcWidth', 1);
   number('dropout', (v) => v >= 0 && v < 1, 'a number in [0, 1)');
   oneOf('init', ['paper', 'glorot']);
@@ -148,7 +176,13 @@ export function checkRunOptions(o: RunOptions): void {
   if (!Number.isInteger(o.seed)) fail('seed', 'an integer', o.seed);
   oneOf('backend', [...MODES, 'auto']);
   if (o.limit !== undefined) integer('limit', 1);
-  for (const key of ['resume', 'augment', 'flip', 'override'] as const) if (o[key] !== undefined && typeof o[key] !== 'boolean') fail(key, 'true or false', o[key]);
+  if (o.valFraction !== undefined) number('valFraction', (v) => v > 0 && v < 1, 'a number in (0, 1)');
+  if (o.scale !== undefined && !(typeof o.scale === 'string' && parseScale(o.scale, o.input))) {
+    fail('scale', `S or S_min:S_max, integers with --input (${o.input}) ≤ S_min ≤ S_max`, o.scale);
+  }
+  if (o.workers !== undefined) integer('workers', 1);
+  if (o.dataDir !== undefined && (typeof o.dataDir !== 'string' || !o.dataDir)) fail('dataDir', 'a folder', o.dataDir);
+  for (const key of ['resume', 'augment', 'flip', 'override', 'pcaColour', 'cache'] as const) if (o[key] !== undefined && typeof o[key] !== 'boolean') fail(key, 'true or false', o[key]);
   if (o.out !== undefined) {
     if (typeof o.out !== 'string' || !o.out) fail('out', 'a folder', o.out);
     const problem = outputFolderProblem(o.out);
@@ -156,12 +190,26 @@ export function checkRunOptions(o: RunOptions): void {
   }
   if (o.resume && o.out === undefined) throw new UsageError('verydeep train: --resume needs --out <folder>, the folder of the run to continue');
   if (o.override && !o.resume) throw new UsageError('verydeep train: --override only applies with --resume (it lets a resumed run change its options)');
-  if (o.data === 'fashion-mnist') {
-    const missing = missingFashionMnistFiles();
-    if (missing.length) {
-      throw new DataError(`verydeep train: --data fashion-mnist needs Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist): ${missing.map((f) => join(FASHION_MNIST_DIR, f)).join(', ')}(.gz) missing`);
+  if (folder) checkFolderOptions(o, fail);
+  else {
+    for (const key of ['valFraction', 'scale', 'pcaColour', 'cache', 'workers'] as const) {
+      if (o[key] !== undefined && o[key] !== false) throw new UsageError(`verydeep train: ${flagOf(key)} applies to an image folder (--data <folder>), not to --data ${o.data}`);
     }
   }
+  if (o.dataDir !== undefined && o.data !== 'fashion-mnist') throw new UsageError(`verydeep train: --data-dir says where Fashion-MNIST is; it does not apply to --data ${o.data}`);
+  if (o.data === 'fashion-mnist') {
+    const dir = o.dataDir ?? FASHION_MNIST_DIR;
+    const missing = missingFashionMnistFiles(dir);
+    if (missing.length) {
+      throw new DataError(`verydeep train: --data fashion-mnist needs Fashion-MNIST's IDX files in ${dir}` + (o.dataDir ? ' (--data-dir)' : ' (Debian\'s dataset-fashion-mnist: apt-get install dataset-fashion-mnist; or --data-dir <folder>)') +
+        `: ${missing.map((f) => join(dir, f)).join(', ')}(.gz) missing`);
+    }
+  }
+}
+
+/** whether --data names a folder (mnist and fashion-mnist are the built-in sets, even where a folder has that name) */
+export function isFolderData(data: unknown): data is string {
+  return typeof data === 'string' && data !== 'mnist' && data !== 'fashion-mnist' && !!statSync(data, { throwIfNoEntry: false })?.isDirectory();
 }
 
 /** the options of `o` that a checkpoint keeps */
@@ -193,7 +241,7 @@ async function resumedOptions(given: Partial<RunOptions>, log: (line: string) =>
 
 function loadData(o: RunOptions): { train: ArrayDataset; validation: ArrayDataset; test?: ArrayDataset } {
   if (o.data === 'mnist') return mnist();
-  const { train, test } = fashionMnist();
+  const { train, test } = fashionMnist(o.dataDir);
   // hold out a fixed 5,000 training images for the schedule; the test set stays unseen until the end
   const order = permutation(train.length, new Rng(1409));
   return { train: train.subset('fashion-mnist (train)', order.subarray(5000)), validation: train.subset('fashion-mnist (validation)', order.subarray(0, 5000)), test };
@@ -230,6 +278,7 @@ export async function runTraining(options: Partial<RunOptions>): Promise<RunResu
 async function runChecked(o: RunOptions, log: (line: string) => void, newLr: boolean): Promise<RunResult> {
   const info = await setBackend(o.backend);
   log(`backend: ${info.mode} (${info.reason})`);
+  if (isFolderData(o.data)) return runFolder(o, log, newLr, info.mode);
   let { train, validation, test } = loadData(o);
   if (o.limit !== undefined) train = train.subset(`${train.name}, first ${o.limit}`, Int32Array.from({ length: Math.min(o.limit, train.length) }, (_, i) => i));
   const C = train.imageShape[0];
@@ -275,5 +324,50 @@ async function runChecked(o: RunOptions, log: (line: string) => void, newLr: boo
     return out;
   } finally {
     model.dispose();
+  }
+}
+
+/** A run on an image folder (run-folder.ts opens it): fit on its batches, then model.safetensors, labels.txt and the test split. */
+async function runFolder(o: RunOptions, log: (line: string) => void, newLr: boolean, backend: string): Promise<RunResult> {
+  const folders = await openFolderData(o, log);
+  const { train, validation, test, statistics } = folders;
+  const model = Vgg.config(o.config, {
+    numClasses: train.numClasses, inputSize: o.input, inputChannels: 3, widthMultiplier: o.width,
+    fcWidth: o.fcWidth, dropout: o.dropout, init: o.init, seed: o.seed,
+  });
+  try {
+    log(`${model.describe()}: ${model.parameterCount().toLocaleString('en-US')} parameters; ${train.length} training and ${validation.length} validation images in ${train.numClasses} classes`);
+    const result = await fit({
+      model, trainSet: train, validationSet: validation, epochs: o.epochs, batchSize: o.batch, microBatchSize: o.microBatch,
+      lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, patience: o.patience, seed: o.seed, outDir: o.out,
+      resume: o.resume, overrideLr: newLr ? o.lr : undefined, log, interactive: o.interactive,
+      config: { ...runOptionsOf(o), dataStatistics: statistics },
+    });
+    const waiting = train.pipeline.waiting;
+    if (waiting.batches) log(`data: the trainer waited ${(waiting.ms / 1000).toFixed(2)} s for ${waiting.batches} batches, ${((100 * waiting.ms) / 1000 / result.seconds).toFixed(2)}% of the run's ${result.seconds.toFixed(1)} s`);
+    if (o.out) {
+      const ifChanged = result.epochsRun === 0;
+      const preprocessing: Preprocessing = { channelOrder: 'RGB', range: '0-255', mean: statistics.mean, std: [1, 1, 1] };
+      if (await saveSafetensors(model, join(o.out, 'model.safetensors'), { preprocessing, ifChanged }) && ifChanged) result.completed.push('model.safetensors');
+      if (await writeFileAtomic(join(o.out, 'labels.txt'), train.classes.join('\n') + '\n', { ifChanged }) && ifChanged) result.completed.push('labels.txt');
+      if (!ifChanged) log(`wrote ${join(o.out, 'model.safetensors')} (weights and preprocessing) and labels.txt`);
+    }
+    const out: RunResult = { ...result, backend };
+    if (test) await scoreTest(model, test, o, out, log);
+    return out;
+  } finally {
+    model.dispose();
+    await folders.close();
+  }
+}
+
+/** the test split scored once, and with flips for a net trained on them (§3.2) */
+async function scoreTest(model: Vgg, test: ImageFolder, o: RunOptions, out: RunResult, log: (line: string) => void): Promise<void> {
+  const set = await test.evaluationSet();
+  out.test = await evaluate(model, set);
+  log(`test set (${set.length} images): top-1 ${(out.test.top1 * 100).toFixed(2)}%, top-5 ${(out.test.top5 * 100).toFixed(2)}%`);
+  if (o.flip) {
+    out.testFlip = await evaluate(model, set, { flip: true });
+    log(`test set with flips (§3.2): top-1 ${(out.testFlip.top1 * 100).toFixed(2)}%, top-5 ${(out.testFlip.top5 * 100).toFixed(2)}%`);
   }
 }

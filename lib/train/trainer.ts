@@ -22,6 +22,7 @@ import { SGD } from '../optim/sgd.js';
 import { ReduceLROnPlateau } from '../optim/schedule.js';
 import { DataLoader } from '../data/loader.js';
 import type { Dataset } from '../data/array-dataset.js';
+import { isBatchSource, type BatchSource } from '../data/batch-source.js';
 import { horizontalFlip, type Image } from '../data/transforms.js';
 import { Rng } from '../core/random.js';
 import { writeFileAtomic, type WriteOptions } from '../io/atomic.js';
@@ -41,8 +42,10 @@ export async function writeCurves(path: string, epochs: EpochRecord[], steps: St
 
 export interface FitOptions {
   model: Module;
-  trainSet: Dataset;
-  validationSet: Dataset;
+  /** an in-memory Dataset (batched by DataLoader with trainTransform), or a BatchSource such as an image folder with a transform */
+  trainSet: Dataset | BatchSource;
+  /** a Dataset, or a BatchSource (evaluated on its evaluationSet()) */
+  validationSet: Dataset | BatchSource;
   epochs: number;
   /** images per SGD step (§3.1: 256) */
   batchSize: number;
@@ -266,7 +269,11 @@ export async function fit(o: FitOptions): Promise<FitResult> {
   const micro = o.microBatchSize ?? o.batchSize;
   const opt = new SGD(o.model.parameters(), { lr: o.lr ?? 1e-2, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay ?? 5e-4 });
   const sched = new ReduceLROnPlateau(opt, { patience: o.patience ?? 1 });
-  const loader = new DataLoader(o.trainSet, { batchSize: o.batchSize, shuffle: true, seed, transform: o.trainTransform });
+  // a BatchSource (an image folder) makes its own batches, asynchronously, with the same order and seeding rules
+  const source = isBatchSource(o.trainSet) ? o.trainSet : null;
+  const loader = source ? null : new DataLoader(o.trainSet as Dataset, { batchSize: o.batchSize, shuffle: true, seed, transform: o.trainTransform });
+  const batchesPerEpoch = source ? Math.ceil(source.length / o.batchSize) : loader!.length;
+  const validationSet = isBatchSource(o.validationSet) ? await o.validationSet.evaluationSet() : o.validationSet;
   const ckpt = o.outDir ? join(o.outDir, CHECKPOINT) : null;
   if (o.outDir) {
     try {
@@ -303,10 +310,10 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     if (o.stopAfterEpochs !== undefined && epochsRun >= o.stopAfterEpochs) break;
     if (abortSeen()) break;
     const epochStart = Date.now();
-    const progress = new Progress(`epoch ${epoch + 1}/${o.epochs}`, loader.length, log, ['loss', 'lr', 'img/s'], o.interactive);
+    const progress = new Progress(`epoch ${epoch + 1}/${o.epochs}`, batchesPerEpoch, log, ['loss', 'lr', 'img/s'], o.interactive);
     let lossSum = 0, seen = 0, step = 0;
     try {
-      for (const batch of loader.batches(epoch)) {
+      for await (const batch of source ? source.batches(epoch, o.batchSize, seed) : loader!.batches(epoch)) {
         const B = batch.labels.length;
         let batchLoss = 0;
         for (const mb of await microBatches(batch.x, batch.labels, micro)) {
@@ -319,7 +326,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
           mb.x.dispose();
         }
         if (!Number.isFinite(batchLoss)) {
-          throw new NumericsError(`train.fit: the loss became ${batchLoss} at epoch ${epoch + 1}, step ${step + 1} of ${loader.length} (lr ${opt.lr.toExponential(1)}); ` +
+          throw new NumericsError(`train.fit: the loss became ${batchLoss} at epoch ${epoch + 1}, step ${step + 1} of ${batchesPerEpoch} (lr ${opt.lr.toExponential(1)}); ` +
             `stopped before that step's update; ${kept()}`);
         }
         await opt.step();
@@ -329,7 +336,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
         seen += B;
         stepsRun++;
         unmeasured = true;
-        const record: StepRecord = { epoch: epoch + step / loader.length, loss: batchLoss };
+        const record: StepRecord = { epoch: epoch + step / batchesPerEpoch, loss: batchLoss };
         steps.push(record);
         progress.update(step, [batchLoss.toFixed(4), opt.lr.toExponential(2), (seen / ((Date.now() - epochStart) / 1000)).toFixed(1)]);
         // a copy: what the callback does with it cannot change the history or the checkpoint
@@ -344,10 +351,10 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       progress.stop();
     }
     if (aborted) {
-      log(`stopped by the signal after step ${step} of ${loader.length} of epoch ${epoch + 1}${ckpt ? `; ${ckpt} keeps the last whole epoch` : ''}`);
+      log(`stopped by the signal after step ${step} of ${batchesPerEpoch} of epoch ${epoch + 1}${ckpt ? `; ${ckpt} keeps the last whole epoch` : ''}`);
       break;
     }
-    const val = await evaluate(o.model, o.validationSet, { batchSize: Math.max(o.batchSize, 128), transform: o.evalTransform });
+    const val = await evaluate(o.model, validationSet, { batchSize: Math.max(o.batchSize, 128), transform: o.evalTransform });
     // finite weights can still be large enough to overflow the logits: that epoch is no checkpoint either
     if (!Number.isFinite(val.loss)) throw new NumericsError(`train.fit: after epoch ${epoch + 1} the validation loss is ${val.loss} (lr ${opt.lr.toExponential(1)}): the weights diverged; ${kept()}`);
     const record: EpochRecord = { epoch: epoch + 1, trainLoss: lossSum / seen, validationLoss: val.loss, top1: val.top1, top5: val.top5, lr: opt.lr, seconds: (Date.now() - epochStart) / 1000 };
@@ -371,6 +378,6 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     if (await writeCurves(join(o.outDir, 'curves.svg'), history, steps, `VGG training: ${o.trainSet.name}`, { ifChanged: true })) completed.push('curves.svg');
   }
   const last = history[history.length - 1];
-  const final = last && !unmeasured ? { top1: last.top1, top5: last.top5, loss: last.validationLoss } : await evaluate(o.model, o.validationSet, { transform: o.evalTransform });
+  const final = last && !unmeasured ? { top1: last.top1, top5: last.top5, loss: last.validationLoss } : await evaluate(o.model, validationSet, { transform: o.evalTransform });
   return { history, epochsRun, stepsRun, aborted, completed, seconds: (Date.now() - started) / 1000, final };
 }
