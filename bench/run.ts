@@ -1,13 +1,19 @@
 /**
  * `npm run bench`: verydeep's kernels and models at VGG's real shapes, side by side with
- * @tensorflow/tfjs-backend-wasm in the same process and the same run.
+ * @tensorflow/tfjs-backend-wasm in the same process and PyTorch (bench/torch-peer.py, a
+ * long-lived Python process) in the same run.
  *
  *   npm run bench                      everything (see bench/README.md for how long it takes)
  *   npm run bench -- --quick           a smoke run: one shape per kernel, 2 samples each (< 1 min)
  *   npm run bench -- --only=conv3x3,fc6     rows whose id or label contains one of the substrings
- *   npm run bench -- --no-peer         verydeep only (tfjs is not loaded)
- *   more: --peer-threads=1|2 (2), --samples=N (5), --max-time=S (2), --wait-quiet=S (0),
- *         --peak=GFLOPS (233), --wasm-ceiling=GFLOPS (116), --out=FILE.json
+ *   npm run bench -- --no-peer         verydeep only (neither peer is started)
+ *   npm run bench -- --peers=torch     pick the peers (tfjs, torch); --no-torch, --no-tfjs
+ *   more: --peer-threads=1|2 (2), --torch-threads=N (2), --samples=N (5), --max-time=S (2),
+ *         --wait-quiet=S (0), --peak=GFLOPS (233), --wasm-ceiling=GFLOPS (116), --out=FILE.json
+ *
+ * PyTorch runs the conv, VGG-forward and training rows. Where it runs, a row's samples
+ * alternate between verydeep and torch (harness.ts: measureAlternating), so that the VM
+ * host's changing speed hits both; both compute on the same values (torch-peer.ts's formula).
  *
  * verydeep runs in its 'wasm' mode: the hand-written WebAssembly SIMD kernels of
  * kernels/wasm/ on 2 threads, relaxed-SIMD build (f32x4.relaxed_madd); every convolution

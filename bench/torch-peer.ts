@@ -120,7 +120,9 @@ export class TorchPeer {
     });
     const fail = (why: string) => {
       this.exited = why;
-      for (const p of this.pending.splice(0)) p.reject(new Error(`${why}${this.stderrTail ? `: ${this.stderrTail.trim().split('\n').slice(-3).join(' | ')}` : ''}`));
+      // the last line of a Python traceback says what went wrong ("ModuleNotFoundError: No module named 'torch'")
+      const last = this.stderrTail.trim().split('\n').pop()?.trim();
+      for (const p of this.pending.splice(0)) p.reject(new Error(`${why}${last ? `: ${last}` : ''}`));
     };
     this.proc.on('error', (e) => fail(`torch-peer could not start ${python}: ${e.message}`));
     this.proc.on('exit', (code, signal) => fail(`torch-peer exited (${signal ?? `code ${code}`})`));
