@@ -118,13 +118,10 @@ export function median(a: number[]): number {
 }
 
 /**
- * Runs `fn` to warm it up (V8 tiers WebAssembly and JS up while it runs; buffers and
- * kernels get made), then times it with benchmark.js. A run longer than 2 s counts as
- * warm after one run, and then 3 samples are enough (tfjs-wasm's single-threaded input
- * gradient takes ~12 s at batch 8).
+ * Runs `fn` until it is warm: at least minWarmups runs and minWarmupMs, at most 20; one run
+ * when it takes over 2 s. Returns what the first run returned.
  */
-export async function measure<T>(name: string, fn: () => Promise<T>, o: MeasureOptions): Promise<Measured<T>> {
-  const waitedS = o.waitQuietS > 0 ? await waitQuiet(o.waitQuietS) : 0;
+async function warmUp<T>(fn: () => Promise<T>, o: MeasureOptions): Promise<{ first: T; warmups: number; warmupMs: number; lastMs: number }> {
   let first: T | undefined;
   let warmups = 0, warmupMs = 0, lastMs = 0;
   const t0 = performance.now();
@@ -137,6 +134,18 @@ export async function measure<T>(name: string, fn: () => Promise<T>, o: MeasureO
     warmupMs = performance.now() - t0;
     if (lastMs > 2000 || (warmups >= o.minWarmups && warmupMs >= o.minWarmupMs)) break;
   }
+  return { first: first as T, warmups, warmupMs, lastMs };
+}
+
+/**
+ * Runs `fn` to warm it up (V8 tiers WebAssembly and JS up while it runs; buffers and
+ * kernels get made), then times it with benchmark.js. A run longer than 2 s counts as
+ * warm after one run, and then 3 samples are enough (tfjs-wasm's single-threaded input
+ * gradient takes ~12 s at batch 8).
+ */
+export async function measure<T>(name: string, fn: () => Promise<T>, o: MeasureOptions): Promise<Measured<T>> {
+  const waitedS = o.waitQuietS > 0 ? await waitQuiet(o.waitQuietS) : 0;
+  const { first, warmups, warmupMs, lastMs } = await warmUp(fn, o);
   const minSamples = lastMs > 2000 ? Math.min(o.minSamples, 3) : o.minSamples;
 
   let failure: unknown = null;
@@ -184,5 +193,100 @@ export async function measure<T>(name: string, fn: () => Promise<T>, o: MeasureO
       waitedS: +waitedS.toFixed(1),
       hostProbeMs: +probe.toFixed(3),
     },
+  };
+}
+
+/** the other side of an alternating measurement: a peer that times its own runs (bench/torch-peer.ts) */
+export interface AlternatePeer<P> {
+  /** builds and warms up the peer's workload; what it returns is kept as `first` */
+  setup(): Promise<P>;
+  /** one timed run there: its ms (timed by the peer) and the CPU seconds it used */
+  sample(): Promise<{ ms: number; cpuS: number }>;
+  /** the peer process's CPU seconds so far */
+  cpuS(): Promise<number>;
+}
+
+export interface Alternated<T, P> {
+  ours: Measured<T>;
+  peer: { timing: Timing; first: P };
+  /** peer ms / our ms of each round, in order (> 1: ours was faster in that round) */
+  roundRatios: number[];
+  /** CPU seconds the peer process used outside its own timed runs (its threads spinning while ours ran) */
+  peerIdleCpuS: number;
+  /** CPU seconds this process used while the peer's runs were in flight (our workers spinning while it ran) */
+  oursCpuDuringPeerS: number;
+}
+
+/**
+ * Times `fn` and a peer in alternation: one run of ours, one of the peer's, and so on, the
+ * order swapped every round (ours–peer, peer–ours), so that a change in the host's speed
+ * hits both sides alike and neither always runs first after the other. Each side's
+ * warm-up is done before the first round, by measure()'s rules. Sampling stops once both
+ * have at least minSamples and either has used maxTime s (3 samples when a run takes over
+ * 2 s). Other processes' CPU is counted as in measure(), minus the peer's own CPU.
+ */
+export async function measureAlternating<T, P>(name: string, fn: () => Promise<T>, peer: AlternatePeer<P>, o: MeasureOptions): Promise<Alternated<T, P>> {
+  const waitedS = o.waitQuietS > 0 ? await waitQuiet(o.waitQuietS) : 0;
+  const { first, warmups, warmupMs, lastMs } = await warmUp(fn, o);
+  const peerFirst = await peer.setup();
+  const minSamples = lastMs > 2000 ? Math.min(o.minSamples, 3) : o.minSamples;
+
+  const probeBefore = hostProbeMs();
+  const tMeter = performance.now();
+  const meter = loadMeter();
+  const peerCpu0 = await peer.cpuS();
+  const ours: number[] = [], theirs: number[] = [];
+  let peerSampleCpu = 0, oursDuringPeer = 0;
+  const one = async (side: 'ours' | 'peer') => {
+    if (side === 'ours') {
+      const s = performance.now();
+      await fn();
+      ours.push(performance.now() - s);
+    } else {
+      const c = selfCpuS();
+      const r = await peer.sample();
+      oursDuringPeer += selfCpuS() - c;
+      theirs.push(r.ms);
+      peerSampleCpu += r.cpuS;
+    }
+  };
+  const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+  for (let round = 0; round < 500; round++) {
+    if (round >= minSamples && (sum(ours) >= o.maxTime * 1000 || sum(theirs) >= o.maxTime * 1000)) break;
+    if (round % 2 === 0) {
+      await one('ours');
+      await one('peer');
+    } else {
+      await one('peer');
+      await one('ours');
+    }
+  }
+  const peerCpu = (await peer.cpuS()) - peerCpu0;
+  const foreign0 = meter();
+  const meterS = (performance.now() - tMeter) / 1000;
+  const probe = (probeBefore + hostProbeMs()) / 2;
+  // the meter counts the peer's CPU as another process's: take it out
+  const foreign = foreign0 === null ? null : Math.max(0, (foreign0 * meterS - peerCpu) / meterS);
+  const timing = (samplesMs: number[], w: number, wMs: number): Timing => ({
+    n: samplesMs.length,
+    medianMs: median(samplesMs),
+    minMs: Math.min(...samplesMs),
+    maxMs: Math.max(...samplesMs),
+    meanMs: sum(samplesMs) / samplesMs.length,
+    rme: 0, // no benchmark.js statistics here: the samples are in samplesMs
+    samplesMs: samplesMs.map((x) => +x.toFixed(4)),
+    warmups: w,
+    warmupMs: +wMs.toFixed(1),
+    foreignCores: foreign === null ? null : +foreign.toFixed(3),
+    waitedS: +waitedS.toFixed(1),
+    hostProbeMs: +probe.toFixed(3),
+  });
+  const pf = peerFirst as unknown as { warmups?: number; warmupMs?: number };
+  return {
+    ours: { first: first as T, timing: timing(ours, warmups, warmupMs) },
+    peer: { first: peerFirst, timing: timing(theirs, pf.warmups ?? 0, pf.warmupMs ?? 0) },
+    roundRatios: ours.map((m, i) => +(theirs[i] / m).toFixed(4)),
+    peerIdleCpuS: +Math.max(0, peerCpu - peerSampleCpu).toFixed(3),
+    oursCpuDuringPeerS: +oursDuringPeer.toFixed(3),
   };
 }

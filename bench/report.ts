@@ -1,6 +1,7 @@
 /**
  * The results of bench/run.ts: the JSON's types, the figures derived from the timings
- * (GFLOP/s, fractions of the machine's peak, the ratio to tfjs), and the markdown table.
+ * (GFLOP/s, fractions of the machine's peak, the ratios to tfjs and to PyTorch), and the
+ * markdown table with the targets of issues 5 and 16.
  */
 import type { Timing } from './harness.js';
 
@@ -60,6 +61,20 @@ export interface Row extends RowMeta {
   peerNote?: string;
   /** max |verydeep − tfjs| / max |verydeep| on the same inputs */
   agreement: number | null;
+  /** PyTorch (bench/torch-peer.py), timed alternately with ours: then `ours` comes from the same rounds */
+  torch: Timing | null;
+  /** measured; none: no torch workload for the row; not installed: torch could not start; error: it threw */
+  torchStatus: 'measured' | 'none' | 'skipped' | 'not installed' | 'error';
+  torchNote?: string;
+  /** max |verydeep − torch| / max |verydeep| at 4,096 evenly spaced positions of the first result */
+  torchAgreement: number | null;
+  /** torch ms / our ms of each alternating round */
+  torchRoundRatios?: number[];
+  /** CPU s torch used outside its own timed runs (its threads spinning while ours ran) */
+  torchIdleCpuS?: number;
+  /** CPU s this process used while torch's runs were in flight */
+  oursCpuDuringTorchS?: number;
+  torchSetupMs?: number;
   notes: string[];
   params?: number;
   imagesPerSecond?: number;
@@ -78,6 +93,11 @@ export interface Derived {
   peerGbps: number | null;
   /** tfjs median / verydeep median: > 1 when verydeep is faster */
   ratio: number | null;
+  torchGflops: number | null;
+  /** PyTorch median / verydeep median ("× PyTorch speed"): > 1 when verydeep is faster */
+  torchRatio: number | null;
+  /** the median of the rounds' torch ms / our ms */
+  torchPairedRatio: number | null;
   /** other processes used > 0.3 cores while one of the row's measurements ran */
   loaded: boolean;
 }
@@ -96,6 +116,7 @@ export interface Report {
     git: { commit: string | null; dirty: boolean };
     verydeep: Record<string, unknown>;
     peer: Record<string, unknown>;
+    torch?: Record<string, unknown>;
     timing: Record<string, unknown>;
     references: typeof REFERENCES;
   };
@@ -106,7 +127,7 @@ const per = (work: number | null, t: Timing | null) => (work && t ? work / t.med
 
 export function derive(row: Row, refs: typeof REFERENCES): Derived {
   const gflops = per(row.flops, row.ours);
-  const loaded = [row.ours, row.oursMulAdd, row.peer].some((t) => t && t.foreignCores !== null && t.foreignCores > 0.3);
+  const loaded = [row.ours, row.oursMulAdd, row.peer, row.torch].some((t) => t && t.foreignCores !== null && t.foreignCores > 0.3);
   return {
     gflops,
     gbps: per(row.bytes, row.ours),
@@ -117,8 +138,16 @@ export function derive(row: Row, refs: typeof REFERENCES): Derived {
     peerGflops: per(row.flops, row.peer),
     peerGbps: per(row.bytes, row.peer),
     ratio: row.ours && row.peer ? row.peer.medianMs / row.ours.medianMs : null,
+    torchGflops: per(row.flops, row.torch),
+    torchRatio: row.ours && row.torch ? row.torch.medianMs / row.ours.medianMs : null,
+    torchPairedRatio: row.torchRoundRatios?.length ? medianOf(row.torchRoundRatios) : null,
     loaded,
   };
+}
+
+function medianOf(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y), m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** 3 significant digits, no exponent below 10^5 */
@@ -149,11 +178,13 @@ export function markdownReport(report: Report): string {
     : `Peer: @tensorflow/tfjs-backend-wasm ${String(peer.version)} (tfjs-core ${String(peer.core)}), NHWC, SIMD ${String(peer.simd)}, ` +
       `${String(peer.threads)} thread(s)${peer.shim ? ' — its threaded build through the shim of bench/tfjs-peer.ts (not an official tfjs configuration; officially Node gets 1 thread)' : ' (the official Node configuration)'}.`;
   const fp = meta.verydeep.fastPath as { simd: string; threads: number } | null;
-  const timings = rows.flatMap((r) => [r.ours, r.oursMulAdd, r.peer]).filter((t): t is Timing => !!t && !!t.hostProbeMs);
+  const timings = rows.flatMap((r) => [r.ours, r.oursMulAdd, r.peer, r.torch]).filter((t): t is Timing => !!t && !!t.hostProbeMs);
   const fastest = timings.length ? Math.min(...timings.map((t) => t.hostProbeMs)) : 0;
   const speeds = timings.map((t) => hostSpeed(t, fastest)).sort((a, b) => a - b);
   const lines: string[] = [];
-  lines.push(`### verydeep vs tfjs-wasm, ${meta.date.slice(0, 10)}${meta.quick ? ' (--quick smoke run: not for quoting)' : ''}`);
+  const tm = meta.torch ?? { skipped: 'not recorded' };
+  const torchLine = 'skipped' in tm ? `PyTorch: ${String(tm.skipped)}.` : `PyTorch peer: ${String(tm.description)}, timed alternately with verydeep (one sample each, the order swapped every round).`;
+  lines.push(`### verydeep vs tfjs-wasm and PyTorch, ${meta.date.slice(0, 10)}${meta.quick ? ' (--quick smoke run: not for quoting)' : ''}`);
   lines.push('');
   lines.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.platform}, Node ${m.node} (V8 ${m.v8}). ` +
     `Other processes used ${m.otherProcessesCores === null ? '?' : m.otherProcessesCores.toFixed(2)} cores on average during the run (load average ${m.loadavgStart.map((x) => x.toFixed(2)).join(' ')} at the start).`);
@@ -162,18 +193,20 @@ export function markdownReport(report: Report): string {
       `median ${(100 * speeds[speeds.length >> 1]).toFixed(0)}%, lowest ${(100 * speeds[0]).toFixed(0)}%; ${speeds.filter((x) => x < SLOW_HOST).length} of ${speeds.length} timings under ${(100 * SLOW_HOST).toFixed(0)}% (‡). ` +
       `Other guests on the VM's host slow both sides without showing in any counter here.`);
   }
-  lines.push(`verydeep ${meta.git.commit ?? ''}${meta.git.dirty ? ' (uncommitted changes)' : ''}: the 'wasm' mode, ${fp?.simd ?? '?'} build, ${fp?.threads ?? '?'} threads. ${peerLine}`);
+  lines.push(`verydeep ${meta.git.commit ?? ''}${meta.git.dirty ? ' (uncommitted changes)' : ''}: the 'wasm' mode, ${fp?.simd ?? '?'} build, ${fp?.threads ?? '?'} threads. ${peerLine} ${torchLine}`);
   lines.push(`Command: \`${meta.command}\` (${meta.totalSeconds.toFixed(0)} s).`);
   lines.push('');
   lines.push(`ms: median [min–max] of the timed samples (benchmark.js, after warm-up; each output freed and its memory reused for the next call, as in a pipeline: ours lands in a host Float32Array from the storage pool, kernels/pool.ts; tfjs's stays in its wasm heap, and only its first output is read back, for Δ). ` +
     `GFLOP/s from the median, counting a direct algorithm's work: 2·N·Cin·Cout·k²·H·W per conv pass, 2·N·In·Out per linear pass, 3× forward for a training step. ` +
     `% fp32 peak: of ${refs.fp32Peak.gflops} GFLOP/s (${refs.fp32Peak.source}). % WASM ceiling: of ${refs.wasmCeiling.gflops} GFLOP/s, 128-bit SIMD (${refs.wasmCeiling.source}). ` +
     `mul+add: the same row with the build without relaxed SIMD. tfjs / ours > 1: verydeep is faster. ` +
-    `Δ: max |verydeep − tfjs| / max |verydeep| on the same inputs. Memory-bound rows give GB/s of compulsory traffic. ` +
+    `Δ: max |verydeep − tfjs| / max |verydeep| on the same inputs. ` +
+    `PyTorch: bench/torch-peer.py, a long-lived Python process; where it runs, verydeep's samples of the row are taken in the same rounds, one of ours and one of torch's alternately (time.perf_counter there, after the same warm-up), and without it benchmark.js takes ours. ` +
+    `× PyTorch speed = PyTorch ms / verydeep ms: > 1 means verydeep is faster. Δ torch: max |verydeep − torch| / max |verydeep| at 4,096 evenly spaced positions of the first result, both computed from the same formula inputs (torch-peer.ts). Memory-bound rows give GB/s of compulsory traffic. ` +
     `† another process used > 0.3 cores while the row was timed. ‡ the host ran under ${(100 * SLOW_HOST).toFixed(0)}% of its fastest speed in the run while the row was timed (see Host speed).`);
   lines.push('');
-  lines.push('| workload | verydeep ms | GFLOP/s | % fp32 peak | % WASM ceiling | mul+add ms (GFLOP/s) | tfjs-wasm ms | tfjs GFLOP/s | tfjs / ours | Δ |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('| workload | verydeep ms | GFLOP/s | % fp32 peak | % WASM ceiling | mul+add ms (GFLOP/s) | tfjs-wasm ms | tfjs GFLOP/s | tfjs / ours | Δ | PyTorch ms | PyTorch GFLOP/s | × PyTorch speed | Δ torch |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const footnotes: string[] = [];
   /** a footnote's number; rows with the same note share it */
   const mark = (text: string) => {
@@ -193,7 +226,7 @@ export function markdownReport(report: Report): string {
       ratio = d.ratio === null ? '—' : `${d.ratio.toFixed(2)}×`;
     } else if (r.peerStatus === 'none') {
       peerCell = `none${mark(r.peerNote ?? '')}`;
-      ratio = r.group === 'train' && r.imagesPerSecond !== undefined
+      ratio = r.group === 'train' && r.imagesPerSecond !== undefined && r.torchStatus !== 'measured'
         ? `PyTorch ${refs.torchTrainImagesPerSecond.value} img/s: ${(r.imagesPerSecond / refs.torchTrainImagesPerSecond.value).toFixed(2)}× of it`
         : '—';
     } else if (r.peerStatus === 'error') {
@@ -204,7 +237,19 @@ export function markdownReport(report: Report): string {
       ratio = '—';
     }
     label += r.notes.map(mark).join('');
-    lines.push(`| ${label} | ${ours} | ${rateCell(d.gflops, d.gbps)} | ${pct(d.fractionOfPeak)} | ${pct(d.fractionOfWasmCeiling)} | ${mulAdd} | ${peerCell} | ${rateCell(d.peerGflops, d.peerGbps)} | ${ratio} | ${r.agreement === null ? '—' : r.agreement.toExponential(0)} |`);
+    let torchCell: string, torchRatio = '—';
+    if (r.torchStatus === 'measured') {
+      torchCell = msCell(r.torch, fastest);
+      torchRatio = d.torchRatio === null ? '—' : `${d.torchRatio.toFixed(2)}×`;
+    } else if (r.torchStatus === 'not installed') {
+      torchCell = `not installed${mark(r.torchNote ?? '')}`;
+    } else if (r.torchStatus === 'error') {
+      torchCell = `error${mark(r.torchNote ?? '')}`;
+    } else {
+      torchCell = '—';
+    }
+    const tAgree = r.torchAgreement === null ? (r.torchStatus === 'measured' && r.group === 'train' ? `n/a${mark('each side draws its own dropout masks and initial weights: the losses are not compared')}` : '—') : r.torchAgreement.toExponential(0);
+    lines.push(`| ${label} | ${ours} | ${rateCell(d.gflops, d.gbps)} | ${pct(d.fractionOfPeak)} | ${pct(d.fractionOfWasmCeiling)} | ${mulAdd} | ${peerCell} | ${rateCell(d.peerGflops, d.peerGbps)} | ${ratio} | ${r.agreement === null ? '—' : r.agreement.toExponential(0)} | ${torchCell} | ${rateCell(d.torchGflops, null)} | ${torchRatio} | ${tAgree} |`);
   }
   if (footnotes.length) {
     lines.push('');
@@ -212,6 +257,8 @@ export function markdownReport(report: Report): string {
   }
   lines.push('');
   lines.push(...targetsTable(rows, refs));
+  lines.push('');
+  lines.push(...torchTargetsTable(rows));
   return lines.join('\n') + '\n';
 }
 
@@ -244,5 +291,29 @@ function targetsTable(rows: Row[], refs: typeof REFERENCES): string[] {
   const ips = train?.imagesPerSecond ?? null;
   const fullBatch = train?.batch === 64;
   out.push(`| training CIFAR VGG-11 b64 ≥ ${t.trainImagesPerSecond} images/s (stretch ${t.trainImagesPerSecondStretch}; PyTorch ${refs.torchTrainImagesPerSecond.value}) | ${ips === null ? 'not measured' : `${ips.toFixed(1)} images/s${fullBatch ? '' : ` at batch ${train!.batch}`}`} | ${fullBatch ? verdict(ips === null ? null : ips >= t.trainImagesPerSecond, ips !== null ? ` by ${(100 * (1 - ips / t.trainImagesPerSecond)).toFixed(0)}%` : '') : '—'} |`);
+  return out;
+}
+
+/** the targets of issue 16, against PyTorch in the same run (alternating; ratios of medians, and the rounds' median) */
+function torchTargetsTable(rows: Row[]): string[] {
+  const out = ['Against PyTorch, the targets of issue 16 (× PyTorch speed = torch ms / verydeep ms, > 1: verydeep faster; paired: the median of the rounds\' ratios):', '',
+    '| target | measured | |', '|---|---|---|'];
+  const both = (r: Row) => `${r.derived!.torchRatio!.toFixed(2)}× (paired ${r.derived!.torchPairedRatio?.toFixed(2) ?? '—'}×)`;
+  // a verdict from rows timed while other processes used the cores says little: 2-thread
+  // figures under load are 3–5× slower, and not by the same factor for both libraries
+  const loadedNote = (rs: Row[]) => (rs.some((r) => r.derived?.loaded) ? ' (timed under load, †: not a verdict)' : '');
+  const met = (r: Row | undefined) => (!r || r.derived?.torchRatio == null ? '—' : `${r.derived.torchRatio >= 1 ? 'met' : 'missed'}${loadedNote([r])}`);
+  const train = rows.find((r) => r.group === 'train' && r.torch && r.ours);
+  out.push(`| CIFAR VGG-11 training step b64: ≥ 1.0× PyTorch's images/s | ${train ? `${(train.batch / (train.ours!.medianMs / 1000)).toFixed(1)} against ${(train.batch / (train.torch!.medianMs / 1000)).toFixed(1)} images/s: ${both(train)}${train.batch === 64 ? '' : ` at batch ${train.batch}`}` : 'not measured'} | ${train?.batch === 64 ? met(train) : '—'} |`);
+  for (const [id, name] of [['vgg-d/224/b1', 'VGG-16 forward 224 b1: at most PyTorch\'s time'], ['vgg-a/224/b1', 'VGG-11 forward 224 b1 (no target)']]) {
+    const r = rows.find((x) => x.id.startsWith(id) && x.torch && x.ours);
+    out.push(`| ${name} | ${r ? `${r.ours!.medianMs.toFixed(0)} against ${r.torch!.medianMs.toFixed(0)} ms: ${both(r)}` : 'not measured'} | ${id.startsWith('vgg-d') ? met(r) : '—'} |`);
+  }
+  for (const pass of ['forward', 'grad input', 'grad weight']) {
+    const rs = rows.filter((r) => r.group === 'conv3x3' && r.pass === pass && r.derived?.torchRatio != null);
+    const at = rs.filter((r) => r.derived!.torchRatio! >= 1).length;
+    const ratios = rs.map((r) => r.derived!.torchRatio!).sort((a, b) => a - b);
+    out.push(`| conv 3×3 ${pass}: at or above PyTorch on ≥ 7 of 10 shapes | ${rs.length ? `${at} of ${rs.length} shapes; ${ratios[0].toFixed(2)}–${ratios[ratios.length - 1].toFixed(2)}× (median ${medianOf(ratios).toFixed(2)}×)` : 'not measured'} | ${rs.length === 10 ? `${at >= 7 ? 'met' : 'missed'}${loadedNote(rs)}` : '—'} |`);
+  }
   return out;
 }

@@ -1,13 +1,19 @@
 /**
  * `npm run bench`: verydeep's kernels and models at VGG's real shapes, side by side with
- * @tensorflow/tfjs-backend-wasm in the same process and the same run.
+ * @tensorflow/tfjs-backend-wasm in the same process and PyTorch (bench/torch-peer.py, a
+ * long-lived Python process) in the same run.
  *
  *   npm run bench                      everything (see bench/README.md for how long it takes)
  *   npm run bench -- --quick           a smoke run: one shape per kernel, 2 samples each (< 1 min)
  *   npm run bench -- --only=conv3x3,fc6     rows whose id or label contains one of the substrings
- *   npm run bench -- --no-peer         verydeep only (tfjs is not loaded)
- *   more: --peer-threads=1|2 (2), --samples=N (5), --max-time=S (2), --wait-quiet=S (0),
- *         --peak=GFLOPS (233), --wasm-ceiling=GFLOPS (116), --out=FILE.json
+ *   npm run bench -- --no-peer         verydeep only (neither peer is started)
+ *   npm run bench -- --peers=torch     pick the peers (tfjs, torch); --no-torch, --no-tfjs
+ *   more: --peer-threads=1|2 (2), --torch-threads=N (2), --samples=N (5), --max-time=S (2),
+ *         --wait-quiet=S (0), --peak=GFLOPS (233), --wasm-ceiling=GFLOPS (116), --out=FILE.json
+ *
+ * PyTorch runs the conv, VGG-forward and training rows. Where it runs, a row's samples
+ * alternate between verydeep and torch (harness.ts: measureAlternating), so that the VM
+ * host's changing speed hits both; both compute on the same values (torch-peer.ts's formula).
  *
  * verydeep runs in its 'wasm' mode: the hand-written WebAssembly SIMD kernels of
  * kernels/wasm/ on 2 threads, relaxed-SIMD build (f32x4.relaxed_madd); every convolution
@@ -37,7 +43,8 @@ import { runRegistered } from '../lib/core/backend.js';
 import type { Conv2dDims, LinearDims, MapDims } from '../kernels/dims.js';
 import type { LrnOptions } from '../kernels/lrn.js';
 import { initFastPath, getFastPathInfo, type SimdBuild } from '../kernels/wasm/fastpath.js';
-import { measure, loadMeter, type MeasureOptions, type Timing } from './harness.js';
+import { measure, measureAlternating, loadMeter, median, type MeasureOptions, type Timing } from './harness.js';
+import { TorchPeer, formulaArray, torchDifference, type TorchRow, type TorchSetup } from './torch-peer.js';
 import { loadTfjs, nchwToNhwc, oihwToHwio, relativeDifference, nchwIndex, transposedIndex, type TfjsPeer } from './tfjs-peer.js';
 import { vggToTfjs } from './vgg-tfjs.js';
 import { markdownReport, type Row, type RowMeta, type Report, REFERENCES } from './report.js';
@@ -55,7 +62,7 @@ if (flags.has('help') || flags.has('h')) {
   console.log(readHelp());
   process.exit(0);
 }
-const known = new Set(['list', 'quick', 'only', 'no-peer', 'peer-threads', 'samples', 'max-time', 'wait-quiet', 'peak', 'wasm-ceiling', 'out']);
+const known = new Set(['list', 'quick', 'only', 'no-peer', 'peers', 'no-torch', 'no-tfjs', 'torch-threads', 'peer-threads', 'samples', 'max-time', 'wait-quiet', 'peak', 'wasm-ceiling', 'out']);
 for (const k of flags.keys()) if (!known.has(k)) throw new Error(`bench: unknown option --${k} (--help lists them)`);
 const num = (k: string, fallback: number) => {
   if (!flags.has(k)) return fallback;
@@ -65,8 +72,14 @@ const num = (k: string, fallback: number) => {
 };
 const QUICK = flags.has('quick');
 const ONLY = flags.has('only') ? flags.get('only')!.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean) : null;
-const PEER = !flags.has('no-peer');
+const PEERS = new Set(flags.has('no-peer') ? [] : flags.has('peers') ? flags.get('peers')!.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean) : ['tfjs', 'torch']);
+for (const p of PEERS) if (p !== 'tfjs' && p !== 'torch') throw new Error(`bench: --peers expects tfjs and/or torch, got '${p}'`);
+if (flags.has('no-torch')) PEERS.delete('torch');
+if (flags.has('no-tfjs')) PEERS.delete('tfjs');
+const PEER = PEERS.has('tfjs');
+const TORCH = PEERS.has('torch');
 const PEER_THREADS = num('peer-threads', 2);
+const TORCH_THREADS = num('torch-threads', 2);
 const THREADS = 2;
 const PEAK = num('peak', REFERENCES.fp32Peak.gflops);
 const WASM_CEILING = num('wasm-ceiling', REFERENCES.wasmCeiling.gflops);
@@ -85,8 +98,11 @@ function readHelp(): string {
                        (--list shows them: conv3x3/256@56/b1/fwd, conv1x1/512@28/b8/dx, fc6/b8/dw, maxpool/64@224/b1/bwd,
                         lrn/64@224/b1/fwd, vgg-a/224/b1/fwd, vgg-d/224/b1/fwd, train/cifar-vgg11/b64)
   --list               print the rows that would run (id and label) and exit
-  --no-peer            verydeep only; tfjs is not loaded
+  --no-peer            verydeep only; neither peer is started
+  --peers=tfjs,torch   which peers run (both by default); --no-torch and --no-tfjs drop one
   --peer-threads=N     tfjs-wasm threads: 2 (through the shim of bench/tfjs-peer.ts) or 1 (official)
+  --torch-threads=N    PyTorch threads (2); torch runs in bench/torch-peer.py under /usr/bin/python3
+                       (or VERYDEEP_TORCH_PYTHON), timed alternately with verydeep, sample by sample
   --samples=N          at least N timed samples per measurement (5; --quick 2)
   --max-time=S         then sample until S seconds have passed (2; --quick 0)
   --wait-quiet=S       before each measurement, wait up to S s for other processes to go idle (0)
@@ -98,22 +114,20 @@ function readHelp(): string {
 // ---------------------------------------------------------------------------------------
 // Helpers
 
-/** uniform in [−scale, scale), xorshift32: fast enough for FC6's 102 M weights */
+/**
+ * uniform in [−scale, scale): the counter hash of torch-peer.ts, which bench/torch-peer.py
+ * computes bit for bit, so PyTorch gets the same values without their transfer
+ */
 function randomArray(n: number, seed: number, scale = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    out[i] = ((s >>> 0) / 4294967296 * 2 - 1) * scale;
-  }
-  return out;
+  return formulaArray(n, seed, scale);
 }
 
 const selected = (id: string, label: string) => !ONLY || ONLY.some((s) => id.toLowerCase().includes(s) || label.toLowerCase().includes(s));
 
 let peer: TfjsPeer | null = null;
+let torch: TorchPeer | null = null;
+/** why torch is not in the run: --no-torch, or its start failed ('not installed: ...') */
+let torchAbsent = 'skipped (--no-torch)';
 /** the build of the verydeep column: relaxed SIMD where the engine takes it */
 let mainBuild: SimdBuild = 'relaxed';
 const rows: Row[] = [];
@@ -178,7 +192,14 @@ interface RowSpec extends RowMeta {
   compare?: (ours: Float32Array, theirs: Float32Array) => number;
   notes?: string[];
   extra?: (t: Timing) => Partial<Row>;
+  /** the PyTorch workload (torch-peer.py's row), or why there is none */
+  torch?: TorchRow | { none: string };
+  /** compare torch's first result with ours (default true) */
+  torchCompare?: boolean;
 }
+
+/** an error of the torch side, so that ours is still measured without it */
+class TorchFailure extends Error {}
 
 async function runRow(spec: RowSpec): Promise<void> {
   done++;
@@ -186,17 +207,72 @@ async function runRow(spec: RowSpec): Promise<void> {
   const row: Row = {
     id: spec.id, label: spec.label, group: spec.group, pass: spec.pass, batch: spec.batch, flops: spec.flops, bytes: spec.bytes,
     ours: null, oursMulAdd: null, peer: null, peerStatus: 'skipped', agreement: null, notes: [...(spec.notes ?? [])],
+    torch: null, torchStatus: 'skipped', torchAgreement: null,
   };
   let oursFirst: Float32Array | null = null;
-  try {
-    const m = await measure(`verydeep ${spec.id}`, recycling(spec.ours), TIMING);
-    row.ours = m.timing;
-    oursFirst = m.first;
-    log(`verydeep ${getFastPathInfo()?.simd}`, m.timing, rate(spec, m.timing));
-    Object.assign(row, spec.extra?.(m.timing));
-  } catch (e) {
-    row.oursError = (e as Error).message;
-    console.log(`    verydeep failed: ${row.oursError}`);
+  const torchRow = torch && spec.torch && !('none' in spec.torch) ? spec.torch : null;
+  if (!torch) {
+    row.torchStatus = torchAbsent.startsWith('not installed') ? 'not installed' : 'skipped';
+    row.torchNote = torchAbsent;
+  } else if (!torchRow) {
+    row.torchStatus = 'none';
+    row.torchNote = spec.torch && 'none' in spec.torch ? String(spec.torch.none) : 'no PyTorch workload for this row';
+  }
+  let oursDone = false;
+  if (torch && torchRow) {
+    // ours and torch alternately, sample by sample (harness.ts)
+    const t = torch;
+    const tag = (e: unknown) => new TorchFailure((e as Error).message);
+    let setup: TorchSetup | null = null;
+    try {
+      const a = await measureAlternating(`verydeep ${spec.id}`, recycling(spec.ours), {
+        setup: () => t.setup(torchRow, TIMING).catch((e) => { throw tag(e); }),
+        sample: () => t.sample().catch((e) => { throw tag(e); }),
+        cpuS: () => t.cpuS().catch((e) => { throw tag(e); }),
+      }, TIMING);
+      oursDone = true;
+      row.ours = a.ours.timing;
+      oursFirst = a.ours.first;
+      setup = a.peer.first;
+      row.torch = a.peer.timing;
+      row.torchStatus = 'measured';
+      row.torchRoundRatios = a.roundRatios;
+      row.torchIdleCpuS = a.peerIdleCpuS;
+      row.oursCpuDuringTorchS = a.oursCpuDuringPeerS;
+      row.torchSetupMs = +setup.setupMs.toFixed(1);
+      log(`verydeep ${getFastPathInfo()?.simd}`, a.ours.timing, rate(spec, a.ours.timing));
+      log(`PyTorch ${t.info.threads}t`, a.peer.timing, `${rate(spec, a.peer.timing)}  paired ratio ${median(a.roundRatios).toFixed(2)}×, torch idle CPU ${a.peerIdleCpuS.toFixed(2)} s`);
+      Object.assign(row, spec.extra?.(a.ours.timing));
+      if (setup.params !== undefined && row.params !== undefined && setup.params !== row.params) row.notes.push(`PyTorch's model has ${fmtC(setup.params)} parameters, ours ${fmtC(row.params)}`);
+      if (oursFirst && spec.torchCompare !== false) {
+        row.torchAgreement = torchDifference(oursFirst, setup.first);
+        if (!(row.torchAgreement < 1e-3)) row.notes.push(`verydeep and PyTorch differ: Δ ${row.torchAgreement.toExponential(1)}`);
+      }
+    } catch (e) {
+      if (e instanceof TorchFailure) {
+        row.torchStatus = 'error';
+        row.torchNote = e.message.split('\n')[0];
+        console.log(`    PyTorch failed: ${row.torchNote}`);
+      } else {
+        oursDone = true;
+        row.oursError = (e as Error).message;
+        console.log(`    verydeep failed: ${row.oursError}`);
+      }
+    } finally {
+      await t.free().catch(() => undefined);
+    }
+  }
+  if (!oursDone) {
+    try {
+      const m = await measure(`verydeep ${spec.id}`, recycling(spec.ours), TIMING);
+      row.ours = m.timing;
+      oursFirst = m.first;
+      log(`verydeep ${getFastPathInfo()?.simd}`, m.timing, rate(spec, m.timing));
+      Object.assign(row, spec.extra?.(m.timing));
+    } catch (e) {
+      row.oursError = (e as Error).message;
+      console.log(`    verydeep failed: ${row.oursError}`);
+    }
   }
   if (spec.mulAdd && mainBuild === 'relaxed') {
     try {
@@ -267,8 +343,11 @@ function convCase(K: number, C: number, S: number, N: number, group: string) {
   };
   addCase(Object.values(ids), async (want) => {
     const flops = 2 * N * C * C * K * K * S * S;
+    const wScale = 1 / Math.sqrt(C * K * K);
     const x = randomArray(N * C * S * S, 1), dy = randomArray(N * C * S * S, 2);
-    const w = randomArray(C * C * K * K, 3, 1 / Math.sqrt(C * K * K)), b = randomArray(C, 4, 0.1);
+    const w = randomArray(C * C * K * K, 3, wScale), b = randomArray(C, 4, 0.1);
+    // the same values on torch's side: (seed, scale) of each formula input
+    const torchConv = (pass: 'fwd' | 'dx' | 'dw'): TorchRow => ({ kind: 'conv', pass, N, C, S, K, x: [1, 1], dy: [2, 1], w: [3, wScale], b: [4, 0.1] });
     settle(w); // a parameter's filters, as the tensor core marks them: the fast path may keep them resident, as tfjs keeps its weights
     let t: { x: TF.Tensor4D; dy: TF.Tensor4D; f: TF.Tensor4D; b: TF.Tensor1D } | null = null;
     if (peer) {
@@ -286,6 +365,7 @@ function convCase(K: number, C: number, S: number, N: number, group: string) {
         await runRow({
           ...common, id: ids.fwd[0], label: ids.fwd[1], pass: 'forward', mulAdd: true,
           ours: () => runRegistered('conv2dForward', x, w, b, d),
+          torch: torchConv('fwd'),
           peer: () => readback(tf!.fused.conv2d({ x: t!.x, filter: t!.f, strides: 1, pad: 'same', bias: t!.b })),
           compare: same,
         });
@@ -294,6 +374,7 @@ function convCase(K: number, C: number, S: number, N: number, group: string) {
         await runRow({
           ...common, id: ids.dx[0], label: ids.dx[1], pass: 'grad input',
           ours: () => runRegistered('conv2dBackwardInput', dy, w, d),
+          torch: torchConv('dx'),
           peer: () => readback(tf!.engine().runKernel('Conv2DBackpropInput', { dy: t!.dy, filter: t!.f },
             { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', inputShape: [N, S, S, C] } as unknown as TF.NamedAttrMap)),
           compare: same,
@@ -304,6 +385,7 @@ function convCase(K: number, C: number, S: number, N: number, group: string) {
         await runRow({
           ...common, id: ids.dw[0], label: ids.dw[1], pass: 'grad weight',
           ours: () => runRegistered('conv2dBackwardWeight', dy, x, d),
+          torch: torchConv('dw'),
           peer: hasKernel
             ? () => readback(tf!.engine().runKernel('Conv2DBackpropFilter', { x: t!.x, dy: t!.dy },
               { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [K, K, C, C] } as unknown as TF.NamedAttrMap))
@@ -467,6 +549,29 @@ function lrnCase(C: number, S: number, N: number) {
 // ---------------------------------------------------------------------------------------
 // Whole nets
 
+/**
+ * torch-peer.py's description of `model`: its layers ('M' for a max-pool, a conv by its
+ * output channels), widths, and for each parameter in order its name, shape and the
+ * formula's (seed, scale), when `fill` also sets ours to those values (He-uniform scale)
+ */
+function torchVgg(model: Vgg, fill: boolean): Record<string, unknown> {
+  const cfg = model.features.layers.flatMap((l): (number | 'M')[] => {
+    const ps = l.parameters();
+    if (ps.length) return [ps[0].shape[0]];
+    if (l.constructor.name === 'MaxPool2d') return ['M'];
+    if (l.constructor.name === 'ReLU') return [];
+    throw new Error(`bench: torch-peer.py builds convs, ReLUs and max-pools only, not ${l.constructor.name}`);
+  });
+  const o = model.options;
+  const params = model.namedParameters().map(([name, p], j) => {
+    const fanIn = p.shape.length > 1 ? p.shape.slice(1).reduce((a, b) => a * b, 1) : 0;
+    const seed = 1000 + j, scale = fanIn ? Math.sqrt(6 / fanIn) : 0.01;
+    if (fill) p.assign(Promise.resolve(randomArray(p.size, seed, scale)), 'bench torchVgg');
+    return { name, shape: [...p.shape], seed, scale };
+  });
+  return { cfg, inputSize: o.inputSize, fc: o.fcWidth, classes: o.numClasses, dropout: o.dropout, params: fill ? params : null };
+}
+
 function vggForwardCase(config: 'A' | 'D', id: string, label: string, options: ConstructorParameters<typeof Vgg>[1], expectedParams: number | null, torchMs: number | null) {
   addCase([[id, label]], async () => {
     const tb = performance.now();
@@ -474,15 +579,18 @@ function vggForwardCase(config: 'A' | 'D', id: string, label: string, options: C
     model.eval();
     const params = model.parameterCount();
     const [N, C, H, W] = model.defaultInputShape();
+    // weights from the formula, so that PyTorch computes with the same ones (tfjs copies them)
+    const torchRow: TorchRow = { kind: 'vgg', ...torchVgg(model, true), N, x: [13, 1] };
     const xData = randomArray(N * C * H * W, 13);
     const x = Tensor.from(xData, [N, C, H, W]);
     console.log(`  ${model.describe()}: ${fmtC(params)} parameters${expectedParams ? ` (expected ${fmtC(expectedParams)})` : ''}, built in ${((performance.now() - tb) / 1000).toFixed(1)} s`);
     const net = peer ? await vggToTfjs(peer.tf, model) : null;
     const xt = peer ? peer.tf.tensor4d(nchwToNhwc(xData, N, C, H, W), [N, H, W, C]) : null;
-    const notes = [`${model.describe()}, ${fmtC(params)} parameters, eval mode, noGrad`];
+    const notes = [`${model.describe()}, ${fmtC(params)} parameters, eval mode, noGrad; weights He-uniform from the formula of torch-peer.ts, the same on every side`];
     if (expectedParams !== null && params !== expectedParams) notes.push(`parameter count ${params} ≠ expected ${expectedParams}`);
     if (net) notes.push('tfjs: the same net and weights in tfjs-core ops (fused conv2d + bias + relu, maxPool, fused matMul)');
-    if (torchMs !== null) notes.push(`PyTorch 1.13.1, 2 threads: ${torchMs} ms (PEERS.md)`);
+    if (torchMs !== null && !torch) notes.push(`PyTorch 1.13.1, 2 threads: ${torchMs} ms (PEERS.md)`);
+    if (torch) notes.push('PyTorch: the same layers in torch.nn (torchvision\'s VGG without its average pool), eval(), torch.no_grad()');
     try {
       await runRow({
         id, label, group: 'vgg', pass: 'forward', batch: N, flops: model.forwardFlops() * N, bytes: null, notes,
@@ -490,6 +598,7 @@ function vggForwardCase(config: 'A' | 'D', id: string, label: string, options: C
         peer: net && xt ? () => readback(net.forward(xt)) : { none: 'not run' },
         compare: (o, th) => relativeDifference(o, th),
         extra: () => ({ params }),
+        torch: torchRow,
       });
     } finally {
       net?.dispose();
@@ -512,6 +621,9 @@ function trainCase(batch: number) {
     const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
     const x = Tensor.from(randomArray(batch * 3 * 32 * 32, 14), [batch, 3, 32, 32]);
     const labels = Int32Array.from({ length: batch }, (_, i) => (i * 7 + 3) % 10);
+    const torchRow: TorchRow = {
+      kind: 'train', ...torchVgg(model, false), N: batch, x: [14, 1], labels: [...labels], lr: 0.01, momentum: 0.9, weightDecay: 5e-4,
+    };
     const flops = 3 * model.forwardFlops() * batch;
     const notes = [
       `config A conv stack on 32×32×3, FC 512→512→512→10, dropout 0.5, softmax cross-entropy, SGD lr 0.01 momentum 0.9 weight decay 5e-4; ${fmtC(params)} parameters${params === expected ? '' : ` (expected ${fmtC(expected)})`}`,
@@ -530,8 +642,11 @@ function trainCase(batch: number) {
           opt.zeroGrad();
           return Float32Array.of(loss);
         },
-        peer: { none: 'tfjs-wasm cannot train a convnet: no Conv2DBackpropFilter kernel; PyTorch 1.13.1 (2 threads) does 197 images/s here (PEERS.md)' },
+        peer: { none: 'tfjs-wasm cannot train a convnet: no Conv2DBackpropFilter kernel' },
         extra: (t) => ({ params, imagesPerSecond: batch / (t.medianMs / 1000) }),
+        torch: torchRow,
+        // each side draws its own dropout masks and initial weights: the losses are not comparable
+        torchCompare: false,
       });
     } finally {
       x.dispose();
@@ -595,6 +710,18 @@ if (PEER) {
     console.log(`tfjs-wasm could not start, the tfjs columns stay empty: ${peerError}`);
   }
 }
+if (TORCH) {
+  try {
+    torch = await TorchPeer.start(path.join(ROOT, 'bench/torch-peer.py'), TORCH_THREADS);
+    console.log(`PyTorch: ${torch.describe()}; alternating with verydeep sample by sample`);
+    if (torch.info.threads !== TORCH_THREADS) console.log(`  warning: asked PyTorch for ${TORCH_THREADS} threads, it runs ${torch.info.threads}`);
+  } catch (e) {
+    torchAbsent = `not installed: ${(e as Error).message.split('\n')[0]}`;
+    console.log(`PyTorch could not start, its columns say 'not installed' (${torchAbsent})`);
+  }
+} else {
+  torchAbsent = flags.has('no-peer') ? 'skipped (--no-peer)' : 'skipped (--peers / --no-torch)';
+}
 const runMeter = loadMeter();
 const loadStart = os.loadavg();
 console.log(`${total} rows${QUICK ? ' (--quick)' : ''}${ONLY ? ` (--only=${ONLY.join(',')})` : ''}; samples: ≥ ${TIMING.minSamples}, ≥ ${TIMING.maxTime} s each\n`);
@@ -633,7 +760,8 @@ const report: Report = {
     verydeep: { mode: backendInfo.mode, reason: backendInfo.reason, fastPath: getFastPathInfo(), mulAddRows: 'the convolution forward rows again with the mul + add build' },
     peer: peer
       ? { name: '@tensorflow/tfjs-backend-wasm', version: peer.backendVersion, core: peer.version, threads: peer.threads, requestedThreads: peer.requestedThreads, simd: peer.simd, shim: peer.shim, layout: 'NHWC' }
-      : { skipped: PEER ? `failed to start: ${peerError}` : '--no-peer' },
+      : { skipped: PEER ? `failed to start: ${peerError}` : flags.has('no-peer') ? '--no-peer' : 'not in --peers' },
+    torch: torch ? { ...torch.info, requestedThreads: torch.requestedThreads, description: torch.describe(), timing: 'alternating with verydeep, one sample each, the order swapped every round' } : { skipped: torchAbsent },
     timing: { ...TIMING, harness: 'benchmark.js 2.1.4, deferred; warm-up first; medians of the samples' },
     references: { ...REFERENCES, fp32Peak: { ...REFERENCES.fp32Peak, gflops: PEAK }, wasmCeiling: { ...REFERENCES.wasmCeiling, gflops: WASM_CEILING } },
   },
@@ -645,4 +773,5 @@ writeFileSync(OUT, JSON.stringify(report, null, 1) + '\n');
 writeFileSync(OUT.replace(/\.json$/, '') + '.md', md);
 console.log(`\n${md}`);
 console.log(`wrote ${path.relative(process.cwd(), OUT)} and ${path.relative(process.cwd(), OUT.replace(/\.json$/, '') + '.md')} in ${report.meta.totalSeconds} s`);
+torch?.stop();
 process.exit(0); // tfjs's pthread workers would keep Node alive
