@@ -106,7 +106,8 @@ async function openBackend(mode: Mode, requested: BackendRequest, reason: string
   try {
     gpu = new GPU({ mode: GPUJS_MODE[mode] });
   } catch (e) {
-    throw new BackendError(`setBackend('${mode}'): gpu.js cannot start this mode here: ${(e as Error).message}`, { cause: e });
+    throw new BackendError(`setBackend('${mode}'): gpu.js cannot start this mode here: ${(e as Error).message}` +
+      (mode === 'headlessgl' ? `; ${await headlessGLHelp()}` : ''), { cause: e });
   }
   const impls = new Map<KernelName, KernelSet[KernelName]>();
   const kernels = {} as Record<KernelName, string>;
@@ -134,7 +135,7 @@ async function openBackend(mode: Mode, requested: BackendRequest, reason: string
     const why = ran?.fallbackReason ? ` (${ran.fallbackReason})` : '';
     gpu.destroy?.();
     throw new BackendError(`setBackend('${mode}'): gpu.js silently ran the probe on '${ran?.constructor?.mode ?? ran?.constructor?.name}' instead${why}` +
-      (mode === 'headlessgl' ? '; headless-gl needs the gl package built and a display: run under xvfb-run -a' : ''));
+      (mode === 'headlessgl' ? `; ${await headlessGLHelp()}` : ''));
   }
   probe.destroy?.();
   return state;
@@ -146,6 +147,36 @@ async function webgpuAvailable(): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * How to build headless-gl. The gl package is an optional dependency of gpu.js: npm skips it
+ * where its native build fails (no compiler or X11 headers; no root is needed to install
+ * verydeep), so a user meets its absence only here.
+ */
+const GL_HOW_TO =
+  'its build needs python3, make, a C++ compiler and the X11 and GL headers (Debian, as root: apt-get install ' +
+  'build-essential python3 pkg-config libx11-dev libxext-dev libxi-dev mesa-common-dev libgl1-mesa-dri xvfb xauth), ' +
+  'then `npm rebuild gl` (in a verydeep checkout, whose package.json denies gl\'s install script: ' +
+  '`npm run setup -- --for test`); then run under a display (xvfb-run -a)';
+
+/** Why headless-gl made no context here (gl missing, not built, or no display), and how to get it. */
+async function headlessGLHelp(): Promise<string> {
+  if (!isNode) return 'headless-gl runs in Node only; in a browser use webgl2 or webgpu';
+  const { createRequire } = await import('node:module');
+  const require = createRequire(import.meta.url);
+  try {
+    require.resolve('gl');
+  } catch {
+    return `the npm package gl (headless-gl, an optional dependency of gpu.js) is not installed: ${GL_HOW_TO}`;
+  }
+  try {
+    require('gl');
+  } catch (e) {
+    return `the npm package gl (headless-gl) is installed but does not load (${(e as Error).message.split('\n')[0]}): ${GL_HOW_TO}`;
+  }
+  return 'the npm package gl (headless-gl) loads but made no GL context: it needs a display; run under xvfb-run -a ' +
+    '(Debian: xvfb, xauth and libgl1-mesa-dri)';
 }
 
 /**
