@@ -30,6 +30,7 @@ import { interopFigures } from './interop-helpers.js';
 import { registerPackageTests } from './package.test.js';
 import { registerApiTests } from './api.test.js';
 import { registerFolderTests } from './folder.test.js';
+import { registerDocsTests } from './docs.test.js';
 import { KERNEL_FAMILIES } from '../kernels/registry.js';
 
 const { modes, skipped } = await modesToTest();
@@ -56,6 +57,7 @@ if (!only || only === 'interop') {
 }
 if (!only || only === 'api') registerApiTests();
 if (!only || only === 'folder') registerFolderTests();
+if (!only || only === 'docs') registerDocsTests();
 if (!only || only === 'package') registerPackageTests();
 if (!only || only === 'viz') registerVizTests();
 if (!only || only === 'browser') registerBrowserTests();

@@ -157,6 +157,6 @@ parentPort!.on('message', (msg: WorkerJob | { stats: WorkerStats }) => {
     stats = msg.stats;
     return;
   }
-  run(msg).then((reply) => parentPort!.postMessage(reply, reply.data ? [reply.data.buffer] : []),
+  run(msg).then((reply) => parentPort!.postMessage(reply, reply.data ? [reply.data.buffer as ArrayBuffer] : []),
     (e: Error) => parentPort!.postMessage({ id: msg.id, error: e.message } satisfies WorkerReply));
 });
