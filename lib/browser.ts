@@ -2,11 +2,13 @@
  * verydeep for browsers: everything in the library that needs no Node module, bundled by
  * `npm run build:web` (esbuild, scripts/build-web.mjs) into dist/web/verydeep.browser.js.
  *
- *   import { setBackend, Vgg, ops, optim, data, evaluate, curvesSvg } from './verydeep.browser.js';
+ *   import { setBackend, Vgg, ops, optim, train, curvesSvg } from './verydeep.browser.js';
  *   await setBackend('auto');   // webgpu, then webgl2, then webasm, then cpu
+ *   await train.fit({ model, trainSet, validationSet, epochs, batchSize, onStep, signal });
  *
  * Left out, because they read or write files: the named datasets (mnist(), fashionMnist(),
- * image folders), safetensors I/O, the trainer's checkpoints and the CLI. The 'wasm' and
+ * image folders), safetensors I/O, the trainer's output folder (train.fit's outDir and
+ * resume: a ValueError here) and the CLI. The 'wasm' and
  * 'headlessgl' modes are Node's; in a browser setBackend says so.
  */
 export * from './exports.js';
@@ -19,3 +21,4 @@ export { applyPreprocessing, checkPreprocessing, TORCHVISION_PREPROCESSING, CAFF
 export type { Preprocessing } from './data/preprocess.js';
 export { curvesSvg } from './train/curves.js';
 export type { EpochRecord, StepRecord } from './train/curves.js';
+export * as train from './train/browser.js';

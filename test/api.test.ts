@@ -7,7 +7,10 @@
  *     throwing one propagating as is; the checks of the new options;
  *  3. train.fit's AbortSignal: an abort during a step stops after that step, with the weights
  *     of a hand-written loop of exactly as many steps; an abort at an epoch's last step
- *     gives the weights of a run of whole epochs; an already-aborted signal takes no step.
+ *     gives the weights of a run of whole epochs; an already-aborted signal takes no step;
+ *  4. train.fit for a page: the built browser bundle (dist/web/verydeep.browser.js, no Node
+ *     module in it) trains with onStep and an AbortSignal, to the Node fit's weights bit for
+ *     bit, and refuses outDir and resume (a ValueError saying why).
  */
 import test from 'tape';
 import type { Test } from 'tape';
@@ -23,6 +26,8 @@ import * as train from '../lib/train/index.js';
 import { Vgg } from '../lib/models/vgg.js';
 import { DisposedError, ShapeError, ValueError } from '../lib/core/errors.js';
 import { rejectsNamed, throwsNamed } from './helpers.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 // ---------------------------------------------------------------------------------------
 // helpers
@@ -30,8 +35,9 @@ import { rejectsNamed, throwsNamed } from './helpers.js';
 const K = 3; // classes of the toy task
 const SIDE = 8;
 
-/** a small net with every kind of layer fit and predict meet, dropout included */
-function smallNet(seed = 1): nn.Sequential {
+/** a small net with every kind of layer fit and predict meet, dropout included (`layers`: this build's nn or the bundle's) */
+function smallNet(seed = 1, layers: typeof nn = nn): nn.Sequential {
+  const nn = layers;
   return new nn.Sequential(
     new nn.Conv2d(1, 4, 3, { init: 'glorot', seed }), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Flatten(),
     new nn.Linear(4 * (SIDE / 2) ** 2, 16, { init: 'glorot', seed: seed + 1 }), new nn.ReLU(), new nn.Dropout(0.5, seed + 2),
@@ -40,7 +46,7 @@ function smallNet(seed = 1): nn.Sequential {
 }
 
 /** n images 1×8×8: class k lights row band k, plus noise (learnable in a few steps) */
-function toySet(name: string, n: number, seed: number): data.ArrayDataset {
+function toySet(name: string, n: number, seed: number, Dataset: typeof data.ArrayDataset = data.ArrayDataset): data.ArrayDataset {
   const rng = new Rng(seed);
   const per = SIDE * SIDE;
   const images = new Float32Array(n * per);
@@ -52,10 +58,15 @@ function toySet(name: string, n: number, seed: number): data.ArrayDataset {
       images[i * per + p] = (band === labels[i] ? 1 : 0) + 0.3 * (rng.uniform() - 0.5);
     }
   }
-  return new data.ArrayDataset(name, images, labels, [1, SIDE, SIDE], K);
+  return new Dataset(name, images, labels, [1, SIDE, SIDE], K);
 }
 
-async function parameterValues(m: nn.Module): Promise<Map<string, Float32Array>> {
+/** a Module of this build or of the browser bundle (which has its own classes) */
+interface AnyModule {
+  namedParameters(): [string, { data(): Promise<Float32Array> }][];
+}
+
+async function parameterValues(m: AnyModule): Promise<Map<string, Float32Array>> {
   const out = new Map<string, Float32Array>();
   for (const [name, p] of m.namedParameters()) out.set(name, await p.data());
   return out;
@@ -70,7 +81,7 @@ function sameBits(a: Float32Array, b: Float32Array): boolean {
 }
 
 /** the names of the parameters whose values differ (bit for bit) between two models */
-async function differing(a: nn.Module, b: nn.Module): Promise<string[]> {
+async function differing(a: AnyModule, b: AnyModule): Promise<string[]> {
   const [va, vb] = [await parameterValues(a), await parameterValues(b)];
   return [...va].filter(([name, v]) => !sameBits(v, vb.get(name)!)).map(([name]) => name);
 }
@@ -435,5 +446,44 @@ export function registerApiTests(): void {
     t.deepEqual(r.final, metrics, 'final: the validation metrics of the untouched weights');
     model.dispose();
     initial.dispose();
+  });
+
+  // 4. fit in a page -----------------------------------------------------------------------
+
+  test('fit in a page: the browser bundle\'s train.fit runs with onStep and an AbortSignal (abort at step 3: 3 steps, the Node fit\'s weights), and refuses outDir and resume', async (t: Test) => {
+    const bundle = fileURLToPath(new URL('../web/verydeep.browser.js', import.meta.url));
+    if (!existsSync(bundle)) {
+      t.fail(`${bundle} is missing: npm run build makes it (tsc alone does not)`);
+      return;
+    }
+    // the bundle has its own copy of every class and of the backend's state: its nets, its datasets
+    const web = await import(bundle);
+    t.deepEqual(Object.keys(web.train).sort(), ['curvesSvg', 'evaluate', 'fit', 'topK'], 'the page\'s train namespace: fit, evaluate, topK, curvesSvg');
+    // gpu.js's JavaScript mode, which a page has too (the 'wasm' fast path is Node's)
+    await web.setBackend('cpu');
+    const model = smallNet(1, web.nn);
+    const controller = new AbortController();
+    const records: train.StepRecord[] = [];
+    const lines: string[] = [];
+    const options = (m: unknown, Dataset = web.ArrayDataset) => ({
+      model: m, trainSet: toySet('toy train', 12, 1, Dataset), validationSet: toySet('toy validation', 6, 2, Dataset),
+      epochs: 3, batchSize: 4, lr: 0.05, momentum: 0.9, weightDecay: 5e-4, seed: 7, log: (l: string) => lines.push(l),
+    });
+    const r = await web.train.fit({ ...options(model), signal: controller.signal, onStep: (rec: train.StepRecord) => { if (records.push(rec) === 3) controller.abort(); } });
+    t.ok(r.aborted && r.stepsRun === 3 && r.epochsRun === 0 && r.history.length === 0, `aborted after step 3: aborted ${r.aborted}, ${r.stepsRun} steps, ${r.epochsRun} epochs`);
+    t.deepEqual(r.stoppedAt, { epoch: 1, step: 3, of: 3 }, 'stoppedAt: step 3 of 3 of epoch 1');
+    t.deepEqual(records.map((x) => x.epoch), [1 / 3, 2 / 3, 1], 'onStep got steps 1 to 3');
+    t.ok(lines.some((l) => /^epoch 1\/3 step 3\/3 loss /.test(l)) && lines.some((l) => /^stopped by the signal after step 3 of 3 of epoch 1$/.test(l)), `progress as plain lines: ${lines.join(' | ')}`);
+    // the same 3 steps by this build's fit, on the same mode: one loop, so the same bits
+    await setBackend('cpu');
+    const node = smallNet(1);
+    await train.fit({ ...(options(node, data.ArrayDataset) as train.FitOptions), epochs: 1, ...quiet });
+    t.deepEqual(await differing(model, node), [], 'the weights of the Node fit\'s 3 steps, bit for bit');
+    for (const [extra, what] of [[{ outDir: 'runs/x' }, 'outDir'], [{ resume: true }, 'resume']] as const) {
+      await rejectsNamed(t, () => web.train.fit({ ...options(model), ...extra }), web.ValueError, [/train\.fit/, new RegExp(`no ${what} in a browser`), /no folder for checkpoints/, /onStep and onEpochEnd/], `${what} in a page`);
+    }
+    node.dispose();
+    model.dispose();
+    await setBackend('wasm');
   });
 }

@@ -7,7 +7,9 @@
  *     test/kernel-checks.ts (every family and pass of kernels/registry.ts against its
  *     float64 reference, and the gradchecks), and a small VGG-A's logits, loss and
  *     gradients against the cpu mode (test/browser/checks.ts);
- *  2. the playground (examples/web/) on webgl2 and on webgpu: a few SGD steps on 8 digits
+ *  2. the library bundle's train.fit in a page, on webgl2: two steps on a tiny net, stopped by
+ *     an AbortSignal from onStep, and outDir refused (a ValueError);
+ *  3. the playground (examples/web/) on webgl2 and on webgpu: a few SGD steps on 8 digits
  *     lower their loss, the page paints between steps, a digit drawn with the mouse gets
  *     three guesses; screenshots go to test-results/browser-playground.png (webgl2) and
  *     test-results/browser-playground-webgpu.png.
@@ -114,6 +116,48 @@ export function registerBrowserTests(): void {
       }
     }
     t.end();
+  });
+
+  test('[browser webgl2] train.fit in a page: 2 steps with onStep, stopped by an AbortSignal; outDir is a ValueError', async (t) => {
+    if (!browser || !server) return t.fail('Chromium did not start');
+    const page = await browser.newPage();
+    watchErrors(t, page, 'train.fit in checks.html');
+    await page.goto(server.url + 'checks.html');
+    const r = await page.evaluate(async () => {
+      // the library as a page imports it (a variable: tsc is not to resolve it from test/)
+      const bundle = './verydeep.browser.js';
+      const v = await import(bundle);
+      await v.setBackend('webgl2');
+      const K = 3;
+      const net = new v.nn.Sequential(new v.nn.Conv2d(1, 4, 3, { init: 'glorot', seed: 1 }), new v.nn.ReLU(), new v.nn.MaxPool2d(2), new v.nn.Flatten(),
+        new v.nn.Linear(64, K, { init: 'glorot', seed: 2 }));
+      // class k lights row band k of an 8×8 image
+      const set = (n: number) => {
+        const images = new Float32Array(n * 64), labels = new Int32Array(n);
+        for (let i = 0; i < n; i++) {
+          labels[i] = i % K;
+          for (let p = 0; p < 64; p++) images[i * 64 + p] = Math.floor((Math.floor(p / 8) * K) / 8) === labels[i] ? 1 : 0;
+        }
+        return new v.ArrayDataset('toy', images, labels, [1, 8, 8], K);
+      };
+      const controller = new AbortController();
+      const losses: number[] = [];
+      const result = await v.train.fit({
+        model: net, trainSet: set(12), validationSet: set(6), epochs: 3, batchSize: 4, lr: 0.05, seed: 7, log: () => {}, signal: controller.signal,
+        onStep: (s: { loss: number }) => { if (losses.push(s.loss) === 2) controller.abort(); },
+      });
+      let refused = '';
+      try {
+        await v.train.fit({ model: net, trainSet: set(12), validationSet: set(6), epochs: 1, batchSize: 4, outDir: 'runs/x' });
+      } catch (e) {
+        refused = `${(e as Error).name}: ${(e as Error).message}`;
+      }
+      return { mode: v.getBackend(), aborted: result.aborted, stepsRun: result.stepsRun, losses, refused };
+    });
+    t.ok(r.mode === 'webgl2' && r.aborted && r.stepsRun === 2 && r.losses.length === 2 && r.losses.every(Number.isFinite),
+      `on ${r.mode}: aborted ${r.aborted} after ${r.stepsRun} steps, losses ${r.losses.map((l) => l.toFixed(4)).join(', ')}`);
+    t.ok(/^ValueError: train\.fit: expected no outDir in a browser/.test(r.refused), `outDir in a page: ${r.refused}`);
+    await page.close();
   });
 
   for (const mode of GPU_MODES) {

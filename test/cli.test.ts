@@ -10,7 +10,10 @@
  *     lost while held, a held lock that does not keep a process alive;
  *  5. --resume: the run's options, differing ones refused (or --override), a finished run
  *     left byte for byte, a diverging run stopped with the last good checkpoint intact;
- *  6. damaged and mismatched checkpoints: a CheckpointError naming the file and tensors.
+ *  6. damaged and mismatched checkpoints: a CheckpointError naming the file and tensors;
+ *  7. Ctrl-C: the first stops after the step under way (exit 130, a line saying what the
+ *     folder holds) and --resume ends at the weights of an uninterrupted run; a second exits
+ *     at once, leaving a checkpoint that loads.
  *
  * Spawned runs are tiny (VGG-A at width 1/16, FC 16, 64 images, the wasm fast path).
  */
@@ -56,6 +59,26 @@ function cliAsync(args: string[]): { child: ChildProcess; done: Promise<Outcome>
 }
 
 const lines = (text: string) => text.split('\n').filter((l) => l.trim());
+
+/** cliAsync, and a wait for a line of its stdout or stderr: resolves to whether one matched within `ms` */
+function cliWatched(args: string[]): { child: ChildProcess; done: Promise<Outcome>; waitFor: (stream: 'stdout' | 'stderr', re: RegExp, ms?: number) => Promise<boolean> } {
+  const run = cliAsync(args);
+  const text = { stdout: '', stderr: '' };
+  run.child.stdout!.on('data', (d) => (text.stdout += d));
+  run.child.stderr!.on('data', (d) => (text.stderr += d));
+  const waitFor = (stream: 'stdout' | 'stderr', re: RegExp, ms = 30_000) => new Promise<boolean>((resolve) => {
+    const check = () => {
+      if (!re.test(text[stream])) return false;
+      run.child[stream]!.off('data', check);
+      clearTimeout(timer);
+      resolve(true);
+      return true;
+    };
+    const timer = setTimeout(() => { run.child[stream]!.off('data', check); resolve(false); }, ms);
+    if (!check()) run.child[stream]!.on('data', check);
+  });
+  return { ...run, waitFor };
+}
 
 /**
  * Asserts a failed command: exit `code`, stderr exactly one line `error: ...` matching
@@ -389,6 +412,53 @@ export function registerCliTests(): void {
     }
     const r = cli(['train', '--resume', '--out', join(dir, 'json')]);
     failsWith(t, r, CheckpointError, 1, [/json\/checkpoint\.safetensors/, /not JSON/], 'the CLI on a state that is not JSON');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // 7. Ctrl-C -----------------------------------------------------------------------------------
+
+  test('cli: Ctrl-C stops a run after the step under way: exit 130, one line naming the step and what the folder holds; --resume ends at an uninterrupted run\'s weights', async (t) => {
+    const dir = tempDir();
+    // 32 steps an epoch, of ~10 ms each: the SIGINT lands in epoch 2 or 3, after a checkpoint
+    const args = ['train', ...TINY, '--batch', '8', '--limit', '256', '--epochs', '3'];
+    const out = join(dir, 'stopped');
+    const run = cliWatched([...args, '--out', out]);
+    t.ok(await run.waitFor('stdout', /^epoch 2\/3 step \d+\/32 /m), 'the run reached epoch 2');
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    const last = lines(r.stdout).pop() ?? '';
+    const m = /^stopped by Ctrl-C after step (\d+) of epoch (\d+); (.+)\/checkpoint\.safetensors holds epoch (\d+); --resume continues$/.exec(last);
+    t.ok(r.code === 130 && m && m[3] === out && Number(m[4]) === Number(m[2]) - 1, `exit ${r.code} (expected 130): ${last}`);
+    t.ok(/^Ctrl-C: stopping after the step under way \(Ctrl-C again quits at once\)$/m.test(r.stderr) && !/^error:/m.test(r.stderr), `stderr says it is stopping, and no error: ${lines(r.stderr).join(' | ')}`);
+    const E = Number(m?.[2]);
+    t.equal((await stateOf(join(out, 'checkpoint.safetensors'))).history.length, E - 1, `the checkpoint holds the last whole epoch (${E - 1})`);
+    t.notOk(existsSync(join(out, 'model.safetensors')), 'no model.safetensors from mid-epoch weights');
+    t.deepEqual(readdirSync(out).filter((f) => f.startsWith(RUN_FILE)), [], 'the lock is released');
+
+    const resumed = cli(['train', '--out', out, '--resume']);
+    t.ok(resumed.code === 0 && new RegExp(`resumed from .*: epoch ${E - 1} of 3`).test(resumed.stdout), `--resume continues from epoch ${E - 1} and finishes: exit ${resumed.code}, ${lines(resumed.stdout).pop()}`);
+    const whole = join(dir, 'whole');
+    t.equal(cli([...args, '--out', whole]).code, 0, 'the same run, uninterrupted');
+    const [a, b] = [await io.readSafetensors(join(out, 'model.safetensors')), await io.readSafetensors(join(whole, 'model.safetensors'))];
+    const differ = [...b.tensors].filter(([name, w]) => !Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength).equals(
+      Buffer.from(a.tensors.get(name)?.data.buffer ?? new ArrayBuffer(0), a.tensors.get(name)?.data.byteOffset, a.tensors.get(name)?.data.byteLength)));
+    t.ok(a.tensors.size === b.tensors.size && differ.length === 0, `stopped at step ${m?.[1]} of epoch ${E} and resumed: the weights of the uninterrupted run, bit for bit (${differ.length} of ${b.tensors.size} tensors differ)`);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('cli: a second Ctrl-C exits at once (exit 130, no closing line) and leaves a checkpoint that resumes', async (t) => {
+    const dir = tempDir();
+    const out = join(dir, 'run');
+    const run = cliWatched(['train', ...TINY, '--batch', '8', '--limit', '256', '--epochs', '20', '--out', out]);
+    t.ok(await run.waitFor('stdout', /^epoch 2\/20 step \d+\/32 /m), 'the run reached epoch 2');
+    run.child.kill('SIGINT');
+    t.ok(await run.waitFor('stderr', /Ctrl-C: stopping/), 'the first Ctrl-C is taken');
+    // fit still finishes its step and validates the weights it leaves: the second lands before
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    t.ok(r.code === 130 && !/stopped by Ctrl-C/.test(r.stdout), `exit ${r.code} (expected 130) with no closing line: ${lines(r.stdout).pop()}`);
+    const next = cli(['train', '--out', out, '--resume', '--epochs', '2']);
+    t.equal(next.code, 0, `the checkpoint it left resumes (its lock taken over): ${lines(next.stdout).pop()}`);
     rmSync(dir, { recursive: true, force: true });
   });
 }

@@ -1,5 +1,5 @@
 /** `verydeep train`: its options (each sets a RunOptions key), its help, and the command. */
-import { runTraining, RUN_DEFAULTS, type RunOptions } from '../train/run.js';
+import { runTraining, RUN_DEFAULTS, type RunOptions, type RunResult } from '../train/run.js';
 import { MODES } from '../core/backend.js';
 import { FASHION_MNIST_DIR } from '../data/datasets.js';
 import { COMMON_OPTIONS, helpText, num, parseCommandLine, type FlagSpec } from './args.js';
@@ -58,18 +58,53 @@ export function parseTrainArgs(argv: string[]): Partial<RunOptions> & { help?: b
   return out as Partial<RunOptions> & { help?: boolean };
 }
 
-/** `verydeep train ...argv` (without the command): trains, then prints one summary line; --help prints its help. */
+/**
+ * `verydeep train ...argv` (without the command): trains, then prints one summary line;
+ * --help prints its help. The first Ctrl-C (SIGINT) stops the run after the step under way
+ * and exits 130 with a line that says what the folder holds; a second exits at once (every
+ * file of the run is written atomically, so it leaves nothing half-written).
+ */
 export async function trainCommand(argv: string[]): Promise<number> {
   const options = parseTrainArgs(argv);
   if (options.help) {
     console.log(trainHelp());
     return 0;
   }
-  const result = await runTraining(options);
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(SIGINT_EXIT);
+    controller.abort();
+    console.error('Ctrl-C: stopping after the step under way (Ctrl-C again quits at once)');
+  };
+  process.on('SIGINT', onSigint);
+  let result: RunResult;
+  try {
+    result = await runTraining({ ...options, signal: controller.signal });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (result.aborted) {
+    console.log(stoppedLine(result, options.out));
+    return SIGINT_EXIT;
+  }
   const f = result.final;
   console.log(`done in ${result.seconds.toFixed(1)} s on ${result.backend}: validation top-1 ${(f.top1 * 100).toFixed(2)}%, top-5 ${(f.top5 * 100).toFixed(2)}%` +
     (result.test ? `; test top-1 ${(result.test.top1 * 100).toFixed(2)}%` : '') + (result.testFlip ? ` (${(result.testFlip.top1 * 100).toFixed(2)}% with flips)` : '') +
     (!options.out ? '' : result.epochsRun > 0 ? `; wrote ${options.out}/checkpoint.safetensors and curves.svg`
       : result.completed.length ? `; no epoch left to train, completed ${result.completed.join(', ')} in ${options.out}` : `; no epoch left to train, ${options.out} unchanged`));
   return 0;
+}
+
+/** the exit code of a run stopped by Ctrl-C: 128 + SIGINT, as a shell reports it */
+const SIGINT_EXIT = 130;
+
+/** Where a run stopped by Ctrl-C is, and what its folder holds to go on from. */
+function stoppedLine(result: RunResult, out: string | undefined): string {
+  const at = result.stoppedAt;
+  const where = at ? `after step ${at.step} of epoch ${at.epoch}` : result.history.length ? `after epoch ${result.history.length}` : 'before the first step';
+  const whole = result.history.length;
+  const kept = !out ? 'without --out nothing was saved'
+    : whole ? `${out}/checkpoint.safetensors holds epoch ${whole}; --resume continues`
+      : `no epoch was finished, so ${out} holds no checkpoint to resume`;
+  return `stopped by Ctrl-C ${where}; ${kept}`;
 }

@@ -1,7 +1,7 @@
 /**
  * Loss and accuracy curves as an SVG file that a person can open, drawn by vega-lite
  * (a well-kept chart library that renders SVG in Node without a browser or canvas), through
- * viz.chartSvg. Browser-safe: the file is written by train/trainer.ts's writeCurves.
+ * viz.chartSvg. Browser-safe: the file is written by train/folder-store.ts's writeCurves.
  */
 import { chartSvg } from '../viz/index.js';
 

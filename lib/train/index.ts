@@ -1,5 +1,5 @@
 export { fit, evaluate, topK, writeCurves } from './trainer.js';
-export type { FitOptions, FitResult, Metrics } from './trainer.js';
+export type { FitOptions, FitResult, Metrics, EvaluateOptions } from './trainer.js';
 export { runTraining, checkRunOptions, RUN_DEFAULTS } from './run.js';
 export type { RunOptions, RunResult } from './run.js';
 export { curvesSvg } from './curves.js';

@@ -1,19 +1,21 @@
 /**
  * Progress of a long loop (training epochs, evaluation): on a terminal, a live bar
  * (cli-progress, a well-kept library, rather than our own escape codes) with named
- * columns and the ETA; without one (CI, a pipe, a log file), plain lines about every 10%.
- * The trainer's columns are loss, lr and img/s.
+ * columns and the ETA; without one (CI, a pipe, a log file), plain lines about every 10%
+ * (progress-lines.ts, which a page gets too). The trainer's columns are loss, lr and img/s.
+ * Node only: cli-progress writes to process.stdout.
  */
 import cliProgress from 'cli-progress';
+import { ProgressLines, type StepProgress } from './progress-lines.js';
 
-export class Progress {
+export class Progress implements StepProgress {
   private bar: cliProgress.SingleBar | null = null;
-  private lastLine = -1;
-  private readonly started = Date.now();
+  private readonly lines: ProgressLines;
 
-  constructor(private readonly label: string, private readonly total: number, private readonly log: (line: string) => void,
-    private readonly columns: readonly string[], private readonly interactive = !!process.stdout.isTTY) {
-    if (this.interactive) {
+  constructor(label: string, total: number, log: (line: string) => void,
+    columns: readonly string[], interactive = !!process.stdout.isTTY) {
+    this.lines = new ProgressLines(label, total, log, columns);
+    if (interactive) {
       const fields = columns.map((c, i) => `${c} {c${i}}`).join(' | ');
       this.bar = new cliProgress.SingleBar({
         format: `${label} |{bar}| {value}/{total} | ${fields} | ETA {eta_formatted}`,
@@ -25,17 +27,8 @@ export class Progress {
 
   /** `values` in the order of the columns, already formatted */
   update(step: number, values: readonly string[]): void {
-    if (this.bar) {
-      this.bar.update(step, Object.fromEntries(values.map((v, i) => [`c${i}`, v])));
-      return;
-    }
-    const tenth = Math.floor((10 * step) / this.total);
-    if (tenth !== this.lastLine || step === this.total) {
-      this.lastLine = tenth;
-      const elapsed = (Date.now() - this.started) / 1000;
-      const eta = step > 0 ? (elapsed / step) * (this.total - step) : 0;
-      this.log(`${this.label} step ${step}/${this.total} ${this.columns.map((c, i) => `${c} ${values[i]}`).join(' ')} ETA ${eta.toFixed(0)}s`);
-    }
+    if (this.bar) this.bar.update(step, Object.fromEntries(values.map((v, i) => [`c${i}`, v])));
+    else this.lines.update(step, values);
   }
 
   stop(): void {

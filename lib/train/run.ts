@@ -85,6 +85,12 @@ export interface RunOptions {
   limit?: number;
   interactive?: boolean;
   log?: (line: string) => void;
+  /**
+   * Stops the run after the step under way (the CLI's Ctrl-C): fit's signal. The checkpoint
+   * keeps the last whole epoch; an aborted run writes no model.safetensors and scores no
+   * test set (--resume finishes the run, and writes them).
+   */
+  signal?: AbortSignal;
 }
 
 export const RUN_DEFAULTS: RunOptions = {
@@ -299,7 +305,10 @@ async function runChecked(o: RunOptions, log: (line: string) => void, newLr: boo
       model, trainSet: train, validationSet: validation, epochs: o.epochs, batchSize: o.batch, microBatchSize: o.microBatch,
       lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, patience: o.patience, seed: o.seed, outDir: o.out,
       resume: o.resume, overrideLr: newLr ? o.lr : undefined, trainTransform, evalTransform, log, interactive: o.interactive, config: runOptionsOf(o),
+      signal: o.signal,
     });
+    // stopped weights are mid-epoch: neither the run's model nor worth a test-set pass
+    if (result.aborted) return { ...result, backend: info.mode };
     if (o.out) {
       // weights for `verydeep classify` / `eval`: with the preprocessing the net was trained on. A resume
       // with no epoch left writes them only where they are missing or differ (a run killed before them)
@@ -341,8 +350,9 @@ async function runFolder(o: RunOptions, log: (line: string) => void, newLr: bool
       model, trainSet: train, validationSet: validation, epochs: o.epochs, batchSize: o.batch, microBatchSize: o.microBatch,
       lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, patience: o.patience, seed: o.seed, outDir: o.out,
       resume: o.resume, overrideLr: newLr ? o.lr : undefined, log, interactive: o.interactive,
-      config: { ...runOptionsOf(o), dataStatistics: statistics },
+      config: { ...runOptionsOf(o), dataStatistics: statistics }, signal: o.signal,
     });
+    if (result.aborted) return { ...result, backend };
     const waiting = train.pipeline.waiting;
     if (waiting.batches) log(`data: the trainer waited ${(waiting.ms / 1000).toFixed(2)} s for ${waiting.batches} batches, ${((100 * waiting.ms) / 1000 / result.seconds).toFixed(2)}% of the run's ${result.seconds.toFixed(1)} s`);
     if (o.out) {
