@@ -69,6 +69,10 @@ export function setKernelProfiling(on: boolean): void {
   profile = on ? {} : null;
 }
 
+/**
+ * The totals per kernel name since setKernelProfiling(true): launches, milliseconds and
+ * output elements; an empty object while profiling is off.
+ */
 export function kernelProfile(): Record<string, { calls: number; ms: number; elements: number }> {
   return { ...(profile ?? {}) };
 }
