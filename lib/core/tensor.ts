@@ -130,6 +130,7 @@ export class Tensor {
     return this._requiresGrad;
   }
 
+  /** See the getter; a ValueError when switching off a tensor computed by an op. */
   set requiresGrad(value: boolean) {
     if (this.node && !value) {
       throw new ValueError('Tensor.requiresGrad: only a leaf tensor can be switched off; this one was computed by ' + this.node.op);
@@ -348,7 +349,12 @@ export function keep<T extends Tensor>(t: T): T {
 }
 
 /** Live tensors and their bytes (every tensor's storage is counted once, by its owner). */
-export function memory(): { tensors: number; bytes: number } {
+export function memory(): {
+  /** tensors made and not yet disposed */
+  tensors: number;
+  /** their float32 values, 4 bytes each */
+  bytes: number;
+} {
   return { ...live };
 }
 

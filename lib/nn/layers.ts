@@ -23,14 +23,16 @@ function expectPositiveInteger(layer: string, name: string, v: unknown): void {
  * x [N, inChannels, H, W] → [N, outChannels, H, W]; weight [out, in, k, k], bias [out].
  */
 export class Conv2d extends Module {
+  /** the weight, [out, in, k, k] (a parameter) */
   weight: Tensor;
+  /** the bias, [out] (a parameter) */
   bias: Tensor;
 
   /**
    * @param inChannels C of the input [N, C, H, W]
    * @param outChannels the number of filters: C of the output
    * @param kernelSize odd: 3 (VGG's 3×3, padding 1) or 1 (configuration C's 1×1); other odd sizes pad (k−1)/2
-   * @param init the initialisation (default: the paper's N(0, 10⁻²), §3.1); a ValueError for an unknown one
+   * @param init the initialisation (nn.InitOptions; a bare layer defaults to 'glorot'); a ValueError for a bad one
    */
   constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: 1 | 3 | number = 3, init: InitOptions = {}) {
     super();
@@ -146,13 +148,15 @@ export class LocalResponseNorm extends Module {
 
 /** y = x·weightᵀ + bias; x [N, inFeatures] → [N, outFeatures]. */
 export class Linear extends Module {
+  /** the weight, [outFeatures, inFeatures] (a parameter) */
   weight: Tensor;
+  /** the bias, [outFeatures] (a parameter) */
   bias: Tensor;
 
   /**
    * @param inFeatures the length of each input row
    * @param outFeatures the length of each output row
-   * @param init the initialisation (default: the paper's N(0, 10⁻²), §3.1)
+   * @param init the initialisation (nn.InitOptions; a bare layer defaults to 'glorot')
    */
   constructor(readonly inFeatures: number, readonly outFeatures: number, init: InitOptions = {}) {
     super();
@@ -163,6 +167,7 @@ export class Linear extends Module {
     this.bias = this.registerParameter('bias', initBias(outFeatures));
   }
 
+  /** Re-draws the parameters (the model's init policy calls this). */
   resetParameters(init: InitOptions): void {
     this.replaceParameter('weight', (this.weight = initWeight(this.weight.shape, this.inFeatures, this.outFeatures, init)));
     this.replaceParameter('bias', (this.bias = initBias(this.outFeatures)));
