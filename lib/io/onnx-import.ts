@@ -47,7 +47,7 @@ export interface OnnxModel {
   };
   /** the graph's output */
   output: {
-    /** its name in the graph ('logits', or 'probabilities' after a Softmax) */
+    /** its name in the graph (verydeep writes 'logits', or 'probabilities' after a Softmax) */
     name: string;
   };
 }

@@ -19,7 +19,10 @@ import { Rng } from '../core/random.js';
 import { ShapeError, ValueError, describeValue } from '../core/errors.js';
 
 /** a 3×3 conv of n channels; `{ conv1: n }` is a 1×1 conv; 'M' max-pool; 'LRN' */
-export type LayerSpec = number | { /** the output channels of a 1×1 conv */ conv1: number } | 'M' | 'LRN';
+export type LayerSpec = number | {
+  /** the output channels of a 1×1 conv */
+  conv1: number;
+} | 'M' | 'LRN';
 
 /**
  * The paper's configurations (Table 1): A (11 weight layers), A-LRN, B (13), C (16, with 1×1 convs), D (16), E (19).
