@@ -20,6 +20,7 @@ export interface Sample {
 export interface Dataset {
   /** what messages and logs call it ('mnist/train') */
   readonly name: string;
+  /** the number of samples */
   readonly length: number;
   /** the number of classes; every label is in [0, numClasses) */
   readonly numClasses: number;
@@ -31,6 +32,7 @@ export interface Dataset {
 
 /** Images in one Float32Array [N, C, H, W] with Int32 labels; `get` returns views. */
 export class ArrayDataset implements Dataset {
+  /** the number of images (labels.length) */
   readonly length: number;
 
   /**
