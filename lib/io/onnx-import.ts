@@ -42,7 +42,7 @@ export interface OnnxModel {
   input: {
     /** the input's name in the graph */
     name: string;
-    /** [N, C, H, W]: numbers, or a name for a symbolic dimension */
+    /** the dimensions of [N, C, H, W]: a number each, or a name for a symbolic one */
     shape: (number | string)[];
   };
   /** the graph's output */
