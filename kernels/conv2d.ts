@@ -252,5 +252,9 @@ export function conv2dBackwardRef(dy: ArrayLike<number>, x: ArrayLike<number>, w
                 dw[wi] += g * x[xi];
               }
         }
-  return { dx, dw, db };
+  return {
+    /** dL/dx [N, Cin, H, W] */ dx,
+    /** dL/dw [Cout, Cin, K, K] */ dw,
+    /** dL/db [Cout] */ db,
+  };
 }

@@ -52,6 +52,9 @@ export const dropoutPasses = (apply: typeof dropoutApply) => ({
 
 export const { dropoutForward, dropoutBackward } = dropoutPasses(dropoutApply);
 
+/**
+ * Inverted dropout of `a` in float64, with the kernels' mask for (`p`, `seed`): kept values times 1/(1−p), the rest 0.
+ */
 export function dropoutRef(a: ArrayLike<number>, p: number, seed: number): Float64Array {
   const keep = dropoutMask(a.length, p, seed);
   return Float64Array.from(a, (v, i) => (v * keep[i]) / (1 - p));

@@ -99,16 +99,24 @@ export async function sgdUpdate(p: Float32Array, g: Float32Array, v: Float32Arra
 }
 
 // float64 references
+/** a + b element-wise, in float64. */
 export const addRef = (a: ArrayLike<number>, b: ArrayLike<number>) => Float64Array.from(a, (v, i) => v + b[i]);
+/** a · b element-wise, in float64. */
 export const mulRef = (a: ArrayLike<number>, b: ArrayLike<number>) => Float64Array.from(a, (v, i) => v * b[i]);
+/** a · s for a number s, in float64. */
 export const scaleRef = (a: ArrayLike<number>, s: number) => Float64Array.from(a, (v) => v * s);
+/** The sum of all values, in float64, as a one-element array (the shape the sum op returns). */
 export function sumRef(a: ArrayLike<number>): Float64Array {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i];
   return Float64Array.of(s);
 }
+/** One SGD step in float64: v = momentum·v + g + weightDecay·p, then p − lr·v (PyTorch's order). */
 export function sgdUpdateRef(p: ArrayLike<number>, g: ArrayLike<number>, v: ArrayLike<number>, o: { lr: number; momentum: number; weightDecay: number }) {
   const velocity = Float64Array.from(v, (vi, i) => o.momentum * vi + g[i] + o.weightDecay * p[i]);
   const param = Float64Array.from(p, (pi, i) => pi - o.lr * velocity[i]);
-  return { param, velocity };
+  return {
+    /** the updated parameter */ param,
+    /** the updated velocity */ velocity,
+  };
 }

@@ -69,7 +69,18 @@ export function setKernelProfiling(on: boolean): void {
   profile = on ? {} : null;
 }
 
-export function kernelProfile(): Record<string, { calls: number; ms: number; elements: number }> {
+/**
+ * The totals per kernel name since setKernelProfiling(true): launches, milliseconds and
+ * output elements; an empty object while profiling is off.
+ */
+export function kernelProfile(): Record<string, {
+  /** launches */
+  calls: number;
+  /** wall time of the launches, milliseconds */
+  ms: number;
+  /** output elements computed, summed over the launches */
+  elements: number;
+}> {
   return { ...(profile ?? {}) };
 }
 

@@ -137,6 +137,7 @@ export async function linearBackwardBias(dy: Float32Array, d: LinearDims): Promi
 }
 
 // float64 references
+/** y = x·wᵀ + b in float64: x [N, In], w [Out, In], b [Out] → y [N, Out]. */
 export function linearForwardRef(x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>, d: LinearDims): Float64Array {
   const y = new Float64Array(d.N * d.Out);
   for (let n = 0; n < d.N; n++)
@@ -148,6 +149,7 @@ export function linearForwardRef(x: ArrayLike<number>, w: ArrayLike<number>, b: 
   return y;
 }
 
+/** The three gradients in float64: dx = dy·w [N, In], dw = dyᵀ·x [Out, In], db = Σₙ dy [Out]. */
 export function linearBackwardRef(dy: ArrayLike<number>, x: ArrayLike<number>, w: ArrayLike<number>, d: LinearDims) {
   const dx = new Float64Array(d.N * d.In), dw = new Float64Array(d.Out * d.In), db = new Float64Array(d.Out);
   for (let n = 0; n < d.N; n++)
@@ -159,5 +161,9 @@ export function linearBackwardRef(dy: ArrayLike<number>, x: ArrayLike<number>, w
         dw[o * d.In + i] += g * x[n * d.In + i];
       }
     }
-  return { dx, dw, db };
+  return {
+    /** dL/dx [N, In] */ dx,
+    /** dL/dw [Out, In] */ dw,
+    /** dL/db [Out] */ db,
+  };
 }

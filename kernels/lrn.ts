@@ -24,11 +24,17 @@ import { runKernel } from './gpujs.js';
 import { chunksOf } from './chunks.js';
 import type { MapDims } from './dims.js';
 
+/** LRN's parameters, all given (ops.lrn fills in the paper's defaults): see the formula above. */
 export interface LrnOptions {
+  /** n, the channels in each window */
   size: number;
+  /** α, the scale of the sum of squares */
   alpha: number;
+  /** β, the exponent */
   beta: number;
+  /** k, the additive constant (> 0) */
   k: number;
+  /** 'sum': α' = α (AlexNet, TensorFlow); 'mean': α' = α/n (PyTorch, Caffe) */
   alphaMode: 'sum' | 'mean';
 }
 
@@ -113,9 +119,13 @@ export function lrnForwardRef(x: ArrayLike<number>, o: LrnOptions, d: MapDims) {
         s[i] = o.k + a * sq;
         y[i] = x[i] * s[i] ** -o.beta;
       }
-  return { y, s };
+  return {
+    /** the output [N, C, H, W] */ y,
+    /** the denominator's base s = k + α'·Σx² per element, which the backward reuses */ s,
+  };
 }
 
+/** dx of LRN in float64, by the formula in this file's header: dy, x and dx [N, C, H, W]. */
 export function lrnBackwardRef(dy: ArrayLike<number>, x: ArrayLike<number>, o: LrnOptions, d: MapDims): Float64Array {
   const { C } = d, HW = d.H * d.W;
   const a = o.alphaMode === 'mean' ? o.alpha / o.size : o.alpha;

@@ -94,9 +94,13 @@ export function maxPool2dForwardRef(x: ArrayLike<number>, d: MapDims) {
         y[o] = best;
         argmax[o] = arg;
       }
-  return { y, argmax };
+  return {
+    /** the output [N, C, ⌊H/2⌋, ⌊W/2⌋] */ y,
+    /** per output element, the flat index of its window's maximum in x */ argmax,
+  };
 }
 
+/** dx in float64: each window's dy goes to its argmax, 0 elsewhere. */
 export function maxPool2dBackwardRef(dy: ArrayLike<number>, x: ArrayLike<number>, d: MapDims): Float64Array {
   const { argmax } = maxPool2dForwardRef(x, d);
   const dx = new Float64Array(d.N * d.C * d.H * d.W);

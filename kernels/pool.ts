@@ -131,6 +131,19 @@ export function clearPool(): void {
 }
 
 /** The pool now: free arrays and their bytes, and since the start, allocations it served (hits) and could not (misses). */
-export function poolStats(): { arrays: number; bytes: number; limitBytes: number; hits: number; misses: number; released: number } {
+export function poolStats(): {
+  /** free arrays held now */
+  arrays: number;
+  /** their bytes */
+  bytes: number;
+  /** the most bytes it holds (setPoolLimit; 1 GiB by default) */
+  limitBytes: number;
+  /** allocations served from the pool */
+  hits: number;
+  /** allocations it could not serve */
+  misses: number;
+  /** arrays given back to it */
+  released: number;
+} {
   return { arrays: order.size, bytes: stats.bytes, limitBytes, hits: stats.hits, misses: stats.misses, released: stats.released };
 }

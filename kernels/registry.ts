@@ -114,6 +114,7 @@ export interface KernelFamily {
   passes: KernelPass[];
 }
 
+/** Every kernel family: its file, the op that uses it and its passes (the rows of the README's coverage table). */
 export const KERNEL_FAMILIES: readonly KernelFamily[] = [
   {
     family: 'conv2d 3×3 and 1×1', file: 'kernels/conv2d.ts', op: 'ops.conv2d',

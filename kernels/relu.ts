@@ -29,5 +29,7 @@ export async function reluBackward(dy: Float32Array, x: Float32Array): Promise<F
     runKernel('reluBackward', reluBackwardKernel, n, {}, [dy.subarray(s, s + n), x.subarray(s, s + n)]));
 }
 
+/** max(0, x) element-wise, in float64. */
 export const reluForwardRef = (x: ArrayLike<number>) => Float64Array.from(x, (v) => Math.max(v, 0));
+/** dy where x > 0, else 0 (the gradient at 0 is taken as 0, as PyTorch does), in float64. */
 export const reluBackwardRef = (dy: ArrayLike<number>, x: ArrayLike<number>) => Float64Array.from(x, (v, i) => (v > 0 ? dy[i] : 0));

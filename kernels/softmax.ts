@@ -110,6 +110,7 @@ function lseRef(x: ArrayLike<number>, n: number, K: number): number {
   return m + Math.log(s);
 }
 
+/** Row-wise soft-max of logits [N, K] in float64, through the log-sum-exp (no overflow). */
 export function softmaxForwardRef(x: ArrayLike<number>, d: SoftmaxDims): Float64Array {
   const y = new Float64Array(d.N * d.K);
   for (let n = 0; n < d.N; n++) {
@@ -119,6 +120,7 @@ export function softmaxForwardRef(x: ArrayLike<number>, d: SoftmaxDims): Float64
   return y;
 }
 
+/** dx = y ⊙ (dy − Σₖ dy·y) per row, in float64: dy, y and dx [N, K]. */
 export function softmaxBackwardRef(dy: ArrayLike<number>, y: ArrayLike<number>, d: SoftmaxDims): Float64Array {
   const dx = new Float64Array(d.N * d.K);
   for (let n = 0; n < d.N; n++) {
@@ -129,12 +131,14 @@ export function softmaxBackwardRef(dy: ArrayLike<number>, y: ArrayLike<number>, 
   return dx;
 }
 
+/** The mean over the batch of −log softmax(x)[label], in float64. */
 export function crossEntropyRef(x: ArrayLike<number>, labels: ArrayLike<number>, d: SoftmaxDims): number {
   let total = 0;
   for (let n = 0; n < d.N; n++) total += lseRef(x, n, d.K) - x[n * d.K + labels[n]];
   return total / d.N;
 }
 
+/** The cross-entropy's gradient times `g`, in float64: (softmax(x) − onehot(label))·g/N. */
 export function crossEntropyBackwardRef(x: ArrayLike<number>, labels: ArrayLike<number>, g: number, d: SoftmaxDims): Float64Array {
   const dx = softmaxForwardRef(x, d);
   for (let n = 0; n < d.N; n++) dx[n * d.K + labels[n]] -= 1;

@@ -61,6 +61,7 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
+/** Whether ops record the graph now: false inside noGrad(). */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }

@@ -36,7 +36,9 @@ const { GPU, CPUKernel, WebAssemblyKernel, HeadlessGLKernel, WebGL2Kernel, WebGP
  * and the SGD update, and gpu.js's cpu mode for the rest (softmax, cross-entropy, LRN).
  */
 export type Mode = 'cpu' | 'webasm' | 'wasm' | 'headlessgl' | 'webgl2' | 'webgpu';
+/** What setBackend() takes: a mode, or 'auto' (the fastest mode that works here, GPU first). */
 export type BackendRequest = Mode | 'auto';
+/** Every mode, in the order of the Mode type; not all of them run on every machine. */
 export const MODES: readonly Mode[] = ['cpu', 'webasm', 'wasm', 'headlessgl', 'webgl2', 'webgpu'];
 
 /** The registry's backend that runs a mode's kernels; what it lacks runs on gpujs (explicitly: BackendInfo.kernels). */
@@ -47,8 +49,11 @@ registerGpujsKernels();
 
 /** What `getBackendInfo()` reports: the mode that really runs and why it was chosen. */
 export interface BackendInfo {
+  /** The mode that runs. */
   mode: Mode;
+  /** What setBackend() was asked for ('auto' or a mode). */
   requested: BackendRequest;
+  /** Why this mode runs: the request, or what 'auto' found (and which modes failed, and why). */
   reason: string;
   /** which backend of the registry runs each kernel here: 'wasm', or 'gpujs (<gpu.js mode>)' */
   kernels: Record<KernelName, string>;

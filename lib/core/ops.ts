@@ -94,6 +94,7 @@ export function maxPool2d(x: Tensor): Tensor {
     (g) => [computed('maxPool2d (backward)', x.shape, [g, x], ([gv, xv]) => run('maxPool2dBackward', gv, xv, d))]);
 }
 
+/** max(0, x) element-wise; the gradient is passed where x > 0. */
 export function relu(x: Tensor): Tensor {
   expectTensor('relu', 'x', x);
   return opResult('relu', x.shape, [x],
@@ -101,6 +102,7 @@ export function relu(x: Tensor): Tensor {
     (g) => [computed('relu (backward)', x.shape, [g, x], ([gv, xv]) => run('reluBackward', gv, xv))]);
 }
 
+/** The options of lrn() and nn.LocalResponseNorm; each one left out takes the paper's value, in brackets. */
 export interface LrnOptions {
   /** n, the number of channels summed over (5) */
   size?: number;
@@ -221,6 +223,7 @@ export function dropout(x: Tensor, p: number, seed: number): Tensor {
 // ---------------------------------------------------------------------------------------
 // element-wise and reductions
 
+/** a + b element-wise, for tensors of one shape (a ShapeError otherwise). */
 export function add(a: Tensor, b: Tensor): Tensor {
   expectTensor('add', 'a', a);
   expectTensor('add', 'b', b);

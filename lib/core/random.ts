@@ -7,6 +7,7 @@
  */
 import { ValueError, describeValue } from './errors.js';
 
+/** A seeded mulberry32 generator: `new Rng(seed)`; the same seed gives the same stream. */
 export class Rng {
   private s: number;
 
@@ -36,6 +37,7 @@ export class Rng {
     return Math.floor(this.uniform() * n);
   }
 
+  /** The whole state, an integer in [0, 2^32): save it, and set it back to resume the stream. */
   get state(): number {
     return this.s;
   }

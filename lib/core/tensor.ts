@@ -39,9 +39,18 @@ let nextId = 1;
 /** what a tensor that holds no graph passes to runBackward (it is never changed: it stays empty) */
 const NO_GRAPH = new HeldGraph();
 
+/**
+ * An n-dimensional float32 array with autograd, PyTorch's torch.Tensor in small. Ops return a
+ * Tensor at once and compute its values as their inputs arrive; read them with `await t.data()`.
+ * A tensor made with `requiresGrad` is a leaf whose `grad` `backward()` fills. Free its memory
+ * with `dispose()` (or run the code in `tidy()`): a use after that throws a DisposedError.
+ */
 export class Tensor {
+  /** A number unique to this tensor in the process (creation order), for debugging and graph dumps. */
   readonly id = nextId++;
+  /** The dimensions, outermost first (frozen): [N, C, H, W] for a batch of images. */
   readonly shape: readonly number[];
+  /** The number of values: the product of the shape (1 for shape []). */
   readonly size: number;
   /** accumulated gradient of the last `backward()` (leaves only, as in PyTorch) */
   grad: Tensor | null = null;
@@ -113,10 +122,15 @@ export class Tensor {
     return new Tensor(shape, Promise.resolve(out), options.requiresGrad ?? false);
   }
 
+  /**
+   * Whether backward() computes a gradient for this tensor. Setting it false on a computed
+   * (non-leaf) tensor throws a ValueError.
+   */
   get requiresGrad(): boolean {
     return this._requiresGrad;
   }
 
+  /** See the getter; a ValueError when switching off a tensor computed by an op. */
   set requiresGrad(value: boolean) {
     if (this.node && !value) {
       throw new ValueError('Tensor.requiresGrad: only a leaf tensor can be switched off; this one was computed by ' + this.node.op);
@@ -124,6 +138,7 @@ export class Tensor {
     this._requiresGrad = value;
   }
 
+  /** Whether dispose() freed the values; any read or op on it then throws a DisposedError. */
   get isDisposed(): boolean {
     return this._store.isDisposed;
   }
@@ -205,6 +220,9 @@ export class Tensor {
     await runBackward(this, gradOutput, this._held ?? NO_GRAPH, kit);
   }
 
+  /**
+   * 'Tensor(shape=[2, 3], requiresGrad)': the shape and flags, never the values (which may not be computed yet).
+   */
   toString(): string {
     return `Tensor(shape=${formatShape(this.shape)}${this._requiresGrad ? ', requiresGrad' : ''}${this.isDisposed ? ', disposed' : ''})`;
   }
@@ -331,14 +349,21 @@ export function keep<T extends Tensor>(t: T): T {
 }
 
 /** Live tensors and their bytes (every tensor's storage is counted once, by its owner). */
-export function memory(): { tensors: number; bytes: number } {
+export function memory(): {
+  /** tensors made and not yet disposed */
+  tensors: number;
+  /** their float32 values, 4 bytes each */
+  bytes: number;
+} {
   return { ...live };
 }
 
+/** A tensor of `shape` filled with 0 (a leaf; `requiresGrad` false by default). */
 export function zeros(shape: Shape, options: { requiresGrad?: boolean } = {}): Tensor {
   return new Tensor(shape, Promise.resolve(newValues('zeros', shape)), options.requiresGrad ?? false);
 }
 
+/** A tensor of `shape` filled with 1 (a leaf; `requiresGrad` false by default). */
 export function ones(shape: Shape, options: { requiresGrad?: boolean } = {}): Tensor {
   return new Tensor(shape, Promise.resolve(newValues('ones', shape).fill(1)), options.requiresGrad ?? false);
 }

@@ -7,12 +7,15 @@
 import type { NdArray } from 'ndarray';
 import { NumericsError, ShapeError, ValueError, describeValue as describe } from './errors.js';
 
+/** A tensor's dimensions, outermost first: [N, C, H, W] for images, [N, K] for logits. */
 export type Shape = readonly number[];
 
+/** The number of values a tensor of `shape` holds: the product of its dimensions (1 for []). */
 export function shapeSize(shape: Shape): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/** `shape` as the messages print it: '[2, 3, 224, 224]'. */
 export function formatShape(shape: Shape): string {
   return `[${shape.join(', ')}]`;
 }

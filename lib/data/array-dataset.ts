@@ -8,24 +8,40 @@ import { Rng } from '../core/random.js';
 import type { Image } from './transforms.js';
 import { DataError, ShapeError, ValueError, describeValue } from '../core/errors.js';
 
+/** One labelled image of a Dataset. */
 export interface Sample {
+  /** the image, an ndarray [C, H, W] */
   image: Image;
+  /** its class, an integer in [0, numClasses) */
   label: number;
 }
 
+/** What DataLoader and evaluate.errors read: a fixed number of labelled images of one shape, by index. */
 export interface Dataset {
+  /** what messages and logs call it ('mnist/train') */
   readonly name: string;
+  /** the number of samples */
   readonly length: number;
+  /** the number of classes; every label is in [0, numClasses) */
   readonly numClasses: number;
   /** [C, H, W] of every image */
   readonly imageShape: readonly [number, number, number];
+  /** Sample `i`, for an integer i in [0, length). */
   get(i: number): Sample;
 }
 
 /** Images in one Float32Array [N, C, H, W] with Int32 labels; `get` returns views. */
 export class ArrayDataset implements Dataset {
+  /** the number of images (labels.length) */
   readonly length: number;
 
+  /**
+   * @param name what messages call it
+   * @param images every image's values, [N, C, H, W] row-major
+   * @param labels one label per image, each in [0, numClasses) (a DataError otherwise)
+   * @param imageShape [C, H, W]
+   * @param numClasses the number of classes
+   */
   constructor(readonly name: string, readonly images: Float32Array, readonly labels: Int32Array,
     readonly imageShape: readonly [number, number, number], readonly numClasses: number) {
     const where = `ArrayDataset '${name}'`;

@@ -11,9 +11,13 @@ import type { Image } from './transforms.js';
 import { DataError, ShapeError, ValueError, describeValue } from '../core/errors.js';
 import { isNdarray } from '../core/values.js';
 
+/** DataLoader's options; each one left out takes the value in brackets. */
 export interface LoaderOptions {
+  /** images per batch, a positive integer (the paper's 256, §3.1) */
   batchSize: number;
+  /** a new order each epoch, drawn from `seed` and the epoch (false) */
   shuffle?: boolean;
+  /** the seed of the shuffles and the transforms' generators (0) */
   seed?: number;
   /** applied to each image with the epoch's generator (augmentation, padding, ...) */
   transform?: (image: Image, rng: Rng) => Image;
@@ -21,19 +25,36 @@ export interface LoaderOptions {
   dropLast?: boolean;
 }
 
+/** One batch: the images stacked into a Tensor, their labels, and which samples they are. */
 export interface Batch {
+  /** the images, [N, C, H, W] */
   x: Tensor;
+  /** their labels, one per image */
   labels: Int32Array;
+  /** their indices in the dataset */
   indices: Int32Array;
 }
 
+/**
+ * Batches of a Dataset, as torch.utils.data.DataLoader: shuffled per epoch from a seed, so an
+ * epoch (and a resumed one) is reproducible. Bad options are a ValueError, a non-dataset a DataError.
+ */
 export class DataLoader {
+  /** images per batch */
   readonly batchSize: number;
+  /** whether each epoch has its own order */
   readonly shuffle: boolean;
+  /** the seed of the shuffles and transforms */
   readonly seed: number;
+  /** whether a last, smaller batch is dropped */
   readonly dropLast: boolean;
+  /** applied to each image with the epoch's generator, if given */
   readonly transform?: (image: Image, rng: Rng) => Image;
 
+  /**
+   * @param dataset the samples to batch
+   * @param options batch size, shuffling, seed, transform, dropLast
+   */
   constructor(readonly dataset: Dataset, options: LoaderOptions) {
     if (!dataset || typeof dataset.get !== 'function' || typeof dataset.length !== 'number' || !Number.isInteger(dataset.length) || dataset.length < 0) {
       throw new DataError(`DataLoader: expected a Dataset (with length and get(i), e.g. an ArrayDataset), got ${describeValue(dataset)}`);

@@ -28,6 +28,7 @@ import { horizontalFlip } from '../data/transforms.js';
 import { imageAtScales, batchOf, posteriorsOf, fuse, type EvalImage } from './posteriors.js';
 import { ShapeError, ValueError, describeValue } from '../core/errors.js';
 
+/** The options of dense evaluation (§3.2: the net applied fully-convolutionally to the whole image). */
 export interface DenseOptions {
   /** the smallest image sides Q to average over (default [model.options.inputSize]; see scalesFor) */
   scales?: readonly number[];

@@ -12,8 +12,10 @@ import { multiCrop } from './multicrop.js';
 import { fuse, topK, type EvalSample } from './posteriors.js';
 import { DataError, ValueError, describeValue } from '../core/errors.js';
 
+/** Which of the paper's test protocols (§3.2, Table 5) errors() runs. */
 export type Protocol = 'dense' | 'multicrop' | 'both';
 
+/** The options of errors(); each one left out takes the default given. */
 export interface ErrorOptions {
   /** 'dense', 'multicrop' or 'both' (dense, multi-crop and combined); default 'dense' */
   protocol?: Protocol;
@@ -31,13 +33,19 @@ export interface ErrorOptions {
 
 /** error rates in [0, 1] */
 export interface TopErrors {
+  /** the fraction of images whose label is not the top class */
   top1: number;
+  /** the fraction of images whose label is not among the five top classes (the ILSVRC measure) */
   top5: number;
 }
 
+/** What errors() returns: the top-1 and top-5 errors of each protocol run. */
 export interface ErrorReport {
+  /** the number of images evaluated */
   images: number;
+  /** dense evaluation's errors (protocol 'dense' or 'both') */
   dense?: TopErrors;
+  /** multi-crop evaluation's errors (protocol 'multicrop' or 'both') */
   multicrop?: TopErrors;
   /** Table 5's "dense + multi-crop": the mean of the two posteriors */
   combined?: TopErrors;

@@ -16,6 +16,7 @@ import { crop, horizontalFlip, type Image } from '../data/transforms.js';
 import { imageAtScales, batchOf, posteriorsOf, fuse, type EvalImage } from './posteriors.js';
 import { ValueError, describeValue } from '../core/errors.js';
 
+/** The options of multi-crop evaluation (§3.2: a grid of crops at each scale, with flips). */
 export interface MultiCropOptions {
   /** the smallest image sides Q (default [model.options.inputSize]; see scalesFor) */
   scales?: readonly number[];
@@ -27,16 +28,25 @@ export interface MultiCropOptions {
   batchSize?: number;
 }
 
+/** One crop of multi-crop evaluation: where it is and whether it is flipped. */
 export interface CropView {
+  /** the crop's first row in the image */
   top: number;
+  /** the crop's first column in the image */
   left: number;
+  /** whether it is the horizontal flip of the crop */
   flipped: boolean;
   /** a view [C, size, size] into the image (no copy) */
   image: Image;
 }
 
 /** The top-left corners of a grid×grid regular grid of size×size crops on an H×W image, row by row. */
-export function cropGrid(H: number, W: number, size: number, grid: number): { top: number; left: number }[] {
+export function cropGrid(H: number, W: number, size: number, grid: number): {
+  /** the crop's first row */
+  top: number;
+  /** the crop's first column */
+  left: number;
+}[] {
   if (typeof grid !== 'number' || !Number.isInteger(grid) || grid < 1) throw new ValueError(`cropGrid: expected a positive integer grid, got ${describeValue(grid)}`);
   for (const [name, v] of [['H', H], ['W', W], ['size', size]] as const) {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ValueError(`cropGrid: expected ${name} to be a positive integer, got ${describeValue(v)}`);

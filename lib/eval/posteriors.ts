@@ -36,7 +36,9 @@ export type EvalImage = Image | Tensor | ScalableImage;
 
 /** A labelled image for evaluate.errors: a Dataset's Sample, or one whose image is any EvalImage. */
 export interface EvalSample {
+  /** the image, [C, H, W] (an ndarray, a Tensor or a ScalableImage) */
   image: EvalImage;
+  /** its class, an integer in [0, numClasses) */
   label: number;
 }
 

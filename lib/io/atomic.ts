@@ -16,6 +16,7 @@ import { VerydeepError } from '../core/errors.js';
 /** folders this process has written into, and so already cleaned */
 const cleaned = new Set<string>();
 
+/** How writeFileAtomic writes (always through a temporary file and a rename). */
 export interface WriteOptions {
   /** write only if the file is missing or holds other bytes (a finished run's outputs stay untouched) */
   ifChanged?: boolean;

@@ -28,6 +28,10 @@ import { checkPreprocessing, type Preprocessing } from '../data/preprocess.js';
 import { parseSafetensors, readBytes, writeSafetensors, type NamedArray, type SafetensorsFile } from './safetensors.js';
 import type { WriteOptions } from './atomic.js';
 
+/**
+ * The parameter names in a file: 'verydeep' (this model's own), or 'torchvision', the same
+ * dotted names, accepted only for the configurations torchvision has (A, B, D, E: vgg11 ... vgg19).
+ */
 export type Naming = 'verydeep' | 'torchvision';
 
 /** the VGG configurations torchvision has, by its names */
@@ -44,7 +48,9 @@ function namesFor(model: Module, naming: Naming, where: string): [string, string
   return model.namedParameters().map(([name]) => [name, name]);
 }
 
+/** The options of saving a model's weights as safetensors. */
 export interface SaveOptions {
+  /** the parameter names to write ('verydeep') */
   naming?: Naming;
   /** extra string metadata */
   metadata?: Record<string, string>;
@@ -54,6 +60,7 @@ export interface SaveOptions {
   classes?: string[];
 }
 
+/** What loading weights into a model returns besides the weights: what the file says about them. */
 export interface LoadResult {
   /** the file's metadata, every key as stored */
   metadata: Record<string, string>;
@@ -77,7 +84,9 @@ export async function saveSafetensors(model: Module, path: string, options: Save
   return writeSafetensors(path, tensors, meta, { ifChanged: options.ifChanged });
 }
 
+/** The options of loading safetensors weights into a model. */
 export interface LoadOptions {
+  /** the parameter names the file uses ('verydeep') */
   naming?: Naming;
   /** what errors call a source given as bytes ('the safetensors bytes') */
   name?: string;

@@ -31,6 +31,7 @@ import { checkPreprocessing, type Preprocessing } from '../data/preprocess.js';
 import { writeFileAtomic, type WriteOptions } from './atomic.js';
 import { attr, encodeModel, floatTensor, FLOAT, IR_VERSION, OPSET, type NodeProto, type TensorProto, type ValueInfoProto } from './onnx-proto.js';
 
+/** The options of exporting a Vgg or a Sequential as an ONNX graph. */
 export interface OnnxExportOptions {
   /** side of the square input (a Vgg's inputSize; required for a Sequential) */
   inputSize?: number;

@@ -28,7 +28,9 @@ import { assignParsed, preprocessingOf } from './model.js';
 import { decodeModel } from './onnx-proto.js';
 import { hasWeights, readChain, type OnnxGraph, type Step } from './onnx-graph.js';
 
+/** An ONNX graph read back as a model, with what the file says about it. */
 export interface OnnxModel {
+  /** the net: a Vgg where the graph is one of Table 1's, otherwise a Sequential of the layers */
   model: Vgg | Sequential;
   /** the file's metadata_props, every key as stored */
   metadata: Record<string, string>;
@@ -37,10 +39,20 @@ export interface OnnxModel {
   /** the class names of its 'classes' metadata, if any */
   classes?: string[];
   /** the graph's input: its name and shape, a symbolic dimension by its name ('N') */
-  input: { name: string; shape: (number | string)[] };
-  output: { name: string };
+  input: {
+    /** the input's name in the graph */
+    name: string;
+    /** the dimensions of [N, C, H, W]: a number each, or a name for a symbolic one */
+    shape: (number | string)[];
+  };
+  /** the graph's output */
+  output: {
+    /** its name in the graph (verydeep writes 'logits', or 'probabilities' after a Softmax) */
+    name: string;
+  };
 }
 
+/** The options of reading an ONNX file or its bytes. */
 export interface OnnxLoadOptions {
   /** what errors call a source given as bytes ('the ONNX bytes') */
   name?: string;

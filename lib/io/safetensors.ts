@@ -15,8 +15,11 @@ import { open, readFile } from 'node:fs/promises';
 import { ShapeError, ValueError, WeightsError } from '../core/errors.js';
 import { writeFileAtomic, type WriteOptions } from './atomic.js';
 
+/** One tensor of a safetensors file: its shape and float32 values, row-major. */
 export interface NamedArray {
+  /** the dimensions, outermost first */
   shape: number[];
+  /** the values (F32 in the file) */
   data: Float32Array;
 }
 
@@ -64,8 +67,11 @@ export async function writeSafetensors(path: string, tensors: Record<string, Nam
   return writeFileAtomic(path, [prefix, json, ...bodies], options);
 }
 
+/** A safetensors file read: its tensors by name, in file order, and its string metadata. */
 export interface SafetensorsFile {
+  /** the tensors, by name */
   tensors: Map<string, NamedArray>;
+  /** the header's `__metadata__` (empty when it has none) */
   metadata: Record<string, string>;
 }
 
@@ -78,6 +84,10 @@ export async function readBytes(path: string, where: string): Promise<Uint8Array
   }
 }
 
+/**
+ * Reads and checks a safetensors file (F32 tensors only); a WeightsError naming the file when it
+ * cannot be read or for any fault of its header or data.
+ */
 export async function readSafetensors(path: string): Promise<SafetensorsFile> {
   return parseSafetensors(await readBytes(path, 'io.readSafetensors'), path, 'io.readSafetensors');
 }

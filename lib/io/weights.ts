@@ -32,7 +32,10 @@ const CONFIG_BY_CONVS: Record<number, ConfigName> = { 8: 'A', 10: 'B', 13: 'D', 
  * three weights the FC width and the classes, and FC6's inputs (channels · side²) the
  * input size, 32 · side (torchvision's 25,088 = 512 · 7² gives 224).
  */
-export function vggFromTorchvisionShapes(tensors: Map<string, NamedArray>, path: string): { config: ConfigName } & VggOptions {
+export function vggFromTorchvisionShapes(tensors: Map<string, NamedArray>, path: string): {
+  /** the configuration whose parameter shapes these are */
+  config: ConfigName;
+} & VggOptions {
   const weights = (prefix: string, rank: number) => [...tensors]
     .filter(([name, t]) => new RegExp(`^${prefix}\\.\\d+\\.weight$`).test(name) && t.shape.length === rank)
     .map(([name, t]) => ({ index: Number(name.split('.')[1]), shape: t.shape }))
@@ -103,11 +106,13 @@ function differences(config: ConfigName, options: VggOptions, tensors: Map<strin
   ];
 }
 
+/** The options of reading a VGG and its weights from a file; each one overrides what the file says. */
 export interface WeightsOptions {
   /** the configuration, over what the file says ('A', 'A-LRN' or 'ALRN', 'B', ...) */
   config?: string;
   /** the input size, over what the file says */
   input?: number;
+  /** the parameter names the file uses (by default, what the file's metadata says) */
   naming?: Naming;
   /** 'torchvision' or 'caffe', over what the file says */
   preprocessing?: string;
@@ -115,8 +120,11 @@ export interface WeightsOptions {
   note?: (line: string) => void;
 }
 
+/** A VGG read from a weights file, and the preprocessing its weights expect. */
 export interface LoadedWeights {
+  /** the net, built to the file's shapes, its weights loaded */
   model: Vgg;
+  /** the preprocessing to apply to images first: the option's, the file's, or torchvision's */
   preprocessing: Preprocessing;
   /** the class names the file gives ('classes' metadata), class 0 first, if it gives them */
   classes?: string[];

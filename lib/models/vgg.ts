@@ -19,12 +19,23 @@ import { Rng } from '../core/random.js';
 import { ShapeError, ValueError, describeValue } from '../core/errors.js';
 
 /** a 3×3 conv of n channels; `{ conv1: n }` is a 1×1 conv; 'M' max-pool; 'LRN' */
-export type LayerSpec = number | { conv1: number } | 'M' | 'LRN';
+export type LayerSpec = number | {
+  /** the output channels of a 1×1 conv */
+  conv1: number;
+} | 'M' | 'LRN';
 
+/**
+ * The paper's configurations (Table 1): A (11 weight layers), A-LRN, B (13), C (16, with 1×1 convs), D (16), E (19).
+ */
 export type ConfigName = 'A' | 'A-LRN' | 'B' | 'C' | 'D' | 'E';
 
 /** Table 1, column by column. */
-export const VGG_CONFIGS: Record<ConfigName, { layers: LayerSpec[]; weightLayers: number }> = {
+export const VGG_CONFIGS: Record<ConfigName, {
+  /** the feature layers, top to bottom, as Table 1 lists them */
+  layers: LayerSpec[];
+  /** the conv and FC layers: the depth the paper names a net by */
+  weightLayers: number;
+}> = {
   A: { weightLayers: 11, layers: [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'] },
   'A-LRN': { weightLayers: 11, layers: [64, 'LRN', 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'] },
   B: { weightLayers: 13, layers: [64, 64, 'M', 128, 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'] },
@@ -39,6 +50,10 @@ export const VGG_CONFIGS: Record<ConfigName, { layers: LayerSpec[]; weightLayers
   },
 };
 
+/**
+ * Vgg's options; each one left out takes the value in brackets (the paper's ImageNet net).
+ * An unknown key or a value out of range is a ValueError naming the option.
+ */
 export interface VggOptions {
   /** classes of the last FC layer (1000, ImageNet) */
   numClasses?: number;
@@ -149,11 +164,24 @@ function plan(where: string, config: unknown, options: VggOptions): Plan {
   return { options: o, features, channels, side, classifier };
 }
 
+/**
+ * A VGG net of Table 1: `features` (the conv stack: 3×3 convs with ReLU, 2×2 max-pools),
+ * `flatten`, and `classifier` (FC6, FC7 with ReLU and dropout, FC8 giving logits [N, numClasses]).
+ * Parameter names match torchvision's ('features.0.weight', 'classifier.6.bias'), so its
+ * weights load as they are. The soft-max is not part of it: training takes the logits.
+ */
 export class Vgg extends Module {
+  /** the convolutional part: [N, C, H, W] → [N, 512·w, H/32, W/32] */
   readonly features: Sequential;
+  /**
+   * the fully connected part (FC6, ReLU, Dropout, FC7, ReLU, Dropout, FC8): [N, features] → [N, numClasses]
+   */
   readonly classifier: Sequential;
+  /** between the two: [N, C, h, w] → [N, C·h·w] */
   readonly flatten: Flatten;
+  /** which column of Table 1 this net is */
   readonly config: ConfigName;
+  /** the options in effect, defaults filled in */
   readonly options: Required<VggOptions>;
 
   constructor(config: ConfigName, options: VggOptions = {}) {
@@ -181,11 +209,17 @@ export class Vgg extends Module {
     ));
   }
 
+  /** Configuration A, 11 weight layers (8 conv + 3 FC). */
   static configA(options?: VggOptions): Vgg { return new Vgg('A', options); }
+  /** Configuration A-LRN: A with local response normalisation after the first conv (§2.2). */
   static configALRN(options?: VggOptions): Vgg { return new Vgg('A-LRN', options); }
+  /** Configuration B, 13 weight layers. */
   static configB(options?: VggOptions): Vgg { return new Vgg('B', options); }
+  /** Configuration C, 16 weight layers: B with a 1×1 conv at the end of the last three stacks. */
   static configC(options?: VggOptions): Vgg { return new Vgg('C', options); }
+  /** Configuration D (VGG-16), 16 weight layers. */
   static configD(options?: VggOptions): Vgg { return new Vgg('D', options); }
+  /** Configuration E (VGG-19), 19 weight layers. */
   static configE(options?: VggOptions): Vgg { return new Vgg('E', options); }
 
   /** A config by its letter: 'A', 'A-LRN' (or 'ALRN'), 'B', 'C', 'D', 'E'. */
@@ -262,6 +296,10 @@ export class Vgg extends Module {
     return deeper;
   }
 
+  /**
+   * The logits [N, numClasses] of images [N, inputChannels, H, W]; a ValueError for a non-Tensor and a
+   * ShapeError for a shape the net does not take (the FC layers fix H and W to the inputSize's).
+   */
   forward(x: Tensor): Tensor {
     this.expectLive('forward');
     if (!(x instanceof Tensor)) throw new ValueError(`${this.describe()}.forward: expected a Tensor [N, C, H, W], got ${describeValue(x)}`);

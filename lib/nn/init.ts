@@ -13,9 +13,14 @@ import { Tensor, shapeSize, type Shape } from '../core/tensor.js';
 import { Rng, normalRandom } from '../core/random.js';
 import { ValueError, describeValue } from '../core/errors.js';
 
+/**
+ * 'paper': weights ~ N(0, std²), std 0.01 (§3.1); 'glorot': U(−a, a), a = √(6 / (fanIn + fanOut)). Biases are 0 in both.
+ */
 export type InitScheme = 'paper' | 'glorot';
 
+/** How a layer draws its weights (see InitScheme); checked where the layer is made. */
 export interface InitOptions {
+  /** the scheme ('glorot' for a bare layer; Vgg chooses per its `init` option) */
   init?: InitScheme;
   /** standard deviation of the 'paper' init (0.01) */
   std?: number;
@@ -23,6 +28,9 @@ export interface InitOptions {
   seed?: number;
 }
 
+/**
+ * The standard deviation of the paper's N(0, std²) init: 0.01, as torchvision and the authors' Caffe models (§3.1).
+ */
 export const PAPER_INIT_STD = 0.01;
 
 let nextDefaultSeed = 1;
@@ -46,6 +54,10 @@ export function checkInitOptions(where: string, options: InitOptions): void {
   if (seed !== undefined && (typeof seed !== 'number' || !Number.isFinite(seed))) throw new ValueError(`${where}: expected init seed to be a finite number, got ${describeValue(seed)}`);
 }
 
+/**
+ * A weight Tensor of `shape` (requiresGrad) drawn by `options`; `fanIn`, `fanOut` set Glorot's bound.
+ * A ValueError naming initWeight for bad options.
+ */
 export function initWeight(shape: Shape, fanIn: number, fanOut: number, options: InitOptions = {}): Tensor {
   checkInitOptions('initWeight', options);
   const { init = 'glorot', std = PAPER_INIT_STD } = options;
@@ -63,6 +75,7 @@ export function initWeight(shape: Shape, fanIn: number, fanOut: number, options:
   return new Tensor(shape, Promise.resolve(values), true);
 }
 
+/** A zero bias of length `n` (requiresGrad), as both schemes use. */
 export function initBias(n: number): Tensor {
   return Tensor.from(new Float32Array(n), [n], { requiresGrad: true });
 }

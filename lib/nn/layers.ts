@@ -23,9 +23,17 @@ function expectPositiveInteger(layer: string, name: string, v: unknown): void {
  * x [N, inChannels, H, W] → [N, outChannels, H, W]; weight [out, in, k, k], bias [out].
  */
 export class Conv2d extends Module {
+  /** the weight, [out, in, k, k] (a parameter) */
   weight: Tensor;
+  /** the bias, [out] (a parameter) */
   bias: Tensor;
 
+  /**
+   * @param inChannels C of the input [N, C, H, W]
+   * @param outChannels the number of filters: C of the output
+   * @param kernelSize odd: 3 (VGG's 3×3, padding 1) or 1 (configuration C's 1×1); other odd sizes pad (k−1)/2
+   * @param init the initialisation (nn.InitOptions; a bare layer defaults to 'glorot'); a ValueError for a bad one
+   */
   constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: 1 | 3 | number = 3, init: InitOptions = {}) {
     super();
     expectPositiveInteger('Conv2d', 'inChannels', inChannels);
@@ -90,6 +98,7 @@ export class MaxPool2d extends Module {
   }
 }
 
+/** max(0, x), elementwise: the rectification after every conv and hidden fully-connected layer (§2.1). */
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
     return ops.relu(x);
@@ -102,6 +111,7 @@ export class ReLU extends Module {
 
 /** Local response normalisation across channels; see kernels/lrn.ts for the α conventions. */
 export class LocalResponseNorm extends Module {
+  /** The options in effect: the given ones over the paper's defaults (size 5, α 1e-4, β 0.75, k 2). */
   readonly options: Required<ops.LrnOptions>;
 
   /** Checked here, where the net is defined, rather than at its first forward pass. */
@@ -138,9 +148,16 @@ export class LocalResponseNorm extends Module {
 
 /** y = x·weightᵀ + bias; x [N, inFeatures] → [N, outFeatures]. */
 export class Linear extends Module {
+  /** the weight, [outFeatures, inFeatures] (a parameter) */
   weight: Tensor;
+  /** the bias, [outFeatures] (a parameter) */
   bias: Tensor;
 
+  /**
+   * @param inFeatures the length of each input row
+   * @param outFeatures the length of each output row
+   * @param init the initialisation (nn.InitOptions; a bare layer defaults to 'glorot')
+   */
   constructor(readonly inFeatures: number, readonly outFeatures: number, init: InitOptions = {}) {
     super();
     expectPositiveInteger('Linear', 'inFeatures', inFeatures);
@@ -150,6 +167,7 @@ export class Linear extends Module {
     this.bias = this.registerParameter('bias', initBias(outFeatures));
   }
 
+  /** Re-draws the parameters (the model's init policy calls this). */
   resetParameters(init: InitOptions): void {
     this.replaceParameter('weight', (this.weight = initWeight(this.weight.shape, this.inFeatures, this.outFeatures, init)));
     this.replaceParameter('bias', (this.bias = initBias(this.outFeatures)));
@@ -176,8 +194,13 @@ export class Linear extends Module {
  * from the layer's generator, whose state checkpoints save (`rng.state`).
  */
 export class Dropout extends Module {
+  /** The generator that draws each forward pass's mask seed; its `state` is saved in checkpoints. */
   readonly rng: Rng;
 
+  /**
+   * @param p the probability of zeroing a value, in [0, 1) (the paper's 0.5, §3.1); kept values are scaled by 1/(1−p)
+   * @param seed the seed of the mask generator
+   */
   constructor(readonly p = 0.5, seed = 0) {
     super();
     if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ValueError(`Dropout: expected p in [0, 1), got ${describeValue(p)}`);
@@ -232,6 +255,7 @@ export class Softmax extends Module {
 
 /** Runs its layers in order; they are named '0', '1', ... as in PyTorch. */
 export class Sequential extends Module {
+  /** The layers, in the order forward() runs them (layer i is the child named 'i'). */
   readonly layers: Module[];
 
   constructor(...layers: Module[]) {

@@ -20,6 +20,11 @@ import { DisposedError, ShapeError, ValueError, describeValue } from '../core/er
  */
 export type PredictInput = Tensor | NdArray | NdArray[];
 
+/**
+ * The base of every layer and model: named parameters and child modules, train/eval mode,
+ * shape inference, summary() and predict(). A subclass registers its parameters and children
+ * in its constructor and implements forward() and outputShape().
+ */
 export abstract class Module {
   /** training mode: dropout is active; eval() turns it off */
   training = true;
@@ -28,6 +33,9 @@ export abstract class Module {
   private readonly params: [string, Tensor][] = [];
   private readonly children: [string, Module][] = [];
 
+  /**
+   * The module's computation: the output Tensor for input `x` (throws a ShapeError naming the layer for a shape it does not take).
+   */
   abstract forward(x: Tensor): Tensor;
 
   /** the shape forward() returns for an input of `inputShape` (throws as forward would) */
@@ -38,12 +46,16 @@ export abstract class Module {
     return this.constructor.name;
   }
 
+  /** Makes `t` a parameter named `name` (sets requiresGrad); for a subclass's constructor. Returns `t`. */
   protected registerParameter(name: string, t: Tensor): Tensor {
     t.requiresGrad = true;
     this.params.push([name, t]);
     return t;
   }
 
+  /**
+   * Swaps the parameter `name` for `t`, disposing the old one (how weights are loaded into a live module).
+   */
   protected replaceParameter(name: string, t: Tensor): void {
     const entry = this.params.find(([n]) => n === name);
     if (!entry) throw new Error(`${this.describe()}: no parameter named '${name}'`); // a bug, not a wrong use
@@ -52,11 +64,13 @@ export abstract class Module {
     entry[1] = t;
   }
 
+  /** Makes `m` a child module named `name`, so its parameters get the prefix `name.`; returns `m`. */
   protected registerModule<M extends Module>(name: string, m: M): M {
     this.children.push([name, m]);
     return m;
   }
 
+  /** The direct children with their names, in registration order (a copy). */
   namedChildren(): [string, Module][] {
     return [...this.children];
   }
@@ -68,10 +82,12 @@ export abstract class Module {
     return out;
   }
 
+  /** Every parameter of the tree, in the order of namedParameters() (what an optimiser takes). */
   parameters(): Tensor[] {
     return this.namedParameters().map(([, t]) => t);
   }
 
+  /** The number of parameter values (floats) in the tree: 138,357,544 for VGG-16 at full size. */
   parameterCount(): number {
     return this.parameters().reduce((n, t) => n + t.size, 0);
   }
@@ -83,11 +99,13 @@ export abstract class Module {
     return out;
   }
 
+  /** Sets training mode (`mode` true: dropout active) on this module and every descendant; returns this. */
   train(mode = true): this {
     for (const [, m] of this.namedModules()) m.training = mode;
     return this;
   }
 
+  /** Eval mode: train(false), so dropout passes its input through; returns this. */
   eval(): this {
     return this.train(false);
   }
@@ -142,6 +160,7 @@ export abstract class Module {
     ].join('\n');
   }
 
+  /** The summary() table, for the default input shape. */
   toString(): string {
     return this.summary();
   }

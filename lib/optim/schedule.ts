@@ -7,26 +7,47 @@
  */
 import { CheckpointError, ValueError, describeValue } from '../core/errors.js';
 
+/** ReduceLROnPlateau's options; each one left out takes the value in brackets (§3.1's schedule). */
 export interface PlateauOptions {
+  /** what the lr is multiplied by on a plateau, in (0, 1) (0.1: "decreased by a factor of 10") */
   factor?: number;
+  /** epochs without a new best that are tolerated before dividing, an integer >= 0 (1) */
   patience?: number;
+  /** how many times the lr is divided at most (3: "decreased 3 times") */
   maxReductions?: number;
+  /** how much an accuracy must beat the best by to count as a new best (1e-4) */
   threshold?: number;
 }
 
+/** What stateDict() returns and a checkpoint stores. */
 export interface PlateauState {
+  /** the best validation accuracy so far (-Infinity before the first step) */
   best: number;
+  /** epochs since the last new best (or the last division) */
   badEpochs: number;
+  /** how many times the lr has been divided */
   reductions: number;
 }
 
+/**
+ * The paper's schedule (§3.1): divides the optimiser's lr by 10 when the validation accuracy
+ * stops improving, at most 3 times; PyTorch's ReduceLROnPlateau in 'max' mode. Call step() once
+ * an epoch. Bad options are a ValueError naming ReduceLROnPlateau.
+ */
 export class ReduceLROnPlateau {
+  /** what the lr is multiplied by on a plateau */
   readonly factor: number;
+  /** epochs without a new best tolerated before dividing */
   readonly patience: number;
+  /** the most divisions */
   readonly maxReductions: number;
+  /** the margin a new best must beat the old one by */
   readonly threshold: number;
+  /** the best validation accuracy so far */
   best = -Infinity;
+  /** epochs since the last new best or division */
   badEpochs = 0;
+  /** divisions so far */
   reductions = 0;
 
   constructor(private readonly optimizer: { lr: number }, options: PlateauOptions = {}) {
@@ -67,10 +88,12 @@ export class ReduceLROnPlateau {
     return false;
   }
 
+  /** The schedule's progress, for a checkpoint. */
   stateDict(): PlateauState {
     return { best: this.best, badEpochs: this.badEpochs, reductions: this.reductions };
   }
 
+  /** Restores a stateDict(); a CheckpointError for anything else. */
   loadStateDict(s: PlateauState): void {
     const ok = s && typeof s === 'object' && typeof s.best === 'number' && !Number.isNaN(s.best) &&
       [s.badEpochs, s.reductions].every((n) => typeof n === 'number' && Number.isInteger(n) && n >= 0);

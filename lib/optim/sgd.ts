@@ -11,15 +11,23 @@ import { Tensor, zeros, keep, withValues } from '../core/tensor.js';
 import { runRegistered } from '../core/backend.js';
 import { CheckpointError, ValueError, describeValue } from '../core/errors.js';
 
+/** SGD's options; each one left out takes the paper's value (§3.1), in brackets. */
 export interface SgdOptions {
+  /** the learning rate (1e-2), a finite number >= 0 */
   lr?: number;
+  /** the velocity's decay, in [0, 1) (0.9) */
   momentum?: number;
+  /** the L2 multiplier: weightDecay·p is added to each gradient (5e-4), >= 0 */
   weightDecay?: number;
 }
 
+/** What stateDict() returns and a checkpoint stores: the hyper-parameters and the velocities. */
 export interface SgdState {
+  /** the learning rate at the time of the save (after any plateau divisions) */
   lr: number;
+  /** the momentum */
   momentum: number;
+  /** the L2 multiplier */
   weightDecay: number;
   /** velocity of each parameter, in parameter order (null before its first step) */
   velocities: (Float32Array | null)[];
@@ -31,10 +39,18 @@ function checkLr(where: string, lr: unknown, name = 'lr', Err: typeof ValueError
   return lr;
 }
 
+/**
+ * Stochastic gradient descent with momentum and weight decay, as torch.optim.SGD (dampening 0,
+ * no Nesterov): `new SGD(model.parameters(), { lr: 1e-2 })`, then `await opt.step()` after each
+ * backward. A bad parameter list or option is a ValueError naming SGD.
+ */
 export class SGD {
   private rate: number;
+  /** the velocity's decay, in [0, 1) */
   readonly momentum: number;
+  /** the L2 multiplier added to the gradients */
   readonly weightDecay: number;
+  /** the parameters it updates, in the order the velocities are saved */
   readonly params: Tensor[];
   private velocities: (Tensor | null)[];
 
@@ -60,6 +76,7 @@ export class SGD {
     return this.rate;
   }
 
+  /** Sets the learning rate; a ValueError naming SGD.lr unless a finite number >= 0. */
   set lr(value: number) {
     this.rate = checkLr('SGD.lr', value);
   }
@@ -87,6 +104,9 @@ export class SGD {
     }
   }
 
+  /**
+   * The hyper-parameters and a copy of each velocity (null before the parameter's first step), for a checkpoint.
+   */
   async stateDict(): Promise<SgdState> {
     return {
       lr: this.lr, momentum: this.momentum, weightDecay: this.weightDecay,
@@ -94,6 +114,7 @@ export class SGD {
     };
   }
 
+  /** Restores a stateDict(); a CheckpointError when it does not fit these parameters (count or sizes). */
   loadStateDict(state: SgdState): void {
     if (!state || typeof state !== 'object' || !Array.isArray(state.velocities)) {
       throw new CheckpointError(`SGD.loadStateDict: expected a state { lr, momentum, weightDecay, velocities } (from stateDict()), got ${describeValue(state)}`);

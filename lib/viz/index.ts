@@ -39,8 +39,13 @@ export async function chartSvg(spec: Record<string, unknown>): Promise<string> {
   }
 }
 
+/**
+ * How a grid maps values to bytes: 'each' tile stretched to [0, 255] alone, 'all' tiles on one
+ * scale, 'symmetric' with 0 at mid-grey, or a fixed [low, high].
+ */
 export type ValueRange = 'each' | 'all' | 'symmetric' | readonly [number, number];
 
+/** The layout of a grid of tiles (filters, feature maps, images); each option left out takes its default. */
 export interface GridOptions {
   /** tiles per row (default: ⌈√n⌉) */
   columns?: number;
@@ -58,9 +63,13 @@ export interface GridOptions {
 
 /** Pixels as bytes, interleaved: pixels[(y·width + x)·channels + c]. */
 export interface Raster {
+  /** in pixels */
   width: number;
+  /** in pixels */
   height: number;
+  /** 1 (grey) or 3 (RGB) */
   channels: 1 | 3;
+  /** width·height·channels bytes, row by row */
   pixels: Uint8Array;
 }
 
