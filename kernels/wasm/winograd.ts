@@ -1,8 +1,39 @@
 /**
- * Convolutions by Winograd's F(2×2, 3×3), forward and gradient to the input, and F(3×3, 2×2),
- * gradient to the weights (winograd.as): where they pay (useWinograd, winogradWeightLayout),
- * in which layout (bands of tile rows, or small images four to the SIMD lanes), and the
- * launchers' bodies that conv.ts's entry points hand 3×3 convolutions to.
+ * Convolutions by Winograd's F(2×2, 3×3) (winograd.as) and F(4×4, 3×3) (winograd4.as),
+ * forward and gradient to the input, and F(3×3, 2×2), gradient to the weights (winograd.as):
+ * where they pay (useWinograd, tileFor, winogradWeightLayout), in which layout (bands of tile
+ * rows, or small images four to the SIMD lanes), and the launchers' bodies that conv.ts's
+ * entry points hand 3×3 convolutions to.
+ *
+ * F(4×4, 3×3): Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A on 6×6 input blocks, 36 GEMMs (one per element of
+ * the transformed tile), 36 multiply-adds per 16 outputs and channel pair against F(2×2)'s 64
+ * and a direct convolution's 144. Interpolation points 0, 1, -1, ½, -2 and ∞; the matrices
+ * are in winograd4.as's header, derived in exact rationals by scripts/winograd-matrices.py,
+ * which also simulates float32 against float64 over C summed channels: this set's error is
+ * about half that of 0, ±1, ±2, ∞ or 0, ±1, ±½, ∞ (1.9e-6 against 4.1e-6 and 4.3e-6 at
+ * C = 16; 7.0e-6 against 1.7e-5 and 1.6e-5 at C = 512), against F(2×2)'s 2.4e-7 and 1.1e-6.
+ *
+ * Normalized error measured here (max |got − ref| / max(1, max |ref|) against the float64
+ * reference, inputs and filters uniform in [−1, 1] as in the tests; the tests' bound is 1e-5):
+ *   - VGG's shapes at batch 1 (scripts/winograd-compare.mjs --errors), forward / grad input:
+ *       64@224  F(4×4) 2.4e-6 / 2.8e-6   F(2×2) 3.3e-7 / 3.9e-7
+ *       128@112        3.9e-6 / 4.2e-6          4.8e-7 / 6.8e-7
+ *       256@56         5.0e-6 / 5.6e-6          6.9e-7 / 6.0e-7
+ *       512@28         3.7e-6 / 5.4e-6          6.5e-7 / 6.2e-7
+ *       512@14         3.4e-6 / 3.3e-6          6.1e-7 / 6.2e-7
+ *   - every 3×3 shape of test/fastpath.test.ts with F(4×4) forced (largest of the forward, the
+ *     grad input and the grad weight, both builds, 1 and 2 threads): 5.6e-8 (1 channel) to
+ *     3.1e-6 (128 channels in, 16×16), all under 3.2e-6.
+ * The error grows with the channels summed (the GEMMs' reduction), and at 512 leaves about
+ * 2× of margin to 1e-5; so 'auto' takes F(4×4) only up to WINOGRAD4_MAX_CHANNELS = 512 summed
+ * channels (all of VGG), and F(2×2) past it.
+ *
+ * The auto rule (tileFor): F(4×4) where it saves more multiply-adds than F(2×2) in the layout
+ * F(2×2) would take, counting the tiles past the image's edge and the lanes left empty
+ * (F(4×4) runs in the row layout only, four tiles of a row to the lanes: square images from
+ * 9×9 up take it, 16×16 saving 4× against 2.25×; 8×8 and smaller keep F(2×2), whose quad
+ * layout fills its lanes). The weight gradient keeps F(3×3, 2×2): F(3×3, 4×4) was not
+ * written (not measured).
  */
 import { allocate } from '../pool.js';
 import type { Conv2dDims } from '../dims.js';
