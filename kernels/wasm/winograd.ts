@@ -34,6 +34,11 @@
  * 9×9 up take it, 16×16 saving 4× against 2.25×; 8×8 and smaller keep F(2×2), whose quad
  * layout fills its lanes). The weight gradient keeps F(3×3, 2×2): F(3×3, 4×4) was not
  * written (not measured).
+ *
+ * Measured (scripts/winograd-compare.mjs --time, 2 threads, the two tiles alternating call by
+ * call on a busy 2-core host, F(2×2) time / F(4×4) time, medians): VGG's rows at b1 and b8,
+ * forward and grad input, 1.16–2.06× (64@224 to 512@28), 512@14 b1 1.00× (its 16 tiles give
+ * thin GEMMs that read 2.25× more of U), b8 1.24×; CIFAR's 64→128 at 16×16 b64 1.22–1.27×.
  */
 import { allocate } from '../pool.js';
 import type { Conv2dDims } from '../dims.js';
