@@ -12,10 +12,12 @@
  * multiples of the 4×8 tile or the cache blocks, fewer channels than threads, jobs big
  * enough to run on 2 threads (above fastpath's 2^21 multiply-adds), several im2col bands
  * (the VGG shape) and several weight blocks (In·Out above 2^22). Each 3×3 convolution runs
- * three ways: 'auto' (Winograd F(2×2, 3×3) from 16 channels in and out), and im2col and
- * Winograd forced on every shape (single channel, 1×1 images, tiles past odd edges, several
- * bands of tile rows; images under 7 columns take the quad layout, four images to the SIMD
- * lanes). Small images with N > 1 run several to a GEMM, in one group or more.
+ * four ways: 'auto' (Winograd from 16 channels in and out, F(4×4, 3×3) where it saves more
+ * than F(2×2, 3×3)), and im2col, Winograd F(2×2) and Winograd F(4×4) forced on every shape
+ * (single channel, 1×1 images, tiles past odd edges, several bands of tile rows; F(2×2) on
+ * images under 7 columns takes the quad layout, four images to the SIMD lanes). Small images
+ * with N > 1 run several to a GEMM, in one group or more. 'auto' must give the same bits as
+ * the tile its rule picks: F(4×4) at 16×16, F(2×2) past WINOGRAD4_MAX_CHANNELS.
  */
 import test from 'tape';
 import type { Mode } from '../lib/core/backend.js';
@@ -63,6 +65,7 @@ const CONV_SHAPES: Conv2dDims[] = [
   { N: 34, Cin: 16, Cout: 20, H: 4, W: 4, K: 3 }, // Winograd's quad layout under 'auto' (images one to a lane): 9 quads, the last half full
   { N: 5, Cin: 17, Cout: 18, H: 5, W: 6, K: 3 }, // the quad layout (forced) with tiles past odd edges and 4 + 1 images
   { N: 5, Cin: 28, Cout: 30, H: 48, W: 48, K: 3 }, // the Winograd weight gradient in two bands of images (4 + 1), the second accumulating
+  { N: 2, Cin: 24, Cout: 20, H: 21, W: 37, K: 3 }, // Winograd F(4×4) under 'auto': 21 = 5·4 + 1 rows, 10 tiles to a row (12 in the row layout)
 ];
 
 const LINEAR_SHAPES: LinearDims[] = [
@@ -145,14 +148,15 @@ export function registerFastPathTests(): void {
     for (const threads of [1, 2]) {
       const config = `${simd}, ${threads} thread${threads > 1 ? 's' : ''}`;
 
-      for (const conv3x3 of ['auto', 'im2col', 'winograd'] as const) {
-      test(`[wasm ${config}, 3×3 ${conv3x3}] conv2d forward and backward against the float64 reference`, async (t) => {
-        const info = await fast.initFastPath({ simd, threads, conv3x3 });
-        t.deepEqual(info, { simd, threads, conv3x3, residentBytes: fast.RESIDENT_BYTES }, `runs ${config}, 3×3 convolutions by ${conv3x3}`);
+      for (const [conv3x3, winogradTile] of [['auto', 'auto'], ['im2col', 'auto'], ['winograd', 2], ['winograd', 4]] as const) {
+      const how3x3 = conv3x3 === 'winograd' ? `winograd F(${winogradTile}×${winogradTile})` : conv3x3;
+      test(`[wasm ${config}, 3×3 ${how3x3}] conv2d forward and backward against the float64 reference`, async (t) => {
+        const info = await fast.initFastPath({ simd, threads, conv3x3, winogradTile });
+        t.deepEqual(info, { simd, threads, conv3x3, winogradTile, residentBytes: fast.RESIDENT_BYTES }, `runs ${config}, 3×3 convolutions by ${how3x3}`);
         for (const d of CONV_SHAPES) {
           if (conv3x3 !== 'auto' && d.K !== 3) continue;
           const c = convCase(d);
-          const what = `${dimsText(d)}; ${config}, 3×3 ${conv3x3}`;
+          const what = `${dimsText(d)}; ${config}, 3×3 ${how3x3}`;
           expectClose(t, await fast.conv2dForward(c.x, c.w, c.b, d), c.y, { family: CONV, pass: 'forward', mode, what });
           expectClose(t, await fast.conv2dBackwardInput(c.dy, c.w, d), c.dx, { family: CONV, pass: 'backward input', mode, what });
           expectClose(t, await fast.conv2dBackwardWeight(c.dy, c.x, d), c.dw, { family: CONV, pass: 'backward weight', mode, what });
@@ -228,8 +232,9 @@ export function registerFastPathTests(): void {
     const other = { w: randomArray(wLength, 77) }; // other filters of the same length
     t.ok(wLength * 4 >= 16384, 'the filters are big enough to be pooled');
     const refY = (w: Float32Array) => conv.conv2dForwardRef(c.x, w, c.b, d);
-    for (const conv3x3 of ['winograd', 'im2col'] as const) {
-      await fast.initFastPath({ threads: 2, conv3x3 });
+    for (const [algorithm, winogradTile] of [['winograd', 4], ['winograd', 2], ['im2col', 'auto']] as const) {
+      const conv3x3 = algorithm === 'winograd' ? `winograd F(${winogradTile}×${winogradTile})` : algorithm;
+      await fast.initFastPath({ threads: 2, conv3x3: algorithm, winogradTile });
       setPoolLimit(1 << 30);
       clearPool();
       const a = allocate(wLength);
@@ -260,5 +265,30 @@ export function registerFastPathTests(): void {
     expectClose(t, await fast.conv2dForward(c.x, p, c.b, d), c.y, { family: CONV, pass: 'forward', mode, what: 'nothing resident' });
     await rejectsNamed(t, () => fast.initFastPath({ residentBytes: -1 }), ValueError, [/initFastPath/, /residentBytes must be a finite number ≥ 0, got -1/], 'a bad residentBytes');
     await fast.initFastPath({});
+  });
+
+  test("[wasm] Winograd's 'auto' tile: F(4×4) where it saves more, F(2×2) past WINOGRAD4_MAX_CHANNELS; winogradTile's values", async (t) => {
+    const same = async (d: Conv2dDims, tile: 2 | 4, why: string) => {
+      const c = convCase(d);
+      const run = async (winogradTile: 2 | 4 | 'auto') => {
+        await fast.initFastPath({ threads: 2, winogradTile });
+        return [await fast.conv2dForward(c.x, c.w, c.b, d), await fast.conv2dBackwardInput(c.dy, c.w, d)];
+      };
+      const [auto, picked] = [await run('auto'), await run(tile)];
+      t.deepEqual([Array.from(auto[0]), Array.from(auto[1])], [Array.from(picked[0]), Array.from(picked[1])], `${dimsText(d)}: 'auto' gives F(${tile}×${tile})'s bits (${why})`);
+      expectClose(t, auto[0], c.y, { family: CONV, pass: 'forward', mode, what: `${dimsText(d)}; auto tile` });
+      expectClose(t, auto[1], c.dx, { family: CONV, pass: 'backward input', mode, what: `${dimsText(d)}; auto tile` });
+    };
+    await same({ N: 1, Cin: 64, Cout: 64, H: 16, W: 16, K: 3 }, 4, '16×16: 4× fewer multiply-adds against 2.25×');
+    const over = fast.WINOGRAD4_MAX_CHANNELS + 8;
+    await same({ N: 1, Cin: over, Cout: over, H: 12, W: 12, K: 3 }, 2, `both passes sum ${over} channels, more than WINOGRAD4_MAX_CHANNELS; F(4×4) would save 3× against 1.7×`);
+    await rejectsNamed(t, () => fast.initFastPath({ winogradTile: 3 as never }), ValueError, [/^initFastPath: winogradTile must be 'auto', 2 or 4, got 3/], 'a bad winogradTile');
+    process.env.VERYDEEP_WINOGRAD_TILE = '4';
+    t.equal((await fast.initFastPath({})).winogradTile, 4, 'VERYDEEP_WINOGRAD_TILE sets the default');
+    t.equal((await fast.initFastPath({ winogradTile: 2 })).winogradTile, 2, 'the option overrides VERYDEEP_WINOGRAD_TILE');
+    process.env.VERYDEEP_WINOGRAD_TILE = 'x';
+    await rejectsNamed(t, () => fast.initFastPath({}), ValueError, [/^initFastPath: VERYDEEP_WINOGRAD_TILE must be 2, 4 or auto, got 'x'/], 'a bad VERYDEEP_WINOGRAD_TILE');
+    delete process.env.VERYDEEP_WINOGRAD_TILE;
+    t.equal((await fast.initFastPath({})).winogradTile, 'auto', "'auto' by default");
   });
 }

@@ -46,8 +46,8 @@
  * winograd.ts, conv.ts (which hands 3×3 convolutions to winograd.ts), linear.ts and
  * pointwise.ts (with the bias gradients). This file re-exports their public API.
  */
-export type { Conv3x3Algorithm, FastPathInfo, FastPathOptions, SimdBuild } from './module.js';
-export { WINOGRAD_MIN_CHANNELS } from './module.js';
+export type { Conv3x3Algorithm, FastPathInfo, FastPathOptions, SimdBuild, WinogradTile } from './module.js';
+export { WINOGRAD4_MAX_CHANNELS, WINOGRAD_MIN_CHANNELS } from './module.js';
 export { RESIDENT_BYTES } from './resident.js';
 export { getFastPathInfo, initFastPath } from './runtime.js';
 export { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv.js';

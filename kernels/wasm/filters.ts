@@ -4,7 +4,7 @@
  * may be, else made anew in the call's reserved memory.
  */
 import { isSettled } from '../pool.js';
-import { MAXIMUM_PAGES, PAGE, align64 } from './module.js';
+import { type WinogradTile, MAXIMUM_PAGES, PAGE, align64 } from './module.js';
 import type { Call } from './threads.js';
 import { type FilterKind, type ResidentEntry, evictTo, forget, residentSlot } from './resident.js';
 import { type FastPath, callBase, ensureBytes, place, reserve, runParts, split, view } from './runtime.js';
@@ -81,11 +81,18 @@ export function forwardFilters(fp: FastPath, w: Float32Array, cin: number, cout:
   });
 }
 
-/** Winograd's U = G·g·Gᵀ [16][cout][cin] of the forward filters (turned for flip), by output channels on the threads */
-export function winogradFilters(fp: FastPath, w: Float32Array, cin: number, cout: number, flip: boolean, threads: number): Promise<number> {
-  return filtersOf(fp, w, flip ? 'winograd-flip' : 'winograd', 16 * cin * cout, async (at) => {
+/**
+ * Winograd's U = G·g·Gᵀ [cout][α²][cin] of the forward filters (turned for flip), by output
+ * channels on the threads: F(2×2, 3×3)'s 4×4 (tile 2, winograd.as) or F(4×4, 3×3)'s 6×6
+ * (tile 4, winograd4.as).
+ */
+export function winogradFilters(fp: FastPath, w: Float32Array, cin: number, cout: number, flip: boolean, threads: number, tile: WinogradTile): Promise<number> {
+  const kind: FilterKind = tile === 4 ? (flip ? 'winograd4-flip' : 'winograd4') : flip ? 'winograd-flip' : 'winograd';
+  return filtersOf(fp, w, kind, (tile + 2) ** 2 * cin * cout, async (at) => {
     const [wAt] = place(fp, w.length);
     view(fp, wAt, w.length).set(w);
-    await runParts(fp, split(cout, threads).map((p): Call[] => [['winogradWeights', wAt, cout, cin, p.start, p.count, at, flip ? 1 : 0]]));
+    await runParts(fp, split(cout, threads).map((p, t): Call[] => [tile === 4
+      ? ['winograd4Weights', wAt, cout, cin, p.start, p.count, at, flip ? 1 : 0, fp.scratch[t]]
+      : ['winogradWeights', wAt, cout, cin, p.start, p.count, at, flip ? 1 : 0]]));
   });
 }

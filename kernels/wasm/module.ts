@@ -40,6 +40,11 @@ export interface GemmModule {
   winogradGradQuad(dy: number, outPer: number, images: number, co0: number, count: number, H: number, W: number, th: number, tw: number,
     y: number, ldy: number, xiStride: number, plane: number): void;
   winogradGradWeights(m: number, Cout: number, Cin: number, co0: number, count: number, dw: number): void;
+  winograd4Input(xp: number, c0: number, count: number, Hp: number, Wp: number, i0: number, rows: number, twp: number,
+    v: number, ldv: number, xiStride: number, tmp: number): void;
+  winograd4Output(m: number, co0: number, count: number, ldm: number, xiStride: number, i0: number, rows: number, twp: number,
+    y: number, H: number, W: number, bias: number, hasBias: number, tmp: number): void;
+  winograd4Weights(w: number, Cout: number, Cin: number, co0: number, count: number, u: number, flip: number, tmp: number): void;
 }
 
 export type SimdBuild = 'relaxed' | 'mul+add';
@@ -56,6 +61,14 @@ export interface FastPathOptions {
    */
   conv3x3?: Conv3x3Algorithm | 'auto';
   /**
+   * The tile of those Winograd convolutions: 'auto' (default) F(4×4, 3×3) where it saves more
+   * than F(2×2, 3×3) and the reduction has at most WINOGRAD4_MAX_CHANNELS channels (see
+   * winograd.ts), else F(2×2); or always 2 (F(2×2)) or 4 (F(4×4)). The default can be set by
+   * the environment variable VERYDEEP_WINOGRAD_TILE (2, 4 or auto), so that a benchmark can
+   * time both. The weight gradient keeps F(3×3, 2×2) either way.
+   */
+  winogradTile?: WinogradTile | 'auto';
+  /**
    * The most bytes of parameters' filters kept in the module's memory between calls
    * (default RESIDENT_BYTES, 768 MiB); 0 copies them in on every call.
    */
@@ -63,12 +76,14 @@ export interface FastPathOptions {
 }
 
 export type Conv3x3Algorithm = 'im2col' | 'winograd';
+export type WinogradTile = 2 | 4;
 
 export interface FastPathInfo {
   /** which build runs: f32x4.relaxed_madd, or f32x4 mul + add */
   simd: SimdBuild;
   threads: number;
   conv3x3: Conv3x3Algorithm | 'auto';
+  winogradTile: WinogradTile | 'auto';
   residentBytes: number;
 }
 
@@ -80,6 +95,12 @@ export const BAND_FLOATS = 1 << 20;
 export const WEIGHT_BLOCK_FLOATS = 1 << 22;
 /** Winograd's transforms cost about as much as its GEMMs save below this many channels in or out (the first layer has 3) */
 export const WINOGRAD_MIN_CHANNELS = 16;
+/**
+ * The most input channels summed (the reduction: Cin forward, Cout for the gradient to the
+ * input) for which 'auto' takes Winograd F(4×4, 3×3): its float32 error grows with the
+ * reduction, and past this it nears the tests' 1e-5 bound (winograd.ts states the figures).
+ */
+export const WINOGRAD4_MAX_CHANNELS = 512;
 /** The most floats of one band's transformed input and GEMM results (V and M, 8 MiB) */
 export const WINOGRAD_BAND_FLOATS = 1 << 21;
 /** the same for the quad layout of small images (twice as many: their 16 GEMMs have few columns, 256 for 64 images of 4×4 at 512 channels) */

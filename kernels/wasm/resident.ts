@@ -16,7 +16,7 @@ import { align64 } from './module.js';
 export const RESIDENT_BYTES = 768 * 2 ** 20;
 
 /** what is resident for an array: the filters themselves, turned, or Winograd-transformed (plain or turned) */
-export type FilterKind = 'w' | 'flip' | 'winograd' | 'winograd-flip';
+export type FilterKind = 'w' | 'flip' | 'winograd' | 'winograd-flip' | 'winograd4' | 'winograd4-flip';
 
 export interface ResidentEntry {
   array: WeakRef<Float32Array>;

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
 import { allocate, onRelease } from '../pool.js';
 import { BackendError, ValueError, describeValue } from '../errors.js';
-import { type Conv3x3Algorithm, type FastPathInfo, type FastPathOptions, type GemmModule, type SimdBuild, MAXIMUM_PAGES, MIN_PARALLEL_MACS, PAGE, align64 } from './module.js';
+import { type Conv3x3Algorithm, type FastPathInfo, type FastPathOptions, type GemmModule, type SimdBuild, type WinogradTile, MAXIMUM_PAGES, MIN_PARALLEL_MACS, PAGE, align64 } from './module.js';
 import { type Call, Helper } from './threads.js';
 import { type ResidentStore, RESIDENT_BYTES, evictTo, forget, newResidentStore } from './resident.js';
 
@@ -35,6 +35,7 @@ export interface FastPath {
   resident: ResidentStore;
   residentBytes: number;
   conv3x3: Conv3x3Algorithm | 'auto';
+  winogradTile: WinogradTile | 'auto';
 }
 
 let state: FastPath | null = null;
@@ -63,7 +64,7 @@ function open(simd: SimdBuild, threads: number): FastPath {
   const module = new WebAssembly.Module(bytes);
   const memory = new WebAssembly.Memory({ initial: 1, maximum: MAXIMUM_PAGES, shared: true });
   const m = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmModule;
-  const fp: FastPath = { simd, module, memory, m, helpers: [], scratch: [], heap: 0, callTop: 0, resident: newResidentStore(0), residentBytes: RESIDENT_BYTES, conv3x3: 'auto' };
+  const fp: FastPath = { simd, module, memory, m, helpers: [], scratch: [], heap: 0, callTop: 0, resident: newResidentStore(0), residentBytes: RESIDENT_BYTES, conv3x3: 'auto', winogradTile: 'auto' };
   setThreads(fp, threads);
   warmUp(fp);
   return fp;
@@ -104,6 +105,9 @@ function warmUp(fp: FastPath): void {
     m.winogradOutputQuad(b, 0, 4, 16, 64, 2, 2, c, 48, 3, 3, 4, a, 1, fp.scratch[0]);
     m.winogradGradQuad(a, 48, 3, 0, 4, 3, 4, 2, 2, b, 16, 64, fp.scratch[0]);
     m.winogradGradWeights(b, 4, 4, 0, 4, c);
+    m.winograd4Weights(a, 4, 4, 0, 4, b, i & 1, fp.scratch[0]);
+    m.winograd4Input(col, 0, 2, 10, 18, 0, 2, 4, b, 8, 16, fp.scratch[0]);
+    m.winograd4Output(b, 0, 2, 8, 16, 0, 2, 4, c, 7, 15, a, i & 1, fp.scratch[0]);
   }
 }
 
@@ -138,6 +142,14 @@ function serialized<T>(job: () => T | Promise<T>): Promise<T> {
   return run;
 }
 
+/** winogradTile's default: VERYDEEP_WINOGRAD_TILE (2, 4 or auto; for benchmarks that time both), else 'auto' */
+function defaultWinogradTile(): WinogradTile | 'auto' {
+  const v = process.env.VERYDEEP_WINOGRAD_TILE;
+  if (v === undefined || v === '' || v === 'auto') return 'auto';
+  if (v === '2' || v === '4') return Number(v) as WinogradTile;
+  throw new ValueError(`initFastPath: VERYDEEP_WINOGRAD_TILE must be 2, 4 or auto, got ${describeValue(v)}`);
+}
+
 function configure(options: FastPathOptions): FastPathInfo {
   const threads = Math.floor(options.threads ?? Math.min(4, availableParallelism()));
   if (!(threads >= 1)) throw new ValueError(`initFastPath: threads must be a number ≥ 1, got ${describeValue(options.threads)}`);
@@ -149,11 +161,14 @@ function configure(options: FastPathOptions): FastPathInfo {
   }
   const conv3x3 = options.conv3x3 ?? 'auto';
   if (!['auto', 'im2col', 'winograd'].includes(conv3x3)) throw new ValueError(`initFastPath: conv3x3 must be 'auto', 'im2col' or 'winograd', got ${describeValue(conv3x3)}`);
+  const winogradTile = options.winogradTile ?? defaultWinogradTile();
+  if (!['auto', 2, 4].includes(winogradTile)) throw new ValueError(`initFastPath: winogradTile must be 'auto', 2 or 4, got ${describeValue(winogradTile)}`);
   const residentBytes = options.residentBytes ?? RESIDENT_BYTES;
   if (!(residentBytes >= 0) || !Number.isFinite(residentBytes)) throw new ValueError(`initFastPath: residentBytes must be a finite number ≥ 0, got ${describeValue(options.residentBytes)}`);
   if (state) setThreads(state, threads);
   else state = open(simd, threads);
   state.conv3x3 = conv3x3;
+  state.winogradTile = winogradTile;
   state.residentBytes = residentBytes;
   evictTo(state.resident, residentBytes);
   return getFastPathInfo()!;
@@ -161,7 +176,7 @@ function configure(options: FastPathOptions): FastPathInfo {
 
 /** The build and the thread count that run, or null before the fast path has started. */
 export function getFastPathInfo(): FastPathInfo | null {
-  return state && { simd: state.simd, threads: state.helpers.length + 1, conv3x3: state.conv3x3, residentBytes: state.residentBytes };
+  return state && { simd: state.simd, threads: state.helpers.length + 1, conv3x3: state.conv3x3, winogradTile: state.winogradTile, residentBytes: state.residentBytes };
 }
 
 /**

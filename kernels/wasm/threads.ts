@@ -22,7 +22,8 @@ export type Call = [(typeof CALL_NAMES)[number], ...number[]];
 // worker's 'exit' event can reach it.
 
 const CALL_NAMES = ['gemm', 'gemv', 'im2col', 'col2imAdd', 'batchPlanes', 'unbatchPlanes', 'flipFilters', 'winogradPad', 'winogradInput',
-  'winogradOutput', 'winogradWeights', 'winogradInputQuad', 'winogradOutputQuad', 'winogradGradQuad', 'winogradGradInput', 'winogradGradWeights'] as const;
+  'winogradOutput', 'winogradWeights', 'winogradInputQuad', 'winogradOutputQuad', 'winogradGradQuad', 'winogradGradInput', 'winogradGradWeights',
+  'winograd4Input', 'winograd4Output', 'winograd4Weights'] as const;
 const CALL_INDEX = new Map<string, number>(CALL_NAMES.map((n, i) => [n, i]));
 /** float64 slots of a channel's job (a longer list goes in several jobs, one after another) */
 const CHANNEL_SLOTS = 1 << 14;

@@ -1,12 +1,48 @@
 /**
- * Convolutions by Winograd's F(2×2, 3×3), forward and gradient to the input, and F(3×3, 2×2),
- * gradient to the weights (winograd.as): where they pay (useWinograd, winogradWeightLayout),
- * in which layout (bands of tile rows, or small images four to the SIMD lanes), and the
- * launchers' bodies that conv.ts's entry points hand 3×3 convolutions to.
+ * Convolutions by Winograd's F(2×2, 3×3) (winograd.as) and F(4×4, 3×3) (winograd4.as),
+ * forward and gradient to the input, and F(3×3, 2×2), gradient to the weights (winograd.as):
+ * where they pay (useWinograd, tileFor, winogradWeightLayout), in which layout (bands of tile
+ * rows, or small images four to the SIMD lanes), and the launchers' bodies that conv.ts's
+ * entry points hand 3×3 convolutions to.
+ *
+ * F(4×4, 3×3): Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A on 6×6 input blocks, 36 GEMMs (one per element of
+ * the transformed tile), 36 multiply-adds per 16 outputs and channel pair against F(2×2)'s 64
+ * and a direct convolution's 144. Interpolation points 0, 1, -1, ½, -2 and ∞; the matrices
+ * are in winograd4.as's header, derived in exact rationals by scripts/winograd-matrices.py,
+ * which also simulates float32 against float64 over C summed channels: this set's error is
+ * about half that of 0, ±1, ±2, ∞ or 0, ±1, ±½, ∞ (1.9e-6 against 4.1e-6 and 4.3e-6 at
+ * C = 16; 7.0e-6 against 1.7e-5 and 1.6e-5 at C = 512), against F(2×2)'s 2.4e-7 and 1.1e-6.
+ *
+ * Normalized error measured here (max |got − ref| / max(1, max |ref|) against the float64
+ * reference, inputs and filters uniform in [−1, 1] as in the tests; the tests' bound is 1e-5):
+ *   - VGG's shapes at batch 1 (scripts/winograd-compare.mjs --errors), forward / grad input:
+ *       64@224  F(4×4) 2.4e-6 / 2.8e-6   F(2×2) 3.3e-7 / 3.9e-7
+ *       128@112        3.9e-6 / 4.2e-6          4.8e-7 / 6.8e-7
+ *       256@56         5.0e-6 / 5.6e-6          6.9e-7 / 6.0e-7
+ *       512@28         3.7e-6 / 5.4e-6          6.5e-7 / 6.2e-7
+ *       512@14         3.4e-6 / 3.3e-6          6.1e-7 / 6.2e-7
+ *   - every 3×3 shape of test/fastpath.test.ts with F(4×4) forced (largest of the forward, the
+ *     grad input and the grad weight, both builds, 1 and 2 threads): 5.6e-8 (1 channel) to
+ *     3.1e-6 (128 channels in, 16×16), all under 3.2e-6.
+ * The error grows with the channels summed (the GEMMs' reduction), and at 512 leaves about
+ * 2× of margin to 1e-5; so 'auto' takes F(4×4) only up to WINOGRAD4_MAX_CHANNELS = 512 summed
+ * channels (all of VGG), and F(2×2) past it.
+ *
+ * The auto rule (tileFor): F(4×4) where it saves more multiply-adds than F(2×2) in the layout
+ * F(2×2) would take, counting the tiles past the image's edge and the lanes left empty
+ * (F(4×4) runs in the row layout only, four tiles of a row to the lanes: square images from
+ * 9×9 up take it, 16×16 saving 4× against 2.25×; 8×8 and smaller keep F(2×2), whose quad
+ * layout fills its lanes). The weight gradient keeps F(3×3, 2×2): F(3×3, 4×4) was not
+ * written (not measured).
+ *
+ * Measured (scripts/winograd-compare.mjs --time, 2 threads, the two tiles alternating call by
+ * call on a busy 2-core host, F(2×2) time / F(4×4) time, medians): VGG's rows at b1 and b8,
+ * forward and grad input, 1.16–2.06× (64@224 to 512@28), 512@14 b1 1.00× (its 16 tiles give
+ * thin GEMMs that read 2.25× more of U), b8 1.24×; CIFAR's 64→128 at 16×16 b64 1.22–1.27×.
  */
 import { allocate } from '../pool.js';
 import type { Conv2dDims } from '../dims.js';
-import { WINOGRAD_BAND_FLOATS, WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_TILES, WINOGRAD_QUAD_BAND_FLOATS } from './module.js';
+import { type WinogradTile, WINOGRAD4_MAX_CHANNELS, WINOGRAD_BAND_FLOATS, WINOGRAD_MIN_CHANNELS, WINOGRAD_MIN_TILES, WINOGRAD_QUAD_BAND_FLOATS } from './module.js';
 import type { Call } from './threads.js';
 import { type FastPath, type Range, copyOut, gemm, place, reserve, runParts, split, threadsFor, view } from './runtime.js';
 import { winogradFilters } from './filters.js';
@@ -16,10 +52,10 @@ export function convMacs(d: Conv2dDims): number {
   return d.Cout * d.Cin * d.K * d.K * d.H * d.W;
 }
 
-/** the tiles of F(2×2, 3×3) over an H × W output: th rows of tw, or of twp in the row layout (a multiple of 4: four tiles are transformed at once) */
-function winogradTiles(H: number, W: number): { th: number; tw: number; twp: number } {
-  const tw = Math.ceil(W / 2);
-  return { th: Math.ceil(H / 2), tw, twp: Math.ceil(tw / 4) * 4 };
+/** the tiles of F(m×m, 3×3) over an H × W output (m = 2 unless given): th rows of tw, or of twp in the row layout (a multiple of 4: four tiles are transformed at once) */
+function winogradTiles(H: number, W: number, m: WinogradTile = 2): { th: number; tw: number; twp: number } {
+  const tw = Math.ceil(W / m);
+  return { th: Math.ceil(H / m), tw, twp: Math.ceil(tw / 4) * 4 };
 }
 
 /**
@@ -71,8 +107,30 @@ export function useWinograd(fp: FastPath, d: Conv2dDims): boolean {
   return winogradPays(d, quadLayout(fp, d) ? quadTiles(d) : d.N * th * twp);
 }
 
+/** the multiply-adds that a Winograd convolution saves against a direct one: 9 per output against α² = (m + 2)² per tile of m × m */
+function saving(d: Conv2dDims, tile: WinogradTile, tiles: number): number {
+  return (9 * d.N * d.H * d.W) / ((tile + 2) ** 2 * tiles);
+}
+
 /**
- * A stride-1 "same" 3×3 convolution by Winograd's F(2×2, 3×3) (see winograd.as): src
+ * The tile of a Winograd convolution that sums `reduction` channels (Cin forward, Cout for
+ * the gradient to the input): winogradTile when forced, else under 'auto' F(4×4) (4) where
+ * the reduction has at most WINOGRAD4_MAX_CHANNELS channels and it saves more multiply-adds
+ * than F(2×2) in the layout F(2×2) would take, counting the tiles past the image's edge and
+ * the lanes left empty (F(4×4) runs in the row layout only: 16×16 images save 4× against
+ * F(2×2)'s 2.25×, 8×8 ones 2× against 2.25× in the quad layout), else F(2×2) (2).
+ */
+function tileFor(fp: FastPath, d: Conv2dDims, reduction: number): WinogradTile {
+  if (fp.winogradTile !== 'auto') return fp.winogradTile;
+  if (reduction > WINOGRAD4_MAX_CHANNELS) return 2;
+  const two = winogradTiles(d.H, d.W), four = winogradTiles(d.H, d.W, 4);
+  const saving2 = saving(d, 2, quadLayout(fp, d) ? quadTiles(d) : d.N * two.th * two.twp);
+  return saving(d, 4, d.N * four.th * four.twp) > saving2 ? 4 : 2;
+}
+
+/**
+ * A stride-1 "same" 3×3 convolution by Winograd's F(2×2, 3×3) (see winograd.as) or F(4×4,
+ * 3×3) (winograd4.as; tileFor picks), the latter in the row layout only: src
  * [N, cin, H, W] into [N, cout, H, W]. The forward pass convolves x with w [cout][cin] and
  * adds the bias; the gradient to the input (flip) convolves dy with w [cin][cout] turned
  * by 180°, in and out swapped (forwardFilters). Work runs in bands whose transformed input and GEMM results
@@ -83,12 +141,14 @@ export function useWinograd(fp: FastPath, d: Conv2dDims): boolean {
  */
 export async function winogradConv(fp: FastPath, src: Float32Array, cin: number, cout: number, w: Float32Array, bias: Float32Array | null,
   flip: boolean, d: Conv2dDims): Promise<Float32Array> {
-  if (quadLayout(fp, d)) return winogradQuadConv(fp, src, cin, cout, w, bias, flip, d);
+  const tile = tileFor(fp, d, cin);
+  if (tile === 2 && quadLayout(fp, d)) return winogradQuadConv(fp, src, cin, cout, w, bias, flip, d);
   const { N, H, W } = d;
   const HW = H * W, inPer = cin * HW, outPer = cout * HW;
-  const { th, twp } = winogradTiles(H, W);
-  const Hp = 2 * th + 2, Wp = 2 * twp + 2, padPer = cin * Hp * Wp;
-  const fitRows = Math.max(1, Math.floor(WINOGRAD_BAND_FLOATS / (16 * (cin + cout) * twp)));
+  const { th, twp } = winogradTiles(H, W, tile);
+  const xis = (tile + 2) ** 2; // the GEMMs: one per element of the transformed tile
+  const Hp = tile * th + 2, Wp = tile * twp + 2, padPer = cin * Hp * Wp;
+  const fitRows = Math.max(1, Math.floor(WINOGRAD_BAND_FLOATS / (xis * (cin + cout) * twp)));
   const threads = threadsFor(fp, convMacs(d));
   let [images, bandRows] = fitRows >= th ? [Math.min(N, Math.floor(fitRows / th)), th] : [1, fitRows];
   // one image to a band, and fewer output channels than the band's tiles (64 or 128 channels at
@@ -100,8 +160,12 @@ export async function winogradConv(fp: FastPath, src: Float32Array, cin: number,
   const byRows = images === 1 && cout < bandRows * twp;
   if (byRows && bandRows < th) bandRows = Math.max(1, bandRows - (bandRows % threads));
   const ld = images * bandRows * twp;
-  const uAt = await winogradFilters(fp, w, cin, cout, flip, threads);
-  const [bAt, xAt, xpAt, vAt, mAt, yAt] = place(fp, bias?.length ?? 0, images * inPer, images * padPer, 16 * cin * ld, 16 * cout * ld, images * outPer);
+  const uAt = await winogradFilters(fp, w, cin, cout, flip, threads, tile);
+  const [bAt, xAt, xpAt, vAt, mAt, yAt] = place(fp, bias?.length ?? 0, images * inPer, images * padPer, xis * cin * ld, xis * cout * ld, images * outPer);
+  const input = (xp: number, c0: number, count: number, i: number, rows: number, v: number, scratch: number): Call => tile === 4
+    ? ['winograd4Input', xp, c0, count, Hp, Wp, i, rows, twp, v, ld, cin * ld, scratch]
+    : ['winogradInput', xp, c0, count, Hp, Wp, i, rows, twp, v, ld, cin * ld];
+  const outputName = tile === 4 ? 'winograd4Output' : 'winogradOutput';
   if (bias) view(fp, bAt, bias.length).set(bias);
   const y = allocate(N * outPer);
   for (let n0 = 0; n0 < N; n0 += images) {
@@ -114,22 +178,22 @@ export async function winogradConv(fp: FastPath, src: Float32Array, cin: number,
         await runParts(fp, split(rows, threads).map((r, t): Call[] => {
           const first = r.start * twp, cols = r.count * twp; // the thread's columns of V and M
           return [
-            ['winogradInput', xpAt, 0, cin, Hp, Wp, i0 + r.start, r.count, twp, vAt + first * 4, ld, cin * ld],
-            ...winogradGemms({ start: 0, count: cout }, cols, first, cin, cout, uAt, vAt, mAt, ld, fp.scratch[t]),
-            ['winogradOutput', mAt + first * 4, 0, cout, ld, cout * ld, i0 + r.start, r.count, twp, yAt, H, W, bAt, bias ? 1 : 0, fp.scratch[t]],
+            input(xpAt, 0, cin, i0 + r.start, r.count, vAt + first * 4, fp.scratch[t]),
+            ...winogradGemms({ start: 0, count: cout }, cols, first, cin, cout, uAt, vAt, mAt, ld, fp.scratch[t], xis),
+            [outputName, mAt + first * 4, 0, cout, ld, cout * ld, i0 + r.start, r.count, twp, yAt, H, W, bAt, bias ? 1 : 0, fp.scratch[t]],
           ];
         }));
         continue;
       }
       const each = Array.from({ length: g }, (_, k) => k);
       const tileAt = (buffer: number, k: number) => buffer + k * rows * twp * 4; // image k's first tile in a band of V or M
-      await runParts(fp, split(cin, threads).map((p): Call[] => each.flatMap((k): Call[] => [
+      await runParts(fp, split(cin, threads).map((p, t): Call[] => each.flatMap((k): Call[] => [
         ...(i0 === 0 ? [['winogradPad', xAt + k * inPer * 4, p.start, p.count, H, W, xpAt + k * padPer * 4, Hp, Wp, 1] as Call] : []),
-        ['winogradInput', xpAt + k * padPer * 4, p.start, p.count, Hp, Wp, i0, rows, twp, tileAt(vAt, k), ld, cin * ld],
+        input(xpAt + k * padPer * 4, p.start, p.count, i0, rows, tileAt(vAt, k), fp.scratch[t]),
       ])));
       await runParts(fp, split(cout, threads, 4).map((p, t): Call[] => [
-        ...winogradGemms(p, g * rows * twp, 0, cin, cout, uAt, vAt, mAt, ld, fp.scratch[t]),
-        ...each.map((k): Call => ['winogradOutput', tileAt(mAt, k), p.start, p.count, ld, cout * ld, i0, rows, twp, yAt + k * outPer * 4, H, W, bAt, bias ? 1 : 0, fp.scratch[t]]),
+        ...winogradGemms(p, g * rows * twp, 0, cin, cout, uAt, vAt, mAt, ld, fp.scratch[t], xis),
+        ...each.map((k): Call => [outputName, tileAt(mAt, k), p.start, p.count, ld, cout * ld, i0, rows, twp, yAt + k * outPer * 4, H, W, bAt, bias ? 1 : 0, fp.scratch[t]]),
       ]));
     }
     y.set(view(fp, yAt, g * outPer), n0 * outPer);
@@ -156,11 +220,13 @@ function quadBands(d: Conv2dDims, channels: number) {
 }
 
 /**
- * M[ξ] = U[ξ]·V[ξ] for ξ < 16, output channels `co` and `cols` columns from column `first`
- * of V and M (rows of ld floats): the GEMMs of a Winograd convolution (U: [cout][16][cin]).
+ * M[ξ] = U[ξ]·V[ξ] for ξ < xis (16 for F(2×2), 36 for F(4×4)), output channels `co` and `cols`
+ * columns from column `first` of V and M (rows of ld floats): the GEMMs of a Winograd
+ * convolution (U: [cout][xis][cin]).
  */
-function winogradGemms(co: Range, cols: number, first: number, cin: number, cout: number, uAt: number, vAt: number, mAt: number, ld: number, scratch: number): Call[] {
-  return Array.from({ length: 16 }, (_, xi) => gemm(co.count, cols, cin, { at: uAt + (co.start * 16 + xi) * cin * 4, rs: 16 * cin, cs: 1 },
+function winogradGemms(co: Range, cols: number, first: number, cin: number, cout: number, uAt: number, vAt: number, mAt: number, ld: number,
+  scratch: number, xis = 16): Call[] {
+  return Array.from({ length: xis }, (_, xi) => gemm(co.count, cols, cin, { at: uAt + (co.start * xis + xi) * cin * 4, rs: xis * cin, cs: 1 },
     { at: vAt + (xi * cin * ld + first) * 4, rs: ld, cs: 1 }, mAt + ((xi * cout + co.start) * ld + first) * 4, ld, false, scratch));
 }
 
@@ -177,7 +243,7 @@ async function winogradQuadConv(fp: FastPath, src: Float32Array, cin: number, co
   const HW = H * W, inPer = cin * HW, outPer = cout * HW;
   const { th, tw, images, ld, quads, cols } = quadBands(d, cin + cout);
   const threads = threadsFor(fp, convMacs(d));
-  const uAt = await winogradFilters(fp, w, cin, cout, flip, threads);
+  const uAt = await winogradFilters(fp, w, cin, cout, flip, threads, 2);
   const [bAt, xAt, vAt, mAt, yAt] = place(fp, bias?.length ?? 0, images * inPer, 16 * cin * ld, 16 * cout * ld, images * outPer);
   if (bias) view(fp, bAt, bias.length).set(bias);
   const y = allocate(N * outPer);
