@@ -5,22 +5,36 @@
  */
 import { chartSvg } from '../viz/index.js';
 
+/** One epoch of a run, as fit's history, history.json and onEpochEnd give it. */
 export interface EpochRecord {
+  /** the epoch, from 1 */
   epoch: number;
+  /** mean cross-entropy over the epoch's training images, each step's taken before its update (dropout on) */
   trainLoss: number;
+  /** mean cross-entropy on the validation set after the epoch */
   validationLoss: number;
+  /** validation top-1 accuracy after the epoch, a fraction in [0, 1] */
   top1: number;
+  /** validation top-5 accuracy after the epoch, a fraction in [0, 1] */
   top5: number;
+  /** the learning rate the epoch trained with (before the plateau schedule divides it) */
   lr: number;
+  /** wall-clock seconds of the epoch, its validation included */
   seconds: number;
 }
 
+/** One SGD step of a run, as onStep gives it and curves.svg plots it. */
 export interface StepRecord {
   /** fractional epoch: epoch + step / steps */
   epoch: number;
+  /** the batch's mean cross-entropy, computed before the step's update */
   loss: number;
 }
 
+/**
+ * The run's curves as SVG text: train loss per step and validation loss per epoch on the
+ * left, validation top-1 / top-5 accuracy (%) per epoch on the right, under `title`.
+ */
 export async function curvesSvg(epochs: EpochRecord[], steps: StepRecord[], title: string): Promise<string> {
   const lossValues = [
     ...steps.map((s) => ({ epoch: s.epoch, value: s.loss, series: 'train loss (per step)' })),

@@ -11,12 +11,17 @@ import { horizontalFlip, type Image } from '../data/transforms.js';
 import type { Rng } from '../core/random.js';
 import { topK } from '../eval/topk.js';
 
+/** How well a model classifies a dataset: what evaluate returns and FitResult.final holds. */
 export interface Metrics {
+  /** share of images whose highest-scoring class is the label, in [0, 1] */
   top1: number;
+  /** share of images whose label is among the 5 highest-scoring classes, in [0, 1] (all classes when there are fewer) */
   top5: number;
+  /** mean cross-entropy of the softmax posteriors, in nats */
   loss: number;
 }
 
+/** evaluate's options; all are optional. */
 export interface EvaluateOptions {
   /** images per forward pass (default 256) */
   batchSize?: number;

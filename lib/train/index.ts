@@ -5,3 +5,4 @@ export type { RunOptions, RunResult } from './run.js';
 export { curvesSvg } from './curves.js';
 export type { EpochRecord, StepRecord } from './curves.js';
 export { Progress } from './progress.js';
+export type { StepProgress } from './progress-lines.js';

@@ -27,28 +27,37 @@ import { ProgressLines, type StepProgress } from './progress-lines.js';
 import { evaluate, type Metrics } from './evaluate.js';
 import type { EpochRecord, StepRecord } from './curves.js';
 
+/** fit's options: the data, the §3.1 hyper-parameters, the output folder and the callbacks. Checked before any work (a ValueError naming the option). */
 export interface FitOptions {
+  /** the network to train, in place (e.g. a Vgg) */
   model: Module;
   /** an in-memory Dataset (batched by DataLoader with trainTransform), or a BatchSource such as an image folder with a transform */
   trainSet: Dataset | BatchSource;
   /** a Dataset, or a BatchSource (evaluated on its evaluationSet()) */
   validationSet: Dataset | BatchSource;
+  /** the epoch to stop after, counted from the run's start (a resume goes on to it), ≥ 1 */
   epochs: number;
   /** images per SGD step (§3.1: 256) */
   batchSize: number;
   /** images per forward/backward; gradients accumulate up to batchSize (default: batchSize) */
   microBatchSize?: number;
+  /** initial learning rate (§3.1: 10⁻², the default); divided by 10 on a plateau, at most 3 times */
   lr?: number;
+  /** SGD momentum in [0, 1) (§3.1: 0.9, the default) */
   momentum?: number;
+  /** L2 weight decay (§3.1: 5·10⁻⁴, the default) */
   weightDecay?: number;
   /** epochs without a better validation accuracy before the lr is divided by 10 */
   patience?: number;
+  /** seeds the shuffling and the transforms' random draws (default 0); the model's init has its own seed */
   seed?: number;
   /** folder for checkpoint.safetensors, curves.svg and history.json; none: nothing is written (Node only: a page's fit refuses it) */
   outDir?: string;
   /** continue from outDir's checkpoint (a missing or damaged one, or one that does not fit the model, is a CheckpointError; Node only) */
   resume?: boolean;
+  /** each training image of an in-memory Dataset as the network sees it (augmentation, mean subtraction); default: as stored. A BatchSource brings its own */
   trainTransform?: (img: Image, rng: Rng) => Image;
+  /** each validation image as the network sees it (e.g. padded and mean-subtracted); default: as stored */
   evalTransform?: (img: Image, rng: Rng) => Image;
   /** log lines (default: console.log) */
   log?: (line: string) => void;
@@ -82,7 +91,9 @@ export interface FitOptions {
   signal?: AbortSignal;
 }
 
+/** What fit returns once it stops: at its last epoch, on stopAfterEpochs, or on the signal. */
 export interface FitResult {
+  /** one record per epoch of the run, a resumed run's earlier epochs included */
   history: EpochRecord[];
   /**
    * The validation metrics of the weights fit leaves: the last epoch's. A run aborted after
@@ -100,13 +111,21 @@ export interface FitResult {
    * `of`. Absent when no step of the epoch under way was taken (an abort between epochs or
    * before the first step) and when the run was not aborted.
    */
-  stoppedAt?: { epoch: number; step: number; of: number };
+  stoppedAt?: {
+    /** the epoch under way, from 1 */
+    epoch: number;
+    /** the steps of it taken */
+    step: number;
+    /** the steps of a whole epoch */
+    of: number;
+  };
   /**
    * On a resume with no epoch left: the outputs in the folder that did not match the
    * checkpoint (a run killed after its last checkpoint, before its other writes) and were
    * written again. Empty for a finished run, whose folder is left untouched.
    */
   completed: string[];
+  /** wall-clock seconds of this call, from the start of training (after any resume) to the final metrics */
   seconds: number;
 }
 

@@ -8,6 +8,7 @@
 export interface StepProgress {
   /** `values` in the order of the columns, already formatted */
   update(step: number, values: readonly string[]): void;
+  /** ends the progress: after the last step, or when the loop stops early (an error, an abort) */
   stop(): void;
 }
 

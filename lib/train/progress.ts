@@ -8,6 +8,11 @@
 import cliProgress from 'cli-progress';
 import { ProgressLines, type StepProgress } from './progress-lines.js';
 
+/**
+ * A loop's progress for Node: a live cli-progress bar when `interactive` (default: stdout is
+ * a terminal), else ProgressLines' plain lines through `log`, about every 10% of `total`
+ * steps. `columns` name the values each update shows (the trainer's: loss, lr, img/s).
+ */
 export class Progress implements StepProgress {
   private bar: cliProgress.SingleBar | null = null;
   private readonly lines: ProgressLines;
@@ -31,6 +36,7 @@ export class Progress implements StepProgress {
     else this.lines.update(step, values);
   }
 
+  /** ends the bar, leaving its last state on the terminal (no-op for plain lines) */
   stop(): void {
     this.bar?.stop();
   }

@@ -43,7 +43,9 @@ import { checkFolderOptions, openFolderData, parseScale } from './run-folder.js'
 /** datasets hold pixels in [0, 1]; the network sees them in [0, 255] as in the paper's Caffe set-up */
 export const PIXEL_SCALE = 255;
 
+/** runTraining's options: the CLI's flags of `verydeep train` (flagOf names each one), with RUN_DEFAULTS' defaults. */
 export interface RunOptions {
+  /** the VGG configuration of Table 1: A, A-LRN, B, C, D or E ('A') */
   config: string;
   /** mnist, fashion-mnist, or the path of an image folder (one sub-folder per class, or train/ val/ [test/] each so) */
   data: string;
@@ -59,31 +61,49 @@ export interface RunOptions {
   cache?: boolean;
   /** an image folder: decoding worker threads (the cores less one, 1 to 4) */
   workers?: number;
+  /** width multiplier of every conv layer (0.25; the paper's is 1) */
   width: number;
+  /** side of the square input: 28×28 images are padded to it, a folder's images cropped to it; at least 32, for the 5 max-pools (32) */
   input: number;
+  /** width of FC6 and FC7 (256; the paper's is 4096) */
   fcWidth: number;
+  /** dropout after FC6 and FC7, in [0, 1) (0.5, §3.1) */
   dropout: number;
+  /** 'paper' (N(0, 0.01²)) or 'glorot' ('glorot') */
   init: InitScheme;
+  /** the epoch to stop after, counted from the run's start (12) */
   epochs: number;
+  /** images per SGD step (64; §3.1's is 256) */
   batch: number;
+  /** images per forward pass; gradients accumulate up to `batch` (default: batch) */
   microBatch?: number;
+  /** initial learning rate, divided by 10 on a plateau, at most 3 times (0.01, §3.1) */
   lr: number;
+  /** SGD momentum, in [0, 1) (0.9, §3.1) */
   momentum: number;
+  /** L2 weight decay (5e-4, §3.1) */
   weightDecay: number;
+  /** epochs without a better validation accuracy before the lr is divided by 10 (1) */
   patience: number;
+  /** seed of every random draw: the init, dropout, shuffling, augmentation and a folder's validation split (1) */
   seed: number;
+  /** output folder for checkpoint.safetensors, history.json, curves.svg, model.safetensors and labels.txt; none: nothing is written */
   out?: string;
   /** continue the run in `out` from its checkpoint, with its options where none are given */
   resume: boolean;
   /** with resume: options given that differ from the run's replace them (else they are refused) */
   override?: boolean;
+  /** random-crop augmentation: training images padded 2 pixels more and cropped back to `input` (true; the CLI's --no-augment) */
   augment: boolean;
   /** random horizontal flips of training images (label-preserving for clothing, not for digits) */
   flip: boolean;
+  /** the compute mode (one of MODES), or 'auto' to pick the fastest that works ('auto') */
   backend: BackendRequest;
   /** train on the first N training images only (quick runs) */
   limit?: number;
+  /** show a live progress bar (default: when stdout is a terminal) */
   interactive?: boolean;
+  /** log lines (default: console.log) */
   log?: (line: string) => void;
   /**
    * Stops the run after the step under way (the CLI's Ctrl-C): fit's signal. The checkpoint
@@ -93,16 +113,19 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+/** The options of a run that gives none: a small VGG-A on MNIST, 12 epochs (the CLI's defaults). */
 export const RUN_DEFAULTS: RunOptions = {
   config: 'A', data: 'mnist', width: 0.25, input: 32, fcWidth: 256, dropout: 0.5, init: 'glorot', epochs: 12, batch: 64,
   lr: 0.01, momentum: 0.9, weightDecay: 5e-4, patience: 1, seed: 1, resume: false, augment: true, flip: false, backend: 'auto',
 };
 
+/** What runTraining returns: fit's result, the test-set scores and the backend it ran on. */
 export interface RunResult extends FitResult {
   /** the test set (Fashion-MNIST), one view per image */
   test?: Metrics;
   /** the test set with each image's posteriors averaged with its mirror's (§3.2), for a run trained with flips */
   testFlip?: Metrics;
+  /** the mode setBackend chose, e.g. 'cpu' or 'webgpu' */
   backend: string;
 }
 
