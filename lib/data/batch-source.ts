@@ -9,10 +9,13 @@
 import type { Batch } from './loader.js';
 import type { Dataset } from './array-dataset.js';
 
+/** A training set that makes its own batches (see the header); FolderPipeline and ImageFolder (with a transform) are ones. */
 export interface BatchSource {
+  /** the set's name, for messages and logs */
   readonly name: string;
   /** images per epoch */
   readonly length: number;
+  /** the number of classes: labels are 0 to numClasses − 1 */
   readonly numClasses: number;
   /**
    * The batches of epoch `epoch` (from 0), `batchSize` images each (the last may be

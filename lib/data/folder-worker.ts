@@ -30,11 +30,20 @@ export interface WorkerSetup {
   seed: number;
 }
 
+/**
+ * A training set's colour statistics (FolderStatistics in the data namespace): the mean
+ * subtracted from every sample and the PCA that the colour shift uses.
+ */
 export interface WorkerStats {
   /** mean RGB, pixels in [0, 255] */
   mean: number[];
   /** eigenvalues and eigenvectors (columns) of the RGB covariance, pixels in [0, 1] */
-  pca?: { eigenvalues: number[]; eigenvectors: number[][] };
+  pca?: {
+    /** λ, largest first */
+    eigenvalues: number[];
+    /** 3×3, rows R, G, B: column i is the eigenvector of eigenvalues[i] */
+    eigenvectors: number[][];
+  };
 }
 
 export type WorkerJob = { id: number; kind: 'train' | 'eval' | 'stats'; index: number; epoch: number };

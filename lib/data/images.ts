@@ -51,6 +51,7 @@ type ResizingPipeline = SharpPipeline & {
   metadata(): Promise<{ width?: number; height?: number; orientation?: number; autoOrient?: { width: number; height: number } }>;
 };
 
+/** decodeImage's options. */
 export interface DecodeOptions {
   /**
    * the smallest side Q of the image returned: downscaled by sharp (antialiased, as
@@ -102,6 +103,7 @@ function otherSide(H: number, W: number, Q: number): { width: number; height: nu
   return H <= W ? { height: Q, width: Math.round(W * f) } : { height: Math.round(H * f), width: Q };
 }
 
+/** scalableImage's options. */
 export interface ScalableImageOptions {
   /** applied after rescaling (default: none, RGB in [0, 1]) */
   preprocessing?: Preprocessing;
@@ -114,10 +116,15 @@ export interface ScalableImageOptions {
  * not decode fails there, naming the file, rather than inside an evaluation.
  */
 export class ScalableImageFile {
+  /** channels of the images it gives: 1 with 'gray' preprocessing, else 3 */
   readonly channels: number;
   private readonly preprocessing?: Preprocessing;
   private readonly scales = new Map<number, Promise<Image>>();
 
+  /**
+   * @param path the image file, read on the first atSmallestSide (a ValueError if not a string)
+   * @param options the preprocessing (checked here: a ValueError for a bad one)
+   */
   constructor(readonly path: string, options: ScalableImageOptions = {}) {
     if (typeof path !== 'string') throw new ValueError(`scalableImage: expected a file path (a string), got ${describeValue(path)}`);
     if (options === null || typeof options !== 'object') throw new ValueError(`scalableImage: expected options { preprocessing }, got ${describeValue(options)}`);
@@ -125,6 +132,7 @@ export class ScalableImageFile {
     this.channels = this.preprocessing?.channelOrder === 'gray' ? 1 : 3;
   }
 
+  /** The image rescaled to smallest side Q, then preprocessed: [3, H, W] (or [1, H, W]); decoded once per Q, rejects with a DataError naming the file. */
   atSmallestSide(Q: number): Promise<Image> {
     let img = this.scales.get(Q);
     if (!img) {
@@ -149,6 +157,7 @@ export function scalableImage(path: string, options: ScalableImageOptions = {}):
 /** what torchvision's ImageFolder takes, less the formats that sharp does not read (BMP, PPM, PGM) */
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif'];
 
+/** imageFolder's options; the defaults are in brackets. */
 export interface ImageFolderOptions {
   /** file name endings to take, case-insensitive (IMAGE_EXTENSIONS); other files are ignored */
   extensions?: string[];
@@ -181,23 +190,44 @@ export interface ImageFolderOptions {
   log?: (line: string) => void;
 }
 
+/** One image of an ImageFolder, with where it came from. */
 export interface ImageSample<T = Image> {
+  /** the decoded image: by default RGB [3, H, W] in [0, 1] (decodeImage) */
   image: T;
+  /** its class: the index of its sub-folder in `classes` */
   label: number;
+  /** the file it was decoded from */
   path: string;
+  /** its position in the folder's `files` */
   index: number;
 }
 
+/**
+ * An image-folder dataset (see the header and imageFolder): the files are listed when it
+ * is made, and decode lazily; with a `transform` it is also a BatchSource for train.fit.
+ */
 export class ImageFolder {
+  /** 'image folder <root>', with the split for a valFraction split; used in messages */
   readonly name: string;
   /** class names, sorted; class i is the i-th */
   readonly classes: string[];
   /** every image file found, in class order, then by name (sub-folders in turn) */
-  readonly files: { path: string; label: number }[];
+  readonly files: {
+    /** the file's path (root joined with its place under the class folder) */
+    path: string;
+    /** its class, an index into `classes` */
+    label: number;
+  }[];
   /** the files that iteration skipped, with the reason */
-  readonly skipped: { path: string; error: string }[] = [];
+  readonly skipped: {
+    /** the file */
+    path: string;
+    /** why it did not decode (the error's message) */
+    error: string;
+  }[] = [];
   private readonly warn: (line: string) => void;
 
+  /** the folder whose sub-folders are the classes: the given root, or root/<split> where that exists */
   readonly root: string;
 
   constructor(root: string, options: ImageFolderOptions = {}) {
@@ -305,10 +335,12 @@ export class ImageFolder {
     await this.folderPipeline?.close();
   }
 
+  /** the number of image files (of this split) */
   get length(): number {
     return this.files.length;
   }
 
+  /** the number of classes (class sub-folders) */
   get numClasses(): number {
     return this.classes.length;
   }

@@ -18,6 +18,7 @@ import ndarray from 'ndarray';
 import type { Image } from './transforms.js';
 import { ShapeError, ValueError } from '../core/errors.js';
 
+/** The channel order, range and per-channel normalisation a network's inputs take (see the header); checkPreprocessing checks one. */
 export interface Preprocessing {
   /** the network's channel order; 'gray' is one channel of luma (ITU-R BT.601: 0.299 R + 0.587 G + 0.114 B) */
   channelOrder: 'RGB' | 'BGR' | 'gray';
@@ -29,10 +30,12 @@ export interface Preprocessing {
   std: number[];
 }
 
+/** torchvision's pretrained weights: RGB in [0, 1], normalised by ImageNet's per-channel mean and std. */
 export const TORCHVISION_PREPROCESSING: Preprocessing = {
   channelOrder: 'RGB', range: '0-1', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225],
 };
 
+/** The paper's released Caffe weights (§2.1): BGR in [0, 255], less the training set's mean (std 1). */
 export const CAFFE_VGG_PREPROCESSING: Preprocessing = {
   channelOrder: 'BGR', range: '0-255', mean: [103.939, 116.779, 123.68], std: [1, 1, 1],
 };

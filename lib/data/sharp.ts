@@ -8,16 +8,40 @@ import { DataError } from '../core/errors.js';
 
 /** The part of sharp's API that verydeep and its tests use (its own typings are not needed to build). */
 export interface SharpPipeline {
+  /** rotates and mirrors the image as its EXIF orientation says */
   autoOrient(): SharpPipeline;
+  /** converts to a colour space, e.g. 'srgb' (greyscale and CMYK become three channels) */
   toColourspace(space: string): SharpPipeline;
+  /** drops the alpha channel, if any */
   removeAlpha(): SharpPipeline;
+  /** output uncompressed pixels, interleaved (p[y][x][c]) */
   raw(): SharpPipeline;
+  /** output PNG */
   png(): SharpPipeline;
+  /** output JPEG, at `quality` 1–100 (sharp's default 80) */
   jpeg(options?: { quality?: number }): SharpPipeline;
+  /** keeps the metadata in the output, with the EXIF `orientation` (1–8) given */
   withMetadata(options: { orientation?: number }): SharpPipeline;
+  /** writes the output to a file (its format from the pipeline, or the file name's extension) */
   toFile(path: string): Promise<unknown>;
-  toBuffer(options: { resolveWithObject: true }): Promise<{ data: Buffer; info: { width: number; height: number; channels: number; depth?: string } }>;
+  /** the output's bytes, with its size and pixel format */
+  toBuffer(options: { resolveWithObject: true }): Promise<{
+    /** the encoded file, or with raw() the pixels, row-major and interleaved */
+    data: Buffer;
+    /** what the output is */
+    info: {
+      /** in pixels */
+      width: number;
+      /** in pixels */
+      height: number;
+      /** per pixel: 3 for RGB, 4 with alpha, 1 for grey */
+      channels: number;
+      /** bits per channel of raw output: 'uchar' is 8 */
+      depth?: string;
+    };
+  }>;
 }
+/** sharp's entry point: a pipeline for an image file (a path), an encoded image's bytes, or raw interleaved pixels of the size in `options.raw`. */
 export type Sharp = (input: string | Uint8Array, options?: { raw?: { width: number; height: number; channels: number } }) => SharpPipeline;
 
 let sharpModule: Promise<Sharp> | null = null;

@@ -20,6 +20,7 @@ import { Rng } from '../core/random.js';
 import { DataError, ShapeError, ValueError, describeValue } from '../core/errors.js';
 import { isNdarray } from '../core/values.js';
 
+/** An image: a float32 ndarray of shape [C, H, W], channels first (possibly a strided view). */
 export type Image = NdArray<Float32Array>;
 
 /** Anything but an ndarray is a ValueError; an ndarray of another rank a ShapeError. */
@@ -109,6 +110,10 @@ function cropView(img: Image, top: number, left: number, size: number, width = s
   return img.lo(0, top, left).hi(img.shape[0], size, width) as Image;
 }
 
+/**
+ * A size×size crop view at a position drawn uniformly from `rng` (§3.1's random 224×224
+ * crop); no copy. A ValueError when the crop does not fit the image.
+ */
 export function randomCrop(img: Image, size: number, rng: Rng): Image {
   expectImage('randomCrop', img);
   expectInteger('randomCrop', 'size', size, 1);
@@ -118,6 +123,7 @@ export function randomCrop(img: Image, size: number, rng: Rng): Image {
   return cropView(img, rng.int(H - size + 1), rng.int(W - size + 1), size);
 }
 
+/** The central size×size crop view (an odd margin leaves its extra pixel below and right); no copy. A ValueError when it does not fit. */
 export function centerCrop(img: Image, size: number): Image {
   expectImage('centerCrop', img);
   expectInteger('centerCrop', 'size', size, 1);
@@ -132,6 +138,7 @@ export function horizontalFlip(img: Image): Image {
   return img.step(1, 1, -1) as Image;
 }
 
+/** §3.1's random horizontal flip: horizontalFlip(img) with probability 0.5, else `img` itself. */
 export function randomFlip(img: Image, rng: Rng): Image {
   expectImage('randomFlip', img);
   expectRng('randomFlip', rng);
@@ -140,7 +147,9 @@ export function randomFlip(img: Image, rng: Rng): Image {
 
 /** ImageNet's RGB eigenvalues and eigenvectors (columns), for pixels in [0, 1]. */
 export const IMAGENET_PCA = {
+  /** λ, largest first */
   eigenvalues: [0.2175, 0.0188, 0.0045],
+  /** p as 3×3 rows R, G, B: column i is the eigenvector of eigenvalues[i] */
   eigenvectors: [
     [-0.5675, 0.7192, 0.4009],
     [-0.5808, -0.0045, -0.814],
