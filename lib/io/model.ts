@@ -21,7 +21,7 @@
  * scripts/torchvision_to_safetensors.py writes from torchvision's ImageNet categories).
  */
 import { Module } from '../nn/module.js';
-import { Vgg } from '../models/vgg.js';
+import { Vgg, VGG_CONFIGS, type ConfigName, type VggOptions } from '../models/vgg.js';
 import { checkNumerics, formatShape } from '../core/tensor.js';
 import { DisposedError, ValueError, WeightsError, describeValue, messageOf } from '../core/errors.js';
 import { checkPreprocessing, type Preprocessing } from '../data/preprocess.js';
@@ -144,20 +144,45 @@ export function assignParsed(model: Module, file: SafetensorsFile, name: string,
   for (const [theirs, p] of params) p.assign(Promise.resolve(file.tensors.get(theirs)!.data), where);
 }
 
-/** The preprocessing a file's metadata states under 'preprocessing' (checked: a WeightsError), if any. */
-export function preprocessingOf(metadata: Record<string, string>, name: string, where = 'io.loadSafetensors'): Preprocessing | undefined {
-  if (metadata.preprocessing === undefined) return undefined;
+/**
+ * A metadata entry that holds JSON, parsed and checked by `check` (whose ValueError becomes
+ * a WeightsError naming the file): undefined where the file has no such entry.
+ */
+function jsonMetadata<T>(metadata: Record<string, string>, key: string, name: string, where: string, check: (parsed: unknown, what: string) => T): T | undefined {
+  if (metadata[key] === undefined) return undefined;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(metadata.preprocessing);
+    parsed = JSON.parse(metadata[key]);
   } catch (e) {
-    throw new WeightsError(`${where}: ${name}: the 'preprocessing' metadata is not JSON: ${(e as Error).message}`, { cause: e });
+    throw new WeightsError(`${where}: ${name}: the '${key}' metadata is not JSON: ${(e as Error).message}`, { cause: e });
   }
   try {
-    return checkPreprocessing(parsed, `${where}: ${name}: the 'preprocessing' metadata`);
+    return check(parsed, `${where}: ${name}: the '${key}' metadata`);
   } catch (e) {
     throw new WeightsError(messageOf(e), { cause: e });
   }
+}
+
+/**
+ * The model a file's metadata states under 'vgg', `{ config, ...options }` as
+ * io.saveSafetensors and the ONNX export write it (a WeightsError naming the file where it
+ * is not JSON, not an object, or names no configuration of Table 1; the options are checked
+ * when the model is built), if it states one.
+ */
+export function vggMetadataOf(metadata: Record<string, string>, name: string, where: string): { config: ConfigName; options: VggOptions } | undefined {
+  return jsonMetadata(metadata, 'vgg', name, where, (parsed, what) => {
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new WeightsError(`${what} is ${metadata.vgg.slice(0, 40)}; expected an object { config, ...options }`);
+    const { config, ...options } = parsed as Record<string, unknown>;
+    if (typeof config !== 'string' || !Object.hasOwn(VGG_CONFIGS, config)) {
+      throw new WeightsError(`${what} has config ${JSON.stringify(config)}; expected one of ${Object.keys(VGG_CONFIGS).join(', ')}`);
+    }
+    return { config: config as ConfigName, options: options as VggOptions };
+  });
+}
+
+/** The preprocessing a file's metadata states under 'preprocessing' (checked: a WeightsError), if any. */
+export function preprocessingOf(metadata: Record<string, string>, name: string, where = 'io.loadSafetensors'): Preprocessing | undefined {
+  return jsonMetadata(metadata, 'preprocessing', name, where, checkPreprocessing);
 }
 
 /** a Vgg's number of classes; undefined for another module (its class names are checked as strings only) */
@@ -181,16 +206,5 @@ export function checkClasses(classes: unknown, count: number | undefined, what: 
  * `count` strings, where count is known; a WeightsError naming the file), if it gives them.
  */
 export function classesOf(metadata: Record<string, string>, count: number | undefined, name: string, where = 'io.loadSafetensors'): string[] | undefined {
-  if (metadata.classes === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(metadata.classes);
-  } catch (e) {
-    throw new WeightsError(`${where}: ${name}: the 'classes' metadata is not JSON: ${(e as Error).message}`, { cause: e });
-  }
-  try {
-    return checkClasses(parsed, count, `${where}: ${name}: the 'classes' metadata`);
-  } catch (e) {
-    throw new WeightsError(messageOf(e), { cause: e });
-  }
+  return jsonMetadata(metadata, 'classes', name, where, (parsed, what) => checkClasses(parsed, count, what));
 }

@@ -24,7 +24,7 @@ import { ValueError, WeightsError, describeValue, messageOf } from '../core/erro
 import { formatShape } from '../core/tensor.js';
 import type { Preprocessing } from '../data/preprocess.js';
 import { readBytes, type NamedArray } from './safetensors.js';
-import { assignParsed, preprocessingOf } from './model.js';
+import { assignParsed, classesOf, preprocessingOf, vggMetadataOf } from './model.js';
 import { decodeModel } from './onnx-proto.js';
 import { hasWeights, readChain, type OnnxGraph, type Step } from './onnx-graph.js';
 
@@ -103,20 +103,6 @@ async function load(source: string | Uint8Array, options: OnnxLoadOptions, where
   return { model, metadata, preprocessing, classes, input: graph.input, output: graph.output };
 }
 
-/** the 'classes' metadata: a JSON array of as many names as the model has outputs */
-function classesOf(metadata: Record<string, string>, outputs: number | undefined, name: string, where: string): string[] | undefined {
-  if (metadata.classes === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(metadata.classes);
-  } catch (e) {
-    throw new WeightsError(`${where}: ${name}: the 'classes' metadata is not JSON: ${messageOf(e)}`, { cause: e });
-  }
-  if (!Array.isArray(parsed) || !parsed.every((c) => typeof c === 'string')) throw new WeightsError(`${where}: ${name}: the 'classes' metadata is not an array of names`);
-  if (outputs !== undefined && parsed.length !== outputs) throw new WeightsError(`${where}: ${name}: the 'classes' metadata has ${parsed.length} names for the model's ${outputs} outputs`);
-  return parsed;
-}
-
 /** a step as a token of the layer sequence: 'conv3', 'conv1', 'relu', 'pool', 'lrn', 'flatten', 'linear' */
 const token = (s: Step) => (s.op === 'conv' ? `conv${s.weight.shape[2]}` : s.op);
 
@@ -155,8 +141,9 @@ function vggOf(graph: OnnxGraph, name: string, where: string): { config: ConfigN
     return expected.length === shapes.length && expected.every(([, s], i) => formatShape(s) === formatShape(shapes[i]));
   };
 
-  if (graph.metadata.vgg !== undefined) {
-    const { config, options } = vggFromMetadata(graph.metadata.vgg, name, where);
+  const stated = vggMetadataOf(graph.metadata, name, where);
+  if (stated) {
+    const { config, options } = stated;
     try {
       if (fits(config, options)) return { config, options };
     } catch (e) {
@@ -187,22 +174,6 @@ function vggOf(graph: OnnxGraph, name: string, where: string): { config: ConfigN
     if (e instanceof ValueError) return null; // shapes no VGG has
     throw e;
   }
-}
-
-/** The 'vgg' metadata, `{ config, ...options }` as the export (and io.saveSafetensors) writes it. */
-function vggFromMetadata(text: string, name: string, where: string): { config: ConfigName; options: VggOptions } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new WeightsError(`${where}: ${name}: the 'vgg' metadata is not JSON: ${messageOf(e)}`, { cause: e });
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new WeightsError(`${where}: ${name}: the 'vgg' metadata is ${text.slice(0, 40)}; expected an object { config, ...options }`);
-  const { config, ...options } = parsed as Record<string, unknown>;
-  if (typeof config !== 'string' || !Object.hasOwn(VGG_CONFIGS, config)) {
-    throw new WeightsError(`${where}: ${name}: the 'vgg' metadata has config ${JSON.stringify(config)}; expected one of ${Object.keys(VGG_CONFIGS).join(', ')}`);
-  }
-  return { config: config as ConfigName, options };
 }
 
 /** our layers for the chain's steps (weights assigned afterwards) */

@@ -15,7 +15,7 @@ import { TORCHVISION_PREPROCESSING, CAFFE_VGG_PREPROCESSING, type Preprocessing 
 import { ValueError, WeightsError, messageOf } from '../core/errors.js';
 import { formatShape } from '../core/tensor.js';
 import { parseSafetensors, readBytes, type NamedArray } from './safetensors.js';
-import { assignParsed, classesOf, preprocessingOf, TORCHVISION_NAMES, type Naming } from './model.js';
+import { assignParsed, classesOf, preprocessingOf, vggMetadataOf, TORCHVISION_NAMES, type Naming } from './model.js';
 
 const WHERE = 'io.loadWeights';
 
@@ -51,24 +51,6 @@ export function vggFromTorchvisionShapes(tensors: Map<string, NamedArray>, path:
 }
 
 const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1;
-
-/** The 'vgg' metadata, `{ config, ...options }` as io.saveSafetensors writes it (the options are checked with the model's). */
-function vggFromMetadata(text: string, path: string): { config: ConfigName; options: VggOptions } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new WeightsError(`${WHERE}: ${path}: the 'vgg' metadata is not JSON: ${(e as Error).message}`, { cause: e });
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new WeightsError(`${WHERE}: ${path}: the 'vgg' metadata is ${text.slice(0, 40)}; expected an object { config, ...options }`);
-  }
-  const { config, ...options } = parsed as Record<string, unknown>;
-  if (typeof config !== 'string' || !Object.hasOwn(VGG_CONFIGS, config)) {
-    throw new WeightsError(`${WHERE}: ${path}: the 'vgg' metadata has config ${JSON.stringify(config)}; expected one of ${Object.keys(VGG_CONFIGS).join(', ')}`);
-  }
-  return { config: config as ConfigName, options };
-}
 
 /** 'VGG-E (inputSize 32, numClasses 10)' */
 function describeClaim(config: ConfigName, options: VggOptions): string {
@@ -149,7 +131,8 @@ export async function loadWeights(path: string, o: WeightsOptions = {}): Promise
   const file = parseSafetensors(await readBytes(path, WHERE), path, WHERE);
   const { metadata } = file;
   let stated: { config: ConfigName; options: VggOptions };
-  if (metadata.vgg !== undefined) stated = vggFromMetadata(metadata.vgg, path);
+  const fromMetadata = vggMetadataOf(metadata, path, WHERE);
+  if (fromMetadata) stated = fromMetadata;
   else {
     const { config, ...options } = vggFromTorchvisionShapes(file.tensors, path);
     stated = { config, options };
