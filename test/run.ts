@@ -34,37 +34,39 @@ import { registerDocsTests } from './docs.test.js';
 import { KERNEL_FAMILIES } from '../kernels/registry.js';
 
 const { modes, skipped } = await modesToTest();
-const only = process.env.VERYDEEP_TEST_ONLY; // e.g. "kernels" to run one suite while working
+// e.g. "kernels" to run one suite while working, or "onnx,api" for several (in the runner's order)
+const onlyList = process.env.VERYDEEP_TEST_ONLY ? process.env.VERYDEEP_TEST_ONLY.split(',').map((s) => s.trim()) : null;
+const wants = (suite: string) => !onlyList || onlyList.includes(suite);
 
-if (!only || only === 'tensor') registerTensorTests(modes);
-if (!only || only === 'kernels') registerKernelTests(modes);
-if (!only || only === 'large') registerLargeTests(modes);
-if (!only || only === 'fastpath') registerFastPathTests();
-if (!only || only === 'training') registerTrainingTests();
-if (!only || only === 'eval') registerEvalTests();
-if (!only || only === 'weights') registerWeightsTests();
-if (!only || only === 'errors') registerErrorTests(modes);
-if (!only || only === 'cli') registerCliTests();
-if (!only || only === 'fuzz') registerFuzzTests();
-if (!only || only === 'crash') registerCrashTests();
-if (!only || only === 'named-errors') registerNamedErrorTests();
-if (!only || only === 'imports') registerImportTests();
-if (!only || only === 'onnx') registerOnnxTests();
-if (!only || only === 'interop') {
+if (wants('tensor')) registerTensorTests(modes);
+if (wants('kernels')) registerKernelTests(modes);
+if (wants('large')) registerLargeTests(modes);
+if (wants('fastpath')) registerFastPathTests();
+if (wants('training')) registerTrainingTests();
+if (wants('eval')) registerEvalTests();
+if (wants('weights')) registerWeightsTests();
+if (wants('errors')) registerErrorTests(modes);
+if (wants('cli')) registerCliTests();
+if (wants('fuzz')) registerFuzzTests();
+if (wants('crash')) registerCrashTests();
+if (wants('named-errors')) registerNamedErrorTests();
+if (wants('imports')) registerImportTests();
+if (wants('onnx')) registerOnnxTests();
+if (wants('interop')) {
   registerInteropTests();
   registerDdpTests();
   registerPretrainedTests();
 }
-if (!only || only === 'api') registerApiTests();
-if (!only || only === 'folder') registerFolderTests();
-if (!only || only === 'docs') registerDocsTests();
-if (!only || only === 'package') registerPackageTests();
-if (!only || only === 'viz') registerVizTests();
-if (!only || only === 'browser') registerBrowserTests();
-if (!only || only === 'notebooks') registerNotebookTests();
-if (!only || only === 'readme') registerReadmeTests();
+if (wants('api')) registerApiTests();
+if (wants('folder')) registerFolderTests();
+if (wants('docs')) registerDocsTests();
+if (wants('package')) registerPackageTests();
+if (wants('viz')) registerVizTests();
+if (wants('browser')) registerBrowserTests();
+if (wants('notebooks')) registerNotebookTests();
+if (wants('readme')) registerReadmeTests();
 
-if (!only || only === 'kernels') {
+if (wants('kernels')) {
   test('every kernel family and pass was checked on every mode that ran', (t) => {
     for (const mode of modes) {
       for (const f of KERNEL_FAMILIES) {

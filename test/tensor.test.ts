@@ -4,7 +4,7 @@
  */
 import test from 'tape';
 import ndarray from 'ndarray';
-import { Tensor, zeros, ones, randn, noGrad, tidy, keep, memory, setBackend, getBackend, getBackendInfo, ops } from '../lib/index.js';
+import { Tensor, zeros, ones, randn, noGrad, isGradEnabled, tidy, keep, memory, setBackend, getBackend, getBackendInfo, ops } from '../lib/index.js';
 import type { Mode } from '../lib/core/backend.js';
 import { allocate, release, poolStats, setPoolLimit, clearPool, POOL_MIN_FLOATS } from '../kernels/pool.js';
 import { opResult } from '../lib/core/tensor.js';
@@ -39,6 +39,21 @@ export function registerTensorTests(modes: Mode[]): void {
     t.deepEqual(back.shape, [3, 2]);
     t.deepEqual(Array.from(await back.data()), [1, 4, 2, 5, 3, 6], 'fromNdarray follows strides');
     throwsNamed(t, () => Tensor.from([1, 2, 3], [2, 2]), ShapeError, [/Tensor\.from/, /\[2, 2\]/, /3/], 'wrong element count');
+  });
+
+  test('noGrad: overlapping async calls leave recording on when the last one ends (A starts, B starts, A ends, B ends)', async (t) => {
+    let endA!: () => void, endB!: () => void;
+    const a = noGrad(() => new Promise<void>((r) => { endA = r; }));
+    const b = noGrad(() => new Promise<void>((r) => { endB = r; }));
+    t.notOk(isGradEnabled(), 'off while both run');
+    endA();
+    await a;
+    t.notOk(isGradEnabled(), 'still off while B runs');
+    endB();
+    await b;
+    t.ok(isGradEnabled(), 'on again after both');
+    t.throws(() => noGrad(() => { throw new Error('boom'); }), /boom/, 'a throwing fn');
+    t.ok(isGradEnabled(), 'on again after a throw');
   });
 
   for (const mode of modes) {

@@ -40,30 +40,36 @@ export interface TensorKit<T extends GraphTensor> {
   keep(t: T): T;
 }
 
-let gradEnabled = true;
+/**
+ * How many noGrad() calls are under way. A count, not a saved flag: an async noGrad ends
+ * when its promise settles, so two of them can overlap (A starts, B starts, A ends, B ends),
+ * and restoring each one's "previous" flag would leave recording off after B. With a count
+ * recording is back on when the last one ends, whatever the order.
+ */
+let noGradDepth = 0;
 
-/** Runs fn without recording the graph (evaluation, optimiser updates). */
+/** Runs fn without recording the graph (evaluation, optimiser updates); an async fn, until its promise settles. */
 export function noGrad<T>(fn: () => T): T {
-  const previous = gradEnabled;
-  gradEnabled = false;
+  noGradDepth++;
+  let result: T;
   try {
-    const result = fn();
-    if (isPromise(result)) {
-      return result.finally(() => {
-        gradEnabled = previous;
-      }) as T;
-    }
-    gradEnabled = previous;
-    return result;
+    result = fn();
   } catch (e) {
-    gradEnabled = previous;
+    noGradDepth--;
     throw e;
   }
+  if (isPromise(result)) {
+    return result.finally(() => {
+      noGradDepth--;
+    }) as T;
+  }
+  noGradDepth--;
+  return result;
 }
 
 /** Whether ops record the graph now: false inside noGrad(). */
 export function isGradEnabled(): boolean {
-  return gradEnabled;
+  return noGradDepth === 0;
 }
 
 export function isPromise(x: unknown): x is Promise<unknown> {
