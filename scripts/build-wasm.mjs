@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const sources = Object.fromEntries(['gemm', 'pointwise', 'winograd', 'winograd4'].map((name) => [`${name}.ts`, readFileSync(join(root, `kernels/wasm/${name}.as`), 'utf8')]));
+const sources = Object.fromEntries(['gemm', 'pointwise', 'winograd', 'winograd4', 'gemv'].map((name) => [`${name}.ts`, readFileSync(join(root, `kernels/wasm/${name}.as`), 'utf8')]));
 const outDir = join(root, 'dist/kernels/wasm');
 mkdirSync(outDir, { recursive: true });
 

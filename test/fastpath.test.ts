@@ -71,7 +71,10 @@ const CONV_SHAPES: Conv2dDims[] = [
 const LINEAR_SHAPES: LinearDims[] = [
   { N: 3, In: 7, Out: 5 },
   { N: 1, In: 1, Out: 1 },
-  { N: 1, In: 1003, Out: 4099 }, // batch 1: a matrix-vector product over four rows at a time, K and M past the unrolling, on 2 threads
+  { N: 1, In: 1003, Out: 4099 }, // batch 1: gemvStream over eight rows at a time, K and M past the unrolling, on 2 threads
+  { N: 1, In: 3, Out: 21 }, // gemvStream with K under one f32x4, M past 8 rows
+  { N: 2, In: 1001, Out: 4103 }, // gemvBatch, two rows of x by four of w, M and K tails, on 2 threads
+  { N: 4, In: 515, Out: 4101 }, // gemvBatch, four rows of x by two of w, one row of w left over, on 2 threads
   { N: 5, In: 333, Out: 101 },
   { N: 64, In: 1000, Out: 517 }, // on 2 threads
   { N: 3, In: 70001, Out: 67 }, // 4.7 M weights: two weight blocks
