@@ -20,6 +20,7 @@
  * the tile its rule picks: F(4×4) at 16×16, F(2×2) past WINOGRAD4_MAX_CHANNELS.
  */
 import test from 'tape';
+import { availableParallelism } from 'node:os';
 import type { Mode } from '../lib/core/backend.js';
 import * as conv from '../kernels/conv2d.js';
 import * as fc from '../kernels/linear.js';
@@ -131,6 +132,7 @@ export function registerFastPathTests(): void {
     t.equal(info.threads, 1, 'on the 1 thread asked for');
     t.deepEqual(fast.getFastPathInfo(), info, 'getFastPathInfo reports the same');
     t.equal((await fast.initFastPath({ simd: 'mul+add', threads: 2 })).simd, 'mul+add', 'the mul + add build can be forced');
+    t.equal((await fast.initFastPath({})).threads, availableParallelism(), 'by default on every core the process may use');
   });
 
   test('[wasm] launchers started together run one after another (they share the memory)', async (t) => {

@@ -54,7 +54,7 @@ export interface GemmModule {
 export type SimdBuild = 'relaxed' | 'mul+add';
 
 export interface FastPathOptions {
-  /** threads that run the kernels, the calling one included; default min(4, available cores) */
+  /** threads that run the kernels, the calling one included; default all the cores the process may use (os.availableParallelism()) */
   threads?: number;
   /** 'auto' (default): relaxed SIMD (FMA) where the engine accepts it, else mul + add */
   simd?: SimdBuild | 'auto';

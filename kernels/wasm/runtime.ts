@@ -150,8 +150,17 @@ function defaultWinogradTile(): WinogradTile | 'auto' {
   throw new ValueError(`initFastPath: VERYDEEP_WINOGRAD_TILE must be 2, 4 or auto, got ${describeValue(v)}`);
 }
 
+/**
+ * threads' default: every core the process may use (os.availableParallelism(), which counts
+ * what the CPU affinity allows); the calling thread is one of them. The kernels split their
+ * work evenly, so a core busy with something else delays each job: pass threads to leave one.
+ */
+export function defaultThreads(): number {
+  return Math.max(1, availableParallelism());
+}
+
 function configure(options: FastPathOptions): FastPathInfo {
-  const threads = Math.floor(options.threads ?? Math.min(4, availableParallelism()));
+  const threads = Math.floor(options.threads ?? defaultThreads());
   if (!(threads >= 1)) throw new ValueError(`initFastPath: threads must be a number ≥ 1, got ${describeValue(options.threads)}`);
   if (![undefined, 'auto', 'relaxed', 'mul+add'].includes(options.simd)) throw new ValueError(`initFastPath: simd must be 'auto', 'relaxed' or 'mul+add', got ${describeValue(options.simd)}`);
   const simd = pickBuild(options.simd ?? 'auto');
