@@ -113,6 +113,8 @@ function warmUp(fp: FastPath): void {
 
 /** Starts or stops helpers so that `threads` threads run, and places their scratch areas. */
 function setThreads(fp: FastPath, threads: number): void {
+  // the same count keeps the scratch areas where they are, and so the resident filters
+  if (fp.scratch.length === threads) return;
   while (fp.helpers.length > threads - 1) fp.helpers.pop()!.terminate();
   while (fp.helpers.length < threads - 1) fp.helpers.push(new Helper(fp.module, fp.memory));
   const bytes = align64(fp.m.gemmScratchBytes());
