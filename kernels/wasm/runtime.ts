@@ -82,6 +82,8 @@ function warmUp(fp: FastPath): void {
     m.gemm(64, 64, 64, a, 64, 1, b, 64, 1, c, 64, 0, fp.scratch[0]);
     m.im2col(a, 4, 8, 8, 3, 0, 8, col, 64, fp.scratch[0]);
     m.gemv(63, 61, a, b, c);
+    m.gemvStream(61, 63, a, b, c);
+    m.gemvBatch(3 + (i & 1), 13, 63, a, b, c, 13);
     m.batchPlanes(a, 4, 4, 13, 0, 4, b);
     m.unbatchPlanes(b, 4, 4, 13, 0, 4, c, a, i & 1);
     m.flipFilters(a, 8, 8, 3, 0, 8, b);
