@@ -9,13 +9,15 @@
  * every row of x, and keep x (at most 4 rows of 25088 floats: 400 KB, in L2) re-read.
  *
  * gemvStream, one row of x: y[o] += Σ_i x[i]·w[o·K + i] for o < M, eight rows of w at a time,
- * one f32x4 of each per step. Eight concurrent streams are what keeps enough cache-line
- * misses in flight here: one row at a time (one stream, four accumulators) ran at half the
- * bandwidth; eight accumulators + one x + eight w loads fit V8's ~15 vector registers
- * because each w load is used at once.
+ * one f32x4 of each per step: several concurrent streams keep more cache-line misses in
+ * flight. On FC6, on a busy 2-core host, one row at a time (one stream) ran at 8.5 GB/s, two
+ * rows at 11–12, four at 13, eight at 16, a plain streaming sum at 16–20 (medians of 5–7
+ * alternating rounds). Each w load is used at once, so eight accumulators + x + the loads
+ * fit V8's ~15 vector registers.
  *
  * gemvBatch, 2 to 4 rows of x [N × K] (row stride K): y[n·ldy + o] += Σ_i x[n·K + i]·w[o·K + i],
- * two rows of w by up to four of x at a time (8 accumulators + 4 x + 2 w = 14 registers).
+ * two rows of w by four of x, or four rows of w by two of x, at a time (8 accumulators +
+ * 6 loads), then one row of x by gemvStream; w is read once per four rows of x.
  *
  * Addresses are bytes, sizes floats. Each dot product sums in float32, per f32x4 lane, CHUNK
  * floats at a time into a running total, then the lanes, then the scalar tail: without the
