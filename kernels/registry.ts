@@ -193,7 +193,7 @@ export const KERNEL_FAMILIES: readonly KernelFamily[] = [
 export const MODE_CHECKS: Record<string, string> = {
   cpu: 'npm test (CI)',
   webasm: 'npm test (CI)',
-  wasm: 'npm test (CI); conv, FC, ReLU, max-pool, add/mul/scale/sum, SGD and dropout on the hand-written WebAssembly SIMD kernels, softmax and LRN on gpu.js cpu',
+  wasm: 'npm test (CI); conv, FC, ReLU, max-pool, add/mul/scale/sum, SGD, dropout, softmax, cross-entropy and LRN: every kernel on the hand-written WebAssembly SIMD kernels',
   headlessgl: 'npm test under xvfb-run, Mesa llvmpipe (CI)',
   webgl2: 'npm test, the browser suite: the same checks inside headless Chromium, SwiftShader standing in for a GPU (CI)',
   webgpu: 'npm test, the browser suite: the same checks inside headless Chromium, WebGPU on SwiftShader (CI)',

@@ -8,6 +8,10 @@
  * reference rounded to float32, bit for bit. Lengths cross the SIMD width and several
  * blocks (FLAT_BLOCK, 2^15 floats); pooling shapes have odd sizes, ties, and planes bigger
  * than a block.
+ * Softmax, cross-entropy and LRN (softmax-lrn.as, exp and log as f32x4 polynomials) against
+ * the references of kernels/softmax.ts and lrn.ts on 1 and 2 threads: rows and planes that
+ * are not multiples of 4, several pixel blocks, LRN split by pixels (batch 1) and by images,
+ * windows wider than the channels, even windows, both α conventions, logits of ±1000.
  * Shapes cover odd sizes, batch > 1, a single channel, 1×1 and 3×3, M/N/K that are not
  * multiples of the 4×8 tile or the cache blocks, fewer channels than threads, jobs big
  * enough to run on 2 threads (above fastpath's 2^21 multiply-adds), several im2col bands
@@ -28,6 +32,8 @@ import * as relu from '../kernels/relu.js';
 import * as pool from '../kernels/maxpool2d.js';
 import * as ew from '../kernels/elementwise.js';
 import * as drop from '../kernels/dropout.js';
+import * as norm from '../kernels/lrn.js';
+import * as sm from '../kernels/softmax.js';
 import * as fast from '../kernels/wasm/fastpath.js';
 import { expectClose, randomArray, rejectsNamed, type CheckRecord } from './helpers.js';
 import { ValueError } from '../lib/core/errors.js';
@@ -226,6 +232,38 @@ export function registerFastPathTests(): void {
           expectExact(t, await fast.maxPool2dForward(x, d), pool.maxPool2dForwardRef(x, d).y, { family: POOL, pass: 'forward', mode, what });
           expectExact(t, await fast.maxPool2dBackward(dy, x, d), pool.maxPool2dBackwardRef(dy, x, d), { family: POOL, pass: 'backward input', mode, what });
         }
+      }
+    });
+  }
+
+  const LRN_CASES: [MapDims, Partial<norm.LrnOptions>, number?][] = [
+    [{ N: 1, C: 64, H: 37, W: 41 }, {}, 4], // the paper's values; batch 1 on 2 threads: split by pixels, 1–3 pixels left over
+    [{ N: 3, C: 24, H: 30, W: 30 }, { size: 4, alpha: 0.5, k: 1, alphaMode: 'mean' }, 3], // an even window; split by images
+    [{ N: 2, C: 3, H: 1, W: 3 }, { size: 7, alpha: 0.3, beta: 0.6 }], // the window wider than the channels
+    [{ N: 2, C: 9, H: 8, W: 8 }, { alpha: 0.5, beta: 1.3, k: 0.5 }, 10], // s up to ~250: log and exp far from 1
+  ];
+  for (const threads of [1, 2]) {
+    test(`[wasm ${threads} thread(s)] softmax, cross-entropy and LRN against the float64 references`, async (t) => {
+      await fast.initFastPath({ threads });
+      for (const [d, scale] of [[{ N: 5, K: 1001 }, 20], [{ N: 64, K: 10 }, 5], [{ N: 3, K: 1 }, 1], [{ N: 2, K: 7 }, 1000]] as const) {
+        const x = randomArray(d.N * d.K, 50, scale), dy = randomArray(d.N * d.K, 51);
+        const what = `${dimsText(d)}, logits in ±${scale}; ${threads} thread(s)`;
+        const y = sm.softmaxForwardRef(x, d);
+        expectClose(t, await fast.softmaxForward(x, d), y, { family: 'softmax', pass: 'forward', mode, what });
+        const yf = Float32Array.from(y);
+        expectClose(t, await fast.softmaxBackward(dy, yf, d), sm.softmaxBackwardRef(dy, yf, d), { family: 'softmax', pass: 'backward input', mode, what });
+        const labels = Float32Array.from({ length: d.N }, (_, n) => (n * 7 + 3) % d.K);
+        const rows = Float64Array.from({ length: d.N }, (_, n) => sm.crossEntropyRef(x.subarray(n * d.K, (n + 1) * d.K), [labels[n]], { N: 1, K: d.K }));
+        expectClose(t, await fast.crossEntropyRows(x, labels, d), rows, { family: 'softmax cross-entropy', pass: 'forward', mode, what: `per-row losses, ${what}` });
+        expectClose(t, await fast.crossEntropyBackward(x, labels, Float32Array.of(0.7), d), sm.crossEntropyBackwardRef(x, labels, 0.7, d),
+          { family: 'softmax cross-entropy', pass: 'backward input', mode, what: `g = 0.7, ${what}` });
+      }
+      for (const [d, partial, scale] of LRN_CASES) {
+        const o = { size: 5, alpha: 1e-4, beta: 0.75, k: 2, alphaMode: 'sum', ...partial } as norm.LrnOptions;
+        const x = randomArray(d.N * d.C * d.H * d.W, 52, scale ?? 1), dy = randomArray(x.length, 53);
+        const what = `${dimsText(d)} size=${o.size} α=${o.alpha} β=${o.beta} k=${o.k} ${o.alphaMode}; ${threads} thread(s)`;
+        expectClose(t, await fast.lrnForward(x, o, d), norm.lrnForwardRef(x, o, d).y, { family: 'LRN (sum and mean α)', pass: 'forward', mode, what });
+        expectClose(t, await fast.lrnBackward(dy, x, o, d), norm.lrnBackwardRef(dy, x, o, d), { family: 'LRN (sum and mean α)', pass: 'backward input', mode, what });
       }
     });
   }

@@ -16,6 +16,8 @@
  * Where it saves (useWinograd, winogradWeightLayout), a 3×3 convolution runs Winograd's
  * F(2×2, 3×3) instead, forward and input gradient, and F(3×3, 2×2) for the weight
  * gradient (winograd.as); a linear layer at batch 1 runs gemv.
+ * softmax.ts and lrn.ts run softmax, the softmax cross-entropy and LRN (softmax-lrn.as:
+ * exp and log as f32x4 polynomials), LRN on the threads, by images or by pixels.
  * It also runs the memory-bound kernels of pointwise.as (ReLU, max-pool 2×2, add / mul /
  * scale / sum, the SGD update, dropout) with the same signatures and results as the
  * launchers of kernels/relu.ts, maxpool2d.ts, elementwise.ts and dropout.ts, on the
@@ -43,8 +45,8 @@
  * whose worker runs threads.ts itself) and resident.ts (the store of resident filters);
  * runtime.ts (loading and warm-up, the threads, the memory's buffers, runParts);
  * filters.ts (the filters as the launchers use them, resident or per call); the launchers:
- * winograd.ts, conv.ts (which hands 3×3 convolutions to winograd.ts), linear.ts and
- * pointwise.ts (with the bias gradients). This file re-exports their public API.
+ * winograd.ts, conv.ts (which hands 3×3 convolutions to winograd.ts), linear.ts,
+ * pointwise.ts (with the bias gradients), softmax.ts and lrn.ts. This file re-exports their public API.
  */
 export type { Conv3x3Algorithm, FastPathInfo, FastPathOptions, SimdBuild, WinogradTile } from './module.js';
 export { WINOGRAD4_MAX_CHANNELS, WINOGRAD_MIN_CHANNELS } from './module.js';
@@ -55,3 +57,5 @@ export { linearBackwardInput, linearBackwardWeight, linearForward } from './line
 export {
   add, conv2dBackwardBias, dropoutApply, linearBackwardBias, maxPool2dBackward, maxPool2dForward, mul, reluBackward, reluForward, scale, sgdUpdate, sum,
 } from './pointwise.js';
+export { crossEntropyBackward, crossEntropyRows, softmaxBackward, softmaxForward } from './softmax.js';
+export { lrnBackward, lrnForward } from './lrn.js';

@@ -1,10 +1,10 @@
 /**
  * The fast path's WebAssembly module as TypeScript sees it (the exports of gemm.as,
- * pointwise.as and winograd.as), the options and the information of the public API
+ * pointwise.as, winograd.as, winograd4.as and softmax-lrn.as), the options and the information of the public API
  * (fastpath.ts re-exports them), and the tuning constants of the launchers.
  */
 
-/** The exports of gemm.as and pointwise.as (addresses in bytes, sizes and strides in floats; see their headers). */
+/** The exports of the .as files (addresses in bytes, sizes and strides in floats; see their headers). */
 export interface GemmModule {
   gemm(M: number, N: number, K: number, a: number, rsA: number, csA: number, b: number, rsB: number, csB: number,
     c: number, ldc: number, accumulate: number, scratch: number): void;
@@ -30,6 +30,13 @@ export interface GemmModule {
   sum(a: number, n: number): number;
   sgdUpdate(p: number, g: number, v: number, param: number, velocity: number, n: number, lr: number, momentum: number, weightDecay: number): void;
   dropoutApply(a: number, keep: number, scale: number, out: number, n: number): void;
+  softmaxForward(x: number, y: number, rows: number, K: number): void;
+  softmaxBackward(dy: number, y: number, dx: number, rows: number, K: number): void;
+  crossEntropyRows(x: number, labels: number, out: number, rows: number, K: number): void;
+  crossEntropyBackward(x: number, labels: number, s: number, out: number, rows: number, K: number): void;
+  lrnForward(x: number, y: number, images: number, C: number, HW: number, p0: number, p1: number, lo: number, hi: number, k: number, a: number, beta: number): void;
+  lrnBackward(dy: number, x: number, dx: number, images: number, C: number, HW: number, p0: number, p1: number, lo: number, hi: number,
+    k: number, a: number, beta: number, work: number): void;
   winogradPad(x: number, c0: number, count: number, H: number, W: number, xp: number, Hp: number, Wp: number, at: number): void;
   winogradGradInput(yp: number, co0: number, count: number, Hp: number, Wp: number, i0: number, rows: number, twp: number,
     y: number, ldy: number, xiStride: number): void;

@@ -16,7 +16,7 @@ import { place, view, withFastPath } from './runtime.js';
 const FLAT_BLOCK = 1 << 15;
 
 /** an input of `blockwise`: the array, and its floats per item */
-interface Stream {
+export interface Stream {
   data: Float32Array;
   per: number;
 }
@@ -28,7 +28,7 @@ interface Stream {
  * ...output addresses], items in the block)`, and copies each output's block (`outputs[i]` floats
  * per item) out. Returns the outputs.
  */
-function blockwise(items: number, inputs: Stream[], outputs: number[], kernel: (m: GemmModule, at: number[], count: number) => void): Promise<Float32Array[]> {
+export function blockwise(items: number, inputs: Stream[], outputs: number[], kernel: (m: GemmModule, at: number[], count: number) => void): Promise<Float32Array[]> {
   return withFastPath(async (fp) => {
     const widest = Math.max(1, ...inputs.map((s) => s.per), ...outputs);
     const block = Math.max(1, Math.min(items, Math.floor(FLAT_BLOCK / widest)));

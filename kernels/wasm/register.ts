@@ -1,8 +1,8 @@
 /**
  * The wasm backend's kernels: the WebAssembly SIMD fast path, registered under the
- * registry's names (fastpath.ts exports them under those names). It has no softmax,
- * cross-entropy or LRN kernel: for those the backend falls back, explicitly, to the gpujs
- * backend on gpu.js's cpu mode (getBackendInfo().kernels says which runs where).
+ * registry's names (fastpath.ts exports them under those names). It registers every
+ * kernel of the registry (softmax, cross-entropy and LRN included), so nothing falls back
+ * to gpu.js on this backend; getBackendInfo().kernels says 'wasm' for each.
  */
 import { registerKernels } from '../registry.js';
 import { dropoutPasses } from '../dropout.js';

@@ -76,7 +76,7 @@ function open(simd: SimdBuild, threads: number): FastPath {
  * a running call cannot switch tiers. Workers share the module's compiled code.
  */
 function warmUp(fp: FastPath): void {
-  const [a, b, c, col] = place(fp, 64 * 64, 64 * 64, 64 * 64, 4 * 9 * 8 * 8);
+  const [a, b, c, col, labels] = place(fp, 64 * 64, 64 * 64, 64 * 64, 4 * 9 * 8 * 8, 64); // labels: zeros, never written
   const m = fp.m;
   for (let i = 0; i < 200; i++) {
     m.gemm(64, 64, 64, a, 64, 1, b, 64, 1, c, 64, 0, fp.scratch[0]);
@@ -98,6 +98,12 @@ function warmUp(fp: FastPath): void {
     m.sum(a, 1023);
     m.sgdUpdate(a, b, c, col, c, 1023, 0.01, 0.9, 5e-4);
     m.dropoutApply(a, b, 2, c, 1023);
+    m.softmaxForward(a, c, 7, 37);
+    m.softmaxBackward(a, b, c, 7, 37);
+    m.crossEntropyRows(a, labels, c, 7, 37);
+    m.crossEntropyBackward(a, labels, 0.5, c, 7, 37);
+    m.lrnForward(a, c, 2, 9, 27, 0, 27, 2, 2, 2, 1e-4, 0.75);
+    m.lrnBackward(a, b, c, 2, 9, 27, 0, 27, 2, 2, 2, 1e-4, 0.75, fp.scratch[0]);
     m.winogradWeights(a, 4, 4, 0, 4, b, i & 1);
     m.winogradPad(a, 0, 4, 7, 7, col, 10, 10, 1);
     m.winogradGradInput(col, 0, 4, 10, 10, 0, 4, 4, b, 16, 64);

@@ -23,7 +23,7 @@ export type Call = [(typeof CALL_NAMES)[number], ...number[]];
 
 const CALL_NAMES = ['gemm', 'gemv', 'gemvStream', 'gemvBatch', 'im2col', 'col2imAdd', 'batchPlanes', 'unbatchPlanes', 'flipFilters', 'winogradPad', 'winogradInput',
   'winogradOutput', 'winogradWeights', 'winogradInputQuad', 'winogradOutputQuad', 'winogradGradQuad', 'winogradGradInput', 'winogradGradWeights',
-  'winograd4Input', 'winograd4Output', 'winograd4Weights'] as const;
+  'winograd4Input', 'winograd4Output', 'winograd4Weights', 'lrnForward', 'lrnBackward'] as const;
 const CALL_INDEX = new Map<string, number>(CALL_NAMES.map((n, i) => [n, i]));
 /** float64 slots of a channel's job (a longer list goes in several jobs, one after another) */
 const CHANNEL_SLOTS = 1 << 14;

@@ -32,8 +32,8 @@ const { GPU, CPUKernel, WebAssemblyKernel, HeadlessGLKernel, WebGL2Kernel, WebGP
 /**
  * The modes: gpu.js's cpu, webasm, headlessgl, webgl2 and webgpu, and 'wasm', the CPU fast
  * path (Node): hand-written WebAssembly SIMD kernels on worker threads (kernels/wasm/) for
- * the convolutions, fully connected layers, ReLU, max-pool, dropout, the element-wise ops
- * and the SGD update, and gpu.js's cpu mode for the rest (softmax, cross-entropy, LRN).
+ * every kernel: the convolutions, fully connected layers, ReLU, max-pool, dropout, LRN,
+ * softmax, cross-entropy, the element-wise ops and the SGD update.
  */
 export type Mode = 'cpu' | 'webasm' | 'wasm' | 'headlessgl' | 'webgl2' | 'webgpu';
 /** What setBackend() takes: a mode, or 'auto' (the fastest mode that works here, GPU first). */
