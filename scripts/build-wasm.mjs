@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the WebAssembly fast path: compiles kernels/wasm/gemm.as, pointwise.as, winograd.as, winograd4.as and softmax-lrn.as
+// Builds the WebAssembly fast path: compiles kernels/wasm/gemm.as, pointwise.as, winograd.as, winograd4.as, softmax-lrn.as and gemv.as
 // (AssemblyScript; all are entry files of one module, so all export) with the
 // AssemblyScript compiler from npm, twice, into dist/kernels/wasm/:
 //   gemm.wasm          -O3, SIMD (f32x4 mul + add), runs on every engine with WASM SIMD;
@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const sources = Object.fromEntries(['gemm', 'pointwise', 'winograd', 'winograd4', 'softmax-lrn'].map((name) => [`${name}.ts`, readFileSync(join(root, `kernels/wasm/${name}.as`), 'utf8')]));
+const sources = Object.fromEntries(['gemm', 'pointwise', 'winograd', 'winograd4', 'softmax-lrn', 'gemv'].map((name) => [`${name}.ts`, readFileSync(join(root, `kernels/wasm/${name}.as`), 'utf8')]));
 const outDir = join(root, 'dist/kernels/wasm');
 mkdirSync(outDir, { recursive: true });
 

@@ -24,6 +24,7 @@
  * the tile its rule picks: F(4×4) at 16×16, F(2×2) past WINOGRAD4_MAX_CHANNELS.
  */
 import test from 'tape';
+import { availableParallelism } from 'node:os';
 import type { Mode } from '../lib/core/backend.js';
 import * as conv from '../kernels/conv2d.js';
 import * as fc from '../kernels/linear.js';
@@ -77,7 +78,10 @@ const CONV_SHAPES: Conv2dDims[] = [
 const LINEAR_SHAPES: LinearDims[] = [
   { N: 3, In: 7, Out: 5 },
   { N: 1, In: 1, Out: 1 },
-  { N: 1, In: 1003, Out: 4099 }, // batch 1: a matrix-vector product over four rows at a time, K and M past the unrolling, on 2 threads
+  { N: 1, In: 1003, Out: 4099 }, // batch 1: gemvStream over eight rows at a time, K and M past the unrolling, on 2 threads
+  { N: 1, In: 3, Out: 21 }, // gemvStream with K under one f32x4, M past 8 rows
+  { N: 2, In: 1001, Out: 4103 }, // gemvBatch, two rows of x by four of w, M and K tails, on 2 threads
+  { N: 4, In: 515, Out: 4101 }, // gemvBatch, four rows of x by two of w, one row of w left over, on 2 threads
   { N: 5, In: 333, Out: 101 },
   { N: 64, In: 1000, Out: 517 }, // on 2 threads
   { N: 3, In: 70001, Out: 67 }, // 4.7 M weights: two weight blocks
@@ -134,6 +138,7 @@ export function registerFastPathTests(): void {
     t.equal(info.threads, 1, 'on the 1 thread asked for');
     t.deepEqual(fast.getFastPathInfo(), info, 'getFastPathInfo reports the same');
     t.equal((await fast.initFastPath({ simd: 'mul+add', threads: 2 })).simd, 'mul+add', 'the mul + add build can be forced');
+    t.equal((await fast.initFastPath({})).threads, availableParallelism(), 'by default on every core the process may use');
   });
 
   test('[wasm] launchers started together run one after another (they share the memory)', async (t) => {

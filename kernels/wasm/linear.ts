@@ -1,6 +1,7 @@
 /**
- * Fully connected layers: y = x·wᵀ + b and its gradients as GEMMs on the threads (gemv for
- * one row of x), the weight resident or copied in block by block.
+ * Fully connected layers: y = x·wᵀ + b and its gradients as GEMMs on the threads (at batches
+ * up to GEMV_MAX_BATCH the forward streams the weight through gemv.as instead), the weight
+ * resident or copied in block by block.
  */
 import { allocate, isSettled } from '../pool.js';
 import type { LinearDims } from '../dims.js';
@@ -11,6 +12,14 @@ import { plainFilters } from './filters.js';
 
 // ---------------------------------------------------------------------------------------
 // Fully connected. The weight moves through the memory in blocks of output features.
+
+/**
+ * The largest batch whose forward streams w through gemv.as rather than the GEMM: below it
+ * the layer is memory-bound, and the GEMM's packing of w (a transposed copy, read again)
+ * triples the traffic. gemvBatch reads w once per 4 rows of x (measured in the report of
+ * this change: FC6 b4 and b8).
+ */
+export const GEMV_MAX_BATCH = 4;
 
 /** blocks of rows of w [Out, In] of at most WEIGHT_BLOCK_FLOATS */
 function weightBlocks(d: LinearDims): Range[] {
@@ -37,7 +46,7 @@ async function linearWeights(fp: FastPath, w: Float32Array, d: LinearDims): Prom
   };
 }
 
-/** y = x·wᵀ + b; threads take columns of y (output features); one row of x is a matrix-vector product (gemv) */
+/** y = x·wᵀ + b; threads take columns of y (output features); up to GEMV_MAX_BATCH rows of x stream w (gemv.as) */
 export function linearForward(x: Float32Array, w: Float32Array, b: Float32Array, d: LinearDims): Promise<Float32Array> {
   return withFastPath(async (fp) => {
     const weights = await linearWeights(fp, w, d);
@@ -49,8 +58,10 @@ export function linearForward(x: Float32Array, w: Float32Array, b: Float32Array,
       const wAt = weights.at(ob, bufferAt);
       const parts = split(ob.count, threadsFor(fp, d.N * ob.count * d.In), 8);
       await runParts(fp, parts.map((p, t): Call[] => [d.N === 1
-        ? ['gemv', p.count, d.In, xAt, wAt + p.start * d.In * 4, yAt + (ob.start + p.start) * 4]
-        : gemm(d.N, p.count, d.In, { at: xAt, rs: d.In, cs: 1 }, { at: wAt + p.start * d.In * 4, rs: 1, cs: d.In }, yAt + (ob.start + p.start) * 4, d.Out, true, fp.scratch[t])]));
+        ? ['gemvStream', p.count, d.In, xAt, wAt + p.start * d.In * 4, yAt + (ob.start + p.start) * 4]
+        : d.N <= GEMV_MAX_BATCH
+          ? ['gemvBatch', d.N, p.count, d.In, xAt, wAt + p.start * d.In * 4, yAt + (ob.start + p.start) * 4, d.Out]
+          : gemm(d.N, p.count, d.In, { at: xAt, rs: d.In, cs: 1 }, { at: wAt + p.start * d.In * 4, rs: 1, cs: d.In }, yAt + (ob.start + p.start) * 4, d.Out, true, fp.scratch[t])]));
     }
     return copyOut(fp, yAt, d.N * d.Out);
   });

@@ -9,6 +9,10 @@ export interface GemmModule {
   gemm(M: number, N: number, K: number, a: number, rsA: number, csA: number, b: number, rsB: number, csB: number,
     c: number, ldc: number, accumulate: number, scratch: number): void;
   gemv(M: number, K: number, x: number, w: number, y: number): void;
+  /** gemv.as: y[o] += x·w[o] for one row of x, streaming w (see its header) */
+  gemvStream(M: number, K: number, x: number, w: number, y: number): void;
+  /** gemv.as: y[n·ldy + o] += x[n]·w[o] for N rows of x (2 to 4 pay: more read w once per 4 rows) */
+  gemvBatch(N: number, M: number, K: number, x: number, w: number, y: number, ldy: number): void;
   im2col(x: number, C: number, H: number, W: number, k: number, y0: number, rows: number, col: number, ldcol: number, scratch: number): void;
   batchPlanes(src: number, g: number, C: number, P: number, c0: number, count: number, dst: number): void;
   unbatchPlanes(src: number, g: number, C: number, P: number, c0: number, count: number, dst: number, bias: number, hasBias: number): void;
@@ -57,7 +61,7 @@ export interface GemmModule {
 export type SimdBuild = 'relaxed' | 'mul+add';
 
 export interface FastPathOptions {
-  /** threads that run the kernels, the calling one included; default min(4, available cores) */
+  /** threads that run the kernels, the calling one included; default all the cores the process may use (os.availableParallelism()) */
   threads?: number;
   /** 'auto' (default): relaxed SIMD (FMA) where the engine accepts it, else mul + add */
   simd?: SimdBuild | 'auto';

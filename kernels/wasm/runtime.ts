@@ -82,6 +82,8 @@ function warmUp(fp: FastPath): void {
     m.gemm(64, 64, 64, a, 64, 1, b, 64, 1, c, 64, 0, fp.scratch[0]);
     m.im2col(a, 4, 8, 8, 3, 0, 8, col, 64, fp.scratch[0]);
     m.gemv(63, 61, a, b, c);
+    m.gemvStream(61, 63, a, b, c);
+    m.gemvBatch(3 + (i & 1), 13, 63, a, b, c, 13);
     m.batchPlanes(a, 4, 4, 13, 0, 4, b);
     m.unbatchPlanes(b, 4, 4, 13, 0, 4, c, a, i & 1);
     m.flipFilters(a, 8, 8, 3, 0, 8, b);
@@ -119,6 +121,8 @@ function warmUp(fp: FastPath): void {
 
 /** Starts or stops helpers so that `threads` threads run, and places their scratch areas. */
 function setThreads(fp: FastPath, threads: number): void {
+  // the same count keeps the scratch areas where they are, and so the resident filters
+  if (fp.scratch.length === threads) return;
   while (fp.helpers.length > threads - 1) fp.helpers.pop()!.terminate();
   while (fp.helpers.length < threads - 1) fp.helpers.push(new Helper(fp.module, fp.memory));
   const bytes = align64(fp.m.gemmScratchBytes());
@@ -156,8 +160,17 @@ function defaultWinogradTile(): WinogradTile | 'auto' {
   throw new ValueError(`initFastPath: VERYDEEP_WINOGRAD_TILE must be 2, 4 or auto, got ${describeValue(v)}`);
 }
 
+/**
+ * threads' default: every core the process may use (os.availableParallelism(), which counts
+ * what the CPU affinity allows); the calling thread is one of them. The kernels split their
+ * work evenly, so a core busy with something else delays each job: pass threads to leave one.
+ */
+export function defaultThreads(): number {
+  return Math.max(1, availableParallelism());
+}
+
 function configure(options: FastPathOptions): FastPathInfo {
-  const threads = Math.floor(options.threads ?? Math.min(4, availableParallelism()));
+  const threads = Math.floor(options.threads ?? defaultThreads());
   if (!(threads >= 1)) throw new ValueError(`initFastPath: threads must be a number ≥ 1, got ${describeValue(options.threads)}`);
   if (![undefined, 'auto', 'relaxed', 'mul+add'].includes(options.simd)) throw new ValueError(`initFastPath: simd must be 'auto', 'relaxed' or 'mul+add', got ${describeValue(options.simd)}`);
   const simd = pickBuild(options.simd ?? 'auto');

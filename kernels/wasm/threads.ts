@@ -21,7 +21,7 @@ export type Call = [(typeof CALL_NAMES)[number], ...number[]];
 // short Atomics.waits, and returns to its event loop every WAIT_SLICE_MS so that a dead
 // worker's 'exit' event can reach it.
 
-const CALL_NAMES = ['gemm', 'gemv', 'im2col', 'col2imAdd', 'batchPlanes', 'unbatchPlanes', 'flipFilters', 'winogradPad', 'winogradInput',
+const CALL_NAMES = ['gemm', 'gemv', 'gemvStream', 'gemvBatch', 'im2col', 'col2imAdd', 'batchPlanes', 'unbatchPlanes', 'flipFilters', 'winogradPad', 'winogradInput',
   'winogradOutput', 'winogradWeights', 'winogradInputQuad', 'winogradOutputQuad', 'winogradGradQuad', 'winogradGradInput', 'winogradGradWeights',
   'winograd4Input', 'winograd4Output', 'winograd4Weights', 'lrnForward', 'lrnBackward'] as const;
 const CALL_INDEX = new Map<string, number>(CALL_NAMES.map((n, i) => [n, i]));
