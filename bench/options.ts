@@ -4,6 +4,7 @@
  * peers run, their threads, the timing of each measurement, the machine's reference figures
  * and where the results go.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MeasureOptions } from './harness.js';
@@ -18,7 +19,7 @@ if (flags.has('help') || flags.has('h')) {
   console.log(readHelp());
   process.exit(0);
 }
-const known = new Set(['list', 'quick', 'only', 'no-peer', 'peers', 'no-torch', 'no-tfjs', 'torch-threads', 'peer-threads', 'samples', 'max-time', 'wait-quiet', 'peak', 'wasm-ceiling', 'out']);
+const known = new Set(['list', 'quick', 'only', 'no-peer', 'peers', 'no-torch', 'no-tfjs', 'torch-threads', 'peer-threads', 'threads', 'samples', 'max-time', 'wait-quiet', 'peak', 'wasm-ceiling', 'out']);
 for (const k of flags.keys()) if (!known.has(k)) throw new Error(`bench: unknown option --${k} (--help lists them)`);
 const num = (k: string, fallback: number) => {
   if (!flags.has(k)) return fallback;
@@ -36,7 +37,8 @@ export const PEER = PEERS.has('tfjs');
 export const TORCH = PEERS.has('torch');
 export const PEER_THREADS = num('peer-threads', 2);
 export const TORCH_THREADS = num('torch-threads', 2);
-export const THREADS = 2;
+/** verydeep's fast-path threads: every core (os.availableParallelism(), the fast path's default), or --threads=N */
+export const THREADS = num('threads', os.availableParallelism());
 export const PEAK = num('peak', REFERENCES.fp32Peak.gflops);
 export const WASM_CEILING = num('wasm-ceiling', REFERENCES.wasmCeiling.gflops);
 export const TIMING: MeasureOptions = QUICK
@@ -56,6 +58,7 @@ function readHelp(): string {
   --list               print the rows that would run (id and label) and exit
   --no-peer            verydeep only; neither peer is started
   --peers=tfjs,torch   which peers run (both by default); --no-torch and --no-tfjs drop one
+  --threads=N          verydeep's fast-path threads (every core: os.availableParallelism())
   --peer-threads=N     tfjs-wasm threads: 2 (through the shim of bench/tfjs-peer.ts) or 1 (official)
   --torch-threads=N    PyTorch threads (2); torch runs in bench/torch-peer.py under /usr/bin/python3
                        (or VERYDEEP_TORCH_PYTHON), timed alternately with verydeep, sample by sample

@@ -8,7 +8,7 @@
  *   npm run bench -- --only=conv3x3,fc6     rows whose id or label contains one of the substrings
  *   npm run bench -- --no-peer         verydeep only (neither peer is started)
  *   npm run bench -- --peers=torch     pick the peers (tfjs, torch); --no-torch, --no-tfjs
- *   more: --peer-threads=1|2 (2), --torch-threads=N (2), --samples=N (5), --max-time=S (2),
+ *   more: --threads=N (every core), --peer-threads=1|2 (2), --torch-threads=N (2), --samples=N (5), --max-time=S (2),
  *         --wait-quiet=S (0), --peak=GFLOPS (233), --wasm-ceiling=GFLOPS (116), --out=FILE.json
  *
  * PyTorch runs the conv, VGG-forward and training rows. Where it runs, a row's samples

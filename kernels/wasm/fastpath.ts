@@ -14,8 +14,9 @@
  *     y = x·wᵀ + b     dx = dy·w     dw = dyᵀ·x
  * Transposes are never made: the GEMM reads Wᵀ, col(x)ᵀ, wᵀ and dyᵀ through strides.
  * Where it saves (useWinograd, winogradWeightLayout), a 3×3 convolution runs Winograd's
- * F(2×2, 3×3) instead, forward and input gradient, and F(3×3, 2×2) for the weight
- * gradient (winograd.as); a linear layer at batch 1 runs gemv.
+ * F(4×4, 3×3) or F(2×2, 3×3) instead, forward and input gradient (winograd4.as,
+ * winograd.as), and F(3×3, 2×2) for the weight gradient; a linear layer at batch ≤ 4 runs
+ * the streaming matrix-vector kernels of gemv.as. Threads: every core by default.
  * softmax.ts and lrn.ts run softmax, the softmax cross-entropy and LRN (softmax-lrn.as:
  * exp and log as f32x4 polynomials), LRN on the threads, by images or by pixels.
  * It also runs the memory-bound kernels of pointwise.as (ReLU, max-pool 2×2, add / mul /
