@@ -104,7 +104,9 @@ export function registerFolderTests(): void {
   test('folder: verydeep train --data <folder> learns; the mean is in the checkpoint and in model.safetensors', async (t) => {
     const out = join(dir, 'run');
     const r = cli(['train', '--data', split, '--config', 'A', '--width', '0.25', '--input', '32', '--scale', '36', '--epochs', '5', '--patience', '3', '--batch', '16', '--lr', '0.01',
-      '--seed', '1', '--backend', 'wasm', '--out', out]);
+      // dropout 0.25, not the paper's 0.5: with FC 256 and 1,320 images, 0.5 leaves the net near
+      // chance for most of 5 epochs, and where it leaves depends on the rounding (seeds 1-4 at 0.25: 40-56%)
+      '--dropout', '0.25', '--seed', '1', '--backend', 'wasm', '--out', out]);
     t.equal(r.code, 0, `exit 0${r.code ? `: ${r.stderr}` : ''}`);
     const done = lines(r.stdout).pop() ?? '';
     const top1 = Number(/validation top-1 ([\d.]+)%/.exec(done)?.[1]);
