@@ -38,33 +38,35 @@ const { modes, skipped } = await modesToTest();
 const onlyList = process.env.VERYDEEP_TEST_ONLY ? process.env.VERYDEEP_TEST_ONLY.split(',').map((s) => s.trim()) : null;
 const wants = (suite: string) => !onlyList || onlyList.includes(suite);
 
-if (wants('tensor')) registerTensorTests(modes);
-if (wants('kernels')) registerKernelTests(modes);
-if (wants('large')) registerLargeTests(modes);
-if (wants('fastpath')) registerFastPathTests();
-if (wants('training')) registerTrainingTests();
-if (wants('eval')) registerEvalTests();
-if (wants('weights')) registerWeightsTests();
-if (wants('errors')) registerErrorTests(modes);
-if (wants('cli')) registerCliTests();
-if (wants('fuzz')) registerFuzzTests();
-if (wants('crash')) registerCrashTests();
-if (wants('named-errors')) registerNamedErrorTests();
-if (wants('imports')) registerImportTests();
-if (wants('onnx')) registerOnnxTests();
-if (wants('interop')) {
-  registerInteropTests();
-  registerDdpTests();
-  registerPretrainedTests();
-}
-if (wants('api')) registerApiTests();
-if (wants('folder')) registerFolderTests();
-if (wants('docs')) registerDocsTests();
-if (wants('package')) registerPackageTests();
-if (wants('viz')) registerVizTests();
-if (wants('browser')) registerBrowserTests();
-if (wants('notebooks')) registerNotebookTests();
-if (wants('readme')) registerReadmeTests();
+/** the suites, in the order they run: VERYDEEP_TEST_ONLY names them */
+const SUITES: [string, () => void][] = [
+  ['tensor', () => registerTensorTests(modes)],
+  ['kernels', () => registerKernelTests(modes)],
+  ['large', () => registerLargeTests(modes)],
+  ['fastpath', registerFastPathTests],
+  ['training', registerTrainingTests],
+  ['eval', registerEvalTests],
+  ['weights', registerWeightsTests],
+  ['errors', () => registerErrorTests(modes)],
+  ['cli', registerCliTests],
+  ['fuzz', registerFuzzTests],
+  ['crash', registerCrashTests],
+  ['named-errors', registerNamedErrorTests],
+  ['imports', registerImportTests],
+  ['onnx', registerOnnxTests],
+  ['interop', () => { registerInteropTests(); registerDdpTests(); registerPretrainedTests(); }],
+  ['api', registerApiTests],
+  ['folder', registerFolderTests],
+  ['docs', registerDocsTests],
+  ['package', registerPackageTests],
+  ['viz', registerVizTests],
+  ['browser', registerBrowserTests],
+  ['notebooks', registerNotebookTests],
+  ['readme', registerReadmeTests],
+];
+const unknown = (onlyList ?? []).filter((name) => !SUITES.some(([suite]) => suite === name));
+if (unknown.length) throw new Error(`VERYDEEP_TEST_ONLY: unknown suite ${unknown.join(', ')}; the suites: ${SUITES.map(([suite]) => suite).join(', ')}`);
+for (const [suite, register] of SUITES) if (wants(suite)) register();
 
 if (wants('kernels')) {
   test('every kernel family and pass was checked on every mode that ran', (t) => {
