@@ -10,8 +10,8 @@
  * expect what a verydeep-trained one expects.
  */
 import { join } from 'node:path';
-import { Rng, data } from '../../lib/index.js';
-import { missingFashionMnistFiles } from '../../lib/data/datasets.js';
+import { data } from '../../lib/index.js';
+import { fashionMnistSplit, missingFashionMnistFiles } from '../../lib/data/datasets.js';
 import { PIXEL_SCALE } from '../../lib/train/run.js';
 import type { Preprocessing } from '../../lib/data/preprocess.js';
 import type { Image } from '../../lib/data/transforms.js';
@@ -33,13 +33,11 @@ export function checkFashionMnist(where: string, dir = FASHION_MNIST_DIR): void 
 /**
  * The preprocessing verydeep's trainer stores with Fashion-MNIST weights (lib/train/run.ts):
  * one grey channel in [0, 255], the mean intensity of its 55,000 training images (the
- * 60,000 less the 5,000 that loadData holds out with Rng(1409)) subtracted, std 1.
+ * 60,000 less the 5,000 that fashionMnistSplit holds out) subtracted, std 1.
  */
 export function trainerPreprocessing(dir = FASHION_MNIST_DIR): Preprocessing {
   checkFashionMnist('trainerPreprocessing', dir);
-  const { train } = data.fashionMnist(dir);
-  const order = data.permutation(train.length, new Rng(1409));
-  const kept = train.subset('fashion-mnist (train)', order.subarray(5000));
+  const kept = fashionMnistSplit(dir).train;
   const mean = data.channelMean(Array.from({ length: kept.length }, (_, i) => kept.get(i).image)).map((m) => m * PIXEL_SCALE);
   return { channelOrder: 'gray', range: '0-255', mean, std: [1] };
 }

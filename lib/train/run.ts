@@ -26,7 +26,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../core/random.js';
 import { Vgg, VGG_CONFIGS } from '../models/vgg.js';
-import { mnist, fashionMnist, missingFashionMnistFiles, permutation, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, type ArrayDataset } from '../data/datasets.js';
+import { mnist, fashionMnistSplit, missingFashionMnistFiles, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, type ArrayDataset } from '../data/datasets.js';
 import type { Preprocessing } from '../data/preprocess.js';
 import { saveSafetensors } from '../io/model.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -270,10 +270,8 @@ async function resumedOptions(given: Partial<RunOptions>, log: (line: string) =>
 
 function loadData(o: RunOptions): { train: ArrayDataset; validation: ArrayDataset; test?: ArrayDataset } {
   if (o.data === 'mnist') return mnist();
-  const { train, test } = fashionMnist(o.dataDir);
-  // hold out a fixed 5,000 training images for the schedule; the test set stays unseen until the end
-  const order = permutation(train.length, new Rng(1409));
-  return { train: train.subset('fashion-mnist (train)', order.subarray(5000)), validation: train.subset('fashion-mnist (validation)', order.subarray(0, 5000)), test };
+  // a fixed 5,000 training images held out for the schedule; the test set unseen until the end
+  return fashionMnistSplit(o.dataDir);
 }
 
 /**
