@@ -98,8 +98,8 @@ export interface FastPathInfo {
   simd: SimdBuild;
   /** threads that run the kernels, the calling one included */
   threads: number;
-  /** why only one thread can run here (a browser page that is not cross-origin isolated), or null */
-  threadsNote: string | null;
+  /** why only one thread can run here (a browser page that is not cross-origin isolated); absent where threads can run */
+  threadsNote?: string;
   conv3x3: Conv3x3Algorithm | 'auto';
   winogradTile: WinogradTile | 'auto';
   residentBytes: number;

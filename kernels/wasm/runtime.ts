@@ -214,7 +214,8 @@ async function configure(options: FastPathOptions): Promise<FastPathInfo> {
 /** The build and the thread count that run, or null before the fast path has started. */
 export function getFastPathInfo(): FastPathInfo | null {
   return state && {
-    simd: state.simd, threads: state.helpers.length + 1, threadsNote: state.threadsNote, conv3x3: state.conv3x3, winogradTile: state.winogradTile, residentBytes: state.residentBytes,
+    simd: state.simd, threads: state.helpers.length + 1, ...(state.threadsNote ? { threadsNote: state.threadsNote } : {}),
+    conv3x3: state.conv3x3, winogradTile: state.winogradTile, residentBytes: state.residentBytes,
   };
 }
 
