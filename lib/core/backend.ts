@@ -280,12 +280,12 @@ function fastestOf(ms: Partial<Record<Mode, number>>): Mode | null {
  * later 'auto' opens the mode they name at once, and its reason says so.
  */
 async function openAutoByMeasurement(tried: string[]): Promise<BackendState | null> {
-  const requirements = `a 3×3 convolution ${PROBE_DIMS.Cin}→${PROBE_DIMS.Cout} on ${PROBE_DIMS.N} images of ${PROBE_DIMS.H}×${PROBE_DIMS.W}, forward and both backwards`;
+  const probe = `a 3×3 convolution ${PROBE_DIMS.Cin}→${PROBE_DIMS.Cout} on ${PROBE_DIMS.N} images of ${PROBE_DIMS.H}×${PROBE_DIMS.W}, forward and both backwards`;
   if (browserProbe) {
     const mode = fastestOf(browserProbe.ms);
     if (!mode) return null;
     const failed = browserProbe.failed.length ? `; ${browserProbe.failed.join('; ')}` : '';
-    const s = await openBackend(mode, 'auto', `auto: ${mode} was the fastest of ${requirements} (${formatProbe(browserProbe.ms)}${failed}), measured once for this page (cached)`)
+    const s = await openBackend(mode, 'auto', `auto: ${mode} was the fastest of ${probe} (${formatProbe(browserProbe.ms)}${failed}), measured once for this page (cached)`)
       .catch((e: Error) => (tried.push(`${mode}: ${e.message}`), null));
     if (s) s.info.measured = { ...browserProbe.ms };
     return s;
@@ -319,7 +319,7 @@ async function openAutoByMeasurement(tried: string[]): Promise<BackendState | nu
   if (!best) return null;
   const winner = opened.get(best)!;
   const failed = figures.failed.length ? `; ${figures.failed.join('; ')}` : '';
-  winner.info.reason = `auto: ${best} was the fastest of ${requirements}, measured on each mode in ${figures.seconds.toFixed(1)} s ` +
+  winner.info.reason = `auto: ${best} was the fastest of ${probe}, measured on each mode in ${figures.seconds.toFixed(1)} s ` +
     `(${formatProbe(figures.ms)}${failed})` + winner.info.reason;
   winner.info.measured = { ...figures.ms };
   return winner;
