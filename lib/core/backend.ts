@@ -341,8 +341,8 @@ async function openAutoByMeasurement(tried: string[]): Promise<BackendState | nu
 /**
  * `auto`. In a browser, by measurement (openAutoByMeasurement): every mode that opens (wasm,
  * webgpu, webgl2, webasm; cpu only where none does) runs a small convolution forward and
- * backward, and the fastest wins; the figures are measured once per page (~2.5 s in headless
- * Chromium on SwiftShader, mostly compiling the GPU modes' shaders) and reused.
+ * backward, and the fastest wins; the figures are measured once per page (~3 s in headless
+ * Chromium on SwiftShader on this busy 2-core machine, mostly compiling the GPU modes' shaders) and reused.
  * A browser's GPU may be real or software (SwiftShader here, where wasm wins by ~50×), which
  * no rule can tell. In Node, by rule: headlessgl when a GPU device backs it, else the
  * WebAssembly fast path ('wasm'), else webasm. Node's modes need no measuring: a GPU device
