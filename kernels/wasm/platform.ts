@@ -69,8 +69,7 @@ export function envValue(name: string): string | undefined {
  */
 export function threadsUnavailable(): string | null {
   if (isNode || (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated) return null;
-  return 'the page is not cross-origin isolated (it needs the headers Cross-Origin-Opener-Policy: same-origin and ' +
-    'Cross-Origin-Embedder-Policy: require-corp), so no Web Worker can share the WebAssembly memory: one thread runs';
+  return 'the page is not cross-origin isolated (no COOP/COEP headers), so no Web Worker can share the WebAssembly memory';
 }
 
 /** Whether this thread may sleep in Atomics.wait: Node's threads and a browser's workers may; a page's main thread may not. */
