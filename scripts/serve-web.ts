@@ -3,7 +3,9 @@
  * port): the files of examples/web/ and of dist/web/ (built by `npm run build`), the first
  * folder that has a file wins. test/browser.test.ts starts the same server on a free port.
  * Every answer carries the cross-origin isolation headers (COOP/COEP), without which a
- * browser gives no SharedArrayBuffer, so that gpu.js's webasm mode can use its threads.
+ * browser gives no SharedArrayBuffer, so that the 'wasm' fast path and gpu.js's webasm mode
+ * can use their threads; `isolated: false` (ISOLATED=0 for `npm run web`) leaves them out, to
+ * see a page that is not isolated (the playground then runs 'wasm' on one thread, and says so).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,11 +24,10 @@ const MIME: Record<string, string> = {
   '.png': 'image/png', '.wasm': 'application/wasm', '.bin': 'application/octet-stream', '.ts': 'text/plain; charset=utf-8',
 };
 
-const HEADERS = {
+const ISOLATION_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
-  'Cache-Control': 'no-store',
 };
 
 /** The file for a URL path in the first root that has it, or null (never outside the roots). */
@@ -50,9 +51,11 @@ async function find(roots: readonly string[], urlPath: string): Promise<string |
 
 /**
  * Starts the server; resolves with its URL and a close(). `port` 0 picks a free port.
- * Listens on 127.0.0.1 only.
+ * Listens on 127.0.0.1 only. `isolated` (default true): send the COOP/COEP headers.
  */
-export async function serveWeb({ roots = WEB_ROOTS, port = 8080 }: { roots?: readonly string[]; port?: number } = {}): Promise<{ url: string; close: () => Promise<void> }> {
+export async function serveWeb({ roots = WEB_ROOTS, port = 8080, isolated = true }: { roots?: readonly string[]; port?: number; isolated?: boolean } = {}):
+  Promise<{ url: string; close: () => Promise<void> }> {
+  const HEADERS = { ...(isolated ? ISOLATION_HEADERS : {}), 'Cache-Control': 'no-store' };
   const server = createServer(async (req, res) => {
     const file = req.method === 'GET' || req.method === 'HEAD' ? await find(roots, req.url ?? '/') : null;
     if (!file) {
@@ -75,7 +78,8 @@ export async function serveWeb({ roots = WEB_ROOTS, port = 8080 }: { roots?: rea
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const missing = ['verydeep.browser.js', 'playground.js', 'mnist-digits.bin'].filter((f) => !WEB_ROOTS.some((r) => existsSync(join(r, f))));
   if (missing.length) console.log(`note: dist/web/ lacks ${missing.join(', ')}: run npm run build first`);
-  const { url } = await serveWeb({ port: Number(process.env.PORT ?? 8080) });
-  console.log(`verydeep playground: ${url}  (?mode=webgpu|webgl2|webasm|cpu; Ctrl-C stops)`);
+  const isolated = process.env.ISOLATED !== '0';
+  const { url } = await serveWeb({ port: Number(process.env.PORT ?? 8080), isolated });
+  console.log(`verydeep playground: ${url}  (?mode=auto|wasm|webgpu|webgl2|webasm|cpu; ${isolated ? 'cross-origin isolated' : 'not isolated (ISOLATED=0)'}; Ctrl-C stops)`);
 }
 

@@ -3,16 +3,22 @@
  * pages served by scripts/serve-web.ts. SwiftShader (Chromium's CPU renderer) stands in for
  * a GPU here, so the numbers are a GPU mode's and the speed is not (../shared/GPUJS.md).
  *
- *  1. test/browser/checks.html: on webgl2 and on webgpu, every kernel check of
+ *  1. test/browser/checks.html: on webgl2, webgpu and wasm, every kernel check of
  *     test/kernel-checks.ts (every family and pass of kernels/registry.ts against its
  *     float64 reference, and the gradchecks), and a small VGG-A's logits, loss and
  *     gradients against the cpu mode (test/browser/checks.ts);
  *  2. the library bundle's train.fit in a page, on webgl2: two steps on a tiny net, stopped by
  *     an AbortSignal from onStep, and outDir refused (a ValueError);
- *  3. the playground (examples/web/) on webgl2 and on webgpu: a few SGD steps on 8 digits
+ *  3. the playground (examples/web/) on webgl2, webgpu and wasm: a few SGD steps on 8 digits
  *     lower their loss, the page paints between steps, a digit drawn with the mouse gets
  *     three guesses; screenshots go to test-results/browser-playground.png (webgl2) and
- *     test-results/browser-playground-webgpu.png.
+ *     test-results/browser-playground-<mode>.png;
+ *  4. the playground's speed on wasm (issue #17's floor: at least WASM_FLOOR images/s, the
+ *     figure printed), on a cross-origin isolated page (Web Workers share the memory) and on
+ *     one served without COOP/COEP (one thread, and the page's note says so);
+ *  5. setBackend('auto') in the playground: it measures every mode, picks the fastest of its
+ *     figures, shows them, and a second 'auto' in the page reuses them; a mode that cannot
+ *     run (?mode=headlessgl) is named, with why, instead of another running.
  *
  * Without chromium (or without dist/web/, which `npm run build` makes) the suite prints a
  * '# skipped' line, unless VERYDEEP_REQUIRE_BROWSER=1 (CI): then it fails.
@@ -37,6 +43,10 @@ export const CHROMIUM_FLAGS = [
 ];
 
 const GPU_MODES: Mode[] = ['webgl2', 'webgpu'];
+/** the modes the kernel checks and the playground test run on in Chromium */
+const PAGE_MODES: Mode[] = [...GPU_MODES, 'wasm'];
+/** issue #17: the playground trains at least this many images a second on wasm in headless Chromium here */
+const WASM_FLOOR = 100;
 /** SGD steps the playground test runs on each mode (batch 8, the first 8 training digits) */
 const STEPS = 5;
 const RESULTS = join(REPO_ROOT, 'test-results');
@@ -83,20 +93,27 @@ export function registerBrowserTests(): void {
   });
 
   const reports = new Map<string, CheckReport>();
-  test('[browser] the kernel checks and a VGG-A forward and backward, on webgl2 and webgpu in Chromium', async (t) => {
+  test('[browser] the kernel checks and a VGG-A forward and backward, on webgl2, webgpu and wasm in Chromium', async (t) => {
     if (!browser || !server) return t.fail('Chromium did not start');
     const page = await browser.newPage();
     watchErrors(t, page, 'checks.html');
     await page.goto(server.url + 'checks.html');
     await page.waitForFunction(() => 'verydeepChecks' in window, null, { timeout: 60_000 });
-    for (const mode of GPU_MODES) {
+    for (const mode of PAGE_MODES) {
       for (const kind of ['kernels', 'network'] as const) {
         const report = await page.evaluate(([k, m]) => (window as any).verydeepChecks[k](m), [kind, mode] as const) as CheckReport;
         reports.set(`${kind} ${mode}`, report);
         t.equal(report.backend.mode, mode, `${kind} on ${mode} in Chromium: ${report.backend.reason}; ${report.assertions.length} assertions in ${report.seconds.toFixed(1)} s`);
-        const calls = mode === 'webgl2' ? report.gpuCalls.webgl2Draws : report.gpuCalls.webgpuDispatches;
-        const other = mode === 'webgl2' ? report.gpuCalls.webgpuDispatches : report.gpuCalls.webgl2Draws;
-        t.ok(calls > 0 && other === 0, `${kind} on ${mode}: the kernels reached ${mode === 'webgl2' ? 'WebGL 2 (drawArrays)' : 'WebGPU (dispatchWorkgroups)'} ${calls} times, the other API ${other} times`);
+        if (mode === 'wasm') {
+          const { webgl2Draws, webgpuDispatches } = report.gpuCalls;
+          const notWasm = Object.entries(report.backend.kernels).filter(([, by]) => by !== 'wasm').map(([name]) => name);
+          t.ok(webgl2Draws === 0 && webgpuDispatches === 0 && notWasm.length === 0,
+            `${kind} on wasm: every kernel is the fast path's (${notWasm.join(', ') || 'none'} not), no GPU call (${webgl2Draws} draws, ${webgpuDispatches} dispatches)`);
+        } else {
+          const calls = mode === 'webgl2' ? report.gpuCalls.webgl2Draws : report.gpuCalls.webgpuDispatches;
+          const other = mode === 'webgl2' ? report.gpuCalls.webgpuDispatches : report.gpuCalls.webgl2Draws;
+          t.ok(calls > 0 && other === 0, `${kind} on ${mode}: the kernels reached ${mode === 'webgl2' ? 'WebGL 2 (drawArrays)' : 'WebGPU (dispatchWorkgroups)'} ${calls} times, the other API ${other} times`);
+        }
         for (const a of report.assertions) t.ok(a.ok, `[${mode} in Chromium] ${a.test}: ${a.name}`);
         // the runner prints the largest error per mode, family and pass, and writes them all to test-results/
         checks.push(...report.checks.filter((c: CheckRecord) => c.mode === mode));
@@ -105,8 +122,8 @@ export function registerBrowserTests(): void {
     await page.close();
   });
 
-  test('[browser] every kernel family and pass was checked on webgl2 and webgpu', (t) => {
-    for (const mode of GPU_MODES) {
+  test('[browser] every kernel family and pass was checked on webgl2, webgpu and wasm', (t) => {
+    for (const mode of PAGE_MODES) {
       const report = reports.get(`kernels ${mode}`);
       for (const f of KERNEL_FAMILIES) {
         for (const p of f.passes) {
@@ -160,7 +177,7 @@ export function registerBrowserTests(): void {
     await page.close();
   });
 
-  for (const mode of GPU_MODES) {
+  for (const mode of PAGE_MODES) {
     test(`[browser ${mode}] the playground: ${STEPS} SGD steps lower the loss, the page paints between steps, a drawn digit gets three guesses`, async (t) => {
       if (!browser || !server) return t.fail('Chromium did not start');
       const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
@@ -171,6 +188,9 @@ export function registerBrowserTests(): void {
       const banner = await page.locator('#mode').innerText();
       t.ok(banner.startsWith(`Running on ${mode} `), `the page says which mode it runs on: "${banner}"`);
 
+      // wasm's first steps fill the storage pool and draw the first charts, ~0.6 s without a
+      // frame; its later steps take less than a frame, so the frames are counted after them
+      if (mode === 'wasm') await page.evaluate(() => (window as any).playground.steps(3));
       const before = await page.evaluate(() => (window as any).playground.trainingLoss()) as number;
       const run = await page.evaluate(async (n) => {
         // counts the frames the page paints while it trains: it must yield between steps
@@ -187,8 +207,10 @@ export function registerBrowserTests(): void {
       }, STEPS);
       const after = await page.evaluate(() => (window as any).playground.trainingLoss()) as number;
       t.ok(after < 0.95 * before, `loss on the 8 training digits (eval mode): ${before.toFixed(4)} before, ${after.toFixed(4)} after ${STEPS} steps ` +
-        `(step losses ${run.losses.map((l) => l.toFixed(3)).join(', ')}; ${(run.seconds / STEPS).toFixed(1)} s a step on SwiftShader)`);
-      t.ok(run.frames >= STEPS, `the page painted ${run.frames} frames during ${STEPS} steps: it yields between steps`);
+        `(step losses ${run.losses.map((l) => l.toFixed(3)).join(', ')}; ${(run.seconds / STEPS).toFixed(2)} s a step${mode === 'wasm' ? '' : ' on SwiftShader'})`);
+      // a frame per step, or, where steps are shorter than frames (wasm), at least 4 frames a second
+      const frames = Math.min(STEPS, Math.floor(run.seconds * 4));
+      t.ok(run.frames >= frames, `the page painted ${run.frames} frames during ${STEPS} steps (${run.seconds.toFixed(2)} s; at least ${frames}): it yields between steps`);
 
       t.ok(await page.locator('#curve svg').count() === 1, 'the loss curve is drawn (vega-lite SVG)');
       t.equal(await page.locator('#activations canvas').count(), 5, 'the activations of the five conv blocks are drawn');
@@ -209,6 +231,72 @@ export function registerBrowserTests(): void {
       await page.close();
     });
   }
+
+  // issue #17's floor, on the page as a visitor gets it: batch 16, every training digit, the
+  // page redrawing once a second; the figure is the wall clock over the timed steps
+  for (const isolated of [true, false]) {
+    test(`[browser wasm] the playground trains at ${WASM_FLOOR} images/s or more on wasm, ${isolated ? 'cross-origin isolated (Web Workers)' : 'on a page served without COOP/COEP (one thread, and a note)'}`, async (t) => {
+      if (!browser) return t.fail('Chromium did not start');
+      const site = isolated ? server : await serveWeb({ port: 0, isolated: false });
+      if (!site) return t.fail('no server');
+      const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
+      watchErrors(t, page, `the playground on wasm${isolated ? '' : ', not isolated'}`);
+      await page.goto(`${site.url}?mode=wasm&batch=16&autostart=0`);
+      await page.evaluate(() => (window as any).playground.ready);
+      const banner = await page.locator('#mode').innerText();
+      const threads = Number(/(\d+) threads?/.exec(banner)?.[1]);
+      const noteShown = await page.locator('#isolation').isVisible();
+      t.equal(await page.evaluate(() => crossOriginIsolated), isolated, `the page is ${isolated ? '' : 'not '}cross-origin isolated`);
+      if (isolated) t.ok(threads >= 2 && !noteShown, `isolated: the fast path runs ${threads} threads, and no note shows: "${banner}"`);
+      else t.ok(threads === 1 && noteShown && /not cross-origin isolated/.test(banner), `not isolated: one thread, and the page says why: "${banner}"`);
+      const r = await page.evaluate(async () => {
+        const pg = (window as any).playground;
+        await pg.steps(10); // warm: the pool fills, the kernels tier up
+        const t0 = performance.now();
+        const losses = await pg.steps(60) as number[];
+        return { seconds: (performance.now() - t0) / 1000, losses, stepsOnly: pg.imagesPerSecond() as number };
+      });
+      const ips = (60 * 16) / r.seconds;
+      t.ok(r.losses.every(Number.isFinite), `60 steps, losses finite (last ${r.losses[r.losses.length - 1].toFixed(3)})`);
+      t.ok(ips >= WASM_FLOOR, `the playground on wasm${isolated ? '' : ', not isolated,'} trains ${ips.toFixed(0)} images/s (at least ${WASM_FLOOR}; ` +
+        `${r.stepsOnly.toFixed(0)} images/s counting the steps alone, as the page's stats line does; ${threads} thread${threads === 1 ? '' : 's'})`);
+      await page.close();
+      if (!isolated) await site.close();
+    });
+  }
+
+  test('[browser] auto in the playground: measures every mode, runs the fastest of its figures, shows them, reuses them; an unavailable mode is named, not replaced', async (t) => {
+    if (!browser || !server) return t.fail('Chromium did not start');
+    const page = await browser.newPage();
+    watchErrors(t, page, 'the playground on auto');
+    const t0 = Date.now();
+    await page.goto(`${server.url}?autostart=0`);
+    await page.evaluate(() => (window as any).playground.ready);
+    const info = await page.evaluate(() => (window as any).playground.info) as { mode: Mode; reason: string; measured?: Partial<Record<Mode, number>> };
+    const measured = Object.entries(info.measured ?? {}) as [Mode, number][];
+    const fastest = measured.reduce<[Mode, number] | null>((best, m) => (best && best[1] <= m[1] ? best : m), null);
+    t.ok(measured.length >= 3, `auto measured ${measured.length} modes: ${measured.map(([m, ms]) => `${m} ${ms.toFixed(2)} ms`).join(', ')} (the page was ready in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    t.equal(info.mode, fastest?.[0], `auto runs the fastest of its figures: ${info.reason}`);
+    for (const [m, ms] of measured) t.ok(info.reason.includes(`${m} ${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)} ms`), `the reason gives ${m}'s figure`);
+    const probeLine = await page.locator('#probe').innerText();
+    t.ok(measured.every(([m]) => probeLine.includes(m)), `the page shows the figures: "${probeLine}"`);
+    const again = await page.evaluate(async () => {
+      const bundle = './verydeep.browser.js'; // the page's own instance of the library
+      const v = await import(bundle);
+      const t1 = performance.now();
+      const i = await v.setBackend('auto');
+      return { mode: i.mode, reason: i.reason as string, ms: performance.now() - t1 };
+    });
+    t.ok(again.mode === info.mode && /measured once for this page \(cached\)/.test(again.reason), `a second auto reuses the figures (${again.ms.toFixed(0)} ms): ${again.reason}`);
+    await page.close();
+
+    const refused = await browser.newPage();
+    await refused.goto(`${server.url}?mode=headlessgl&autostart=0`);
+    const error = await refused.evaluate(() => (window as any).playground.ready.then(() => null, (e: Error) => `${e.name}: ${e.message}`));
+    const line = await refused.locator('#mode').innerText();
+    t.ok(/^BackendError: /.test(error ?? '') && line.startsWith('Cannot run on headlessgl: '), `?mode=headlessgl is refused and named: "${line}"`);
+    await refused.close();
+  });
 
   test('browser: Chromium and the server stop', async (t) => {
     await (browser as Browser | null)?.close();

@@ -6,15 +6,21 @@
  *
  * The tab never freezes: the loop awaits a macrotask (setTimeout 0) after every step, so
  * the browser paints and handles input between steps. URL parameters:
- *   ?mode=auto|webgpu|webgl2|webasm|cpu   the gpu.js mode (auto: webgpu, then webgl2, ...)
+ *   ?mode=auto|wasm|webgpu|webgl2|webasm|cpu   the mode (auto: the fastest of a short probe on
+ *                  each mode, whose figures the page shows); a mode that cannot run here is
+ *                  not replaced by another: the page says why (the BackendError's message)
  *   &batch=16      images per SGD step
  *   &limit=N       train on the first N training digits only (the test overfits 16)
  *   &autostart=0   wait for the Start button (or the test hook) instead of training at once
  *
- * `window.playground` is the hook that test/browser.test.ts drives: { ready, mode, losses,
- * steps(n), trainingLoss(), start(), pause() }.
+ * The mode line says what runs (the mode, and for wasm its SIMD build and threads), the
+ * probe's figures under auto, and, where the page is not cross-origin isolated, that the
+ * wasm mode runs on one thread there.
+ *
+ * `window.playground` is the hook that test/browser.test.ts drives: { ready, mode, info,
+ * losses, steps(n), imagesPerSecond(), trainingLoss(), start(), pause() }.
  */
-import { setBackend, getBackendInfo, curvesSvg, MODES, type BackendRequest, type EpochRecord, type StepRecord } from '../../lib/browser.js';
+import { setBackend, curvesSvg, MODES, type BackendInfo, type BackendRequest, type EpochRecord, type StepRecord } from '../../lib/browser.js';
 import { Playground, parseDigits, digitImage, type Activation } from './playground.js';
 
 const VALIDATE_EVERY = 100; // steps between two validation points on the curve
@@ -24,7 +30,7 @@ const REFRESH_MS = 1000; // while training, the curve and the pictures are redra
 const params = new URLSearchParams(location.search);
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const ui = {
-  mode: $('mode'), error: $('error'), toggle: $<HTMLButtonElement>('toggle'), stats: $('stats'), curve: $('curve'),
+  mode: $('mode'), probe: $('probe'), isolation: $('isolation'), error: $('error'), toggle: $<HTMLButtonElement>('toggle'), stats: $('stats'), curve: $('curve'),
   filters: $<HTMLCanvasElement>('filters'), digit: $<HTMLCanvasElement>('digit'), digitLabel: $('digit-label'),
   digitSource: $('digit-source'), activations: $('activations'), pad: $<HTMLCanvasElement>('pad'), clear: $('clear'), guesses: $('guesses'),
 };
@@ -208,6 +214,18 @@ function enableDrawing(onStroke: () => void): void {
 
 // ---- the page ------------------------------------------------------------------------
 
+/** auto's figures, fastest first, the chosen mode in bold */
+function showProbe(info: BackendInfo): void {
+  if (!info.measured) return;
+  const figures = Object.entries(info.measured).sort((a, b) => a[1]! - b[1]!);
+  ui.probe.replaceChildren('auto measured a small convolution, forward and backward, on each mode: ', ...figures.flatMap(([mode, ms], i) => {
+    const item = document.createElement(mode === info.mode ? 'strong' : 'span');
+    item.textContent = `${mode} ${ms! < 10 ? ms!.toFixed(2) : ms!.toFixed(1)} ms`;
+    return i ? [' · ', item] : [item];
+  }));
+  ui.probe.hidden = false;
+}
+
 async function main() {
   const request = (params.get('mode') ?? 'auto') as BackendRequest;
   if (request !== 'auto' && !MODES.includes(request)) {
@@ -215,8 +233,16 @@ async function main() {
   }
   const batchSize = intParam('batch', 16);
   const limit = params.has('limit') ? intParam('limit', 0) : null;
-  const info = await setBackend(request);
+  if (!crossOriginIsolated) ui.isolation.hidden = false;
+  let info: BackendInfo;
+  try {
+    info = await setBackend(request);
+  } catch (e) {
+    ui.mode.textContent = `Cannot run on ${request}: ${(e as Error).message}`;
+    throw e;
+  }
   ui.mode.textContent = `Running on ${info.mode} (${info.reason}).`;
+  showProbe(info);
 
   const response = await fetch('./mnist-digits.bin');
   if (!response.ok) throw new Error(`playground: fetching mnist-digits.bin gave HTTP ${response.status}; run npm run build first`);
@@ -323,6 +349,8 @@ async function main() {
       await refresh();
       return pg.losses.slice(-n);
     },
+    /** images per second of SGD steps since the page started (the figure the stats line shows) */
+    imagesPerSecond: () => (rate.ms > 0 ? rate.images / (rate.ms / 1000) : 0),
     /** the mean loss over the training digits in use, in eval mode */
     trainingLoss: async () => (await pg.evaluate(train)).loss,
     start,

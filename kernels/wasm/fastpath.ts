@@ -1,8 +1,8 @@
 /**
  * The CPU fast path: convolutions and fully connected layers as im2col + GEMM on the
  * WebAssembly SIMD kernels of gemm.as (built with pointwise.as by scripts/build-wasm.mjs into
- * dist/kernels/wasm/), on one or more threads. Node only (it reads the .wasm from disk and
- * runs worker_threads). The launchers take and return the same float32 layouts as the
+ * dist/kernels/wasm/), on one or more threads, in Node and in browsers (platform.ts: the
+ * .wasm read from disk or fetched, worker_threads or Web Workers). The launchers take and return the same float32 layouts as the
  * gpu.js launchers of kernels/conv2d.ts and kernels/linear.ts:
  *
  *   conv  x [N, Cin, H, W]   w [Cout, Cin, K, K] = W[Cout × Cin·K·K]   y, dy [N, Cout, H, W]
@@ -42,8 +42,9 @@
  * or, for thin layers on big images, by tile rows (winogradConv).
  *
  * Files, each importing only those before it: module.ts (the module's exports as TypeScript
- * sees them, the options, the tuning constants); threads.ts (the worker protocol: Helper,
- * whose worker runs threads.ts itself) and resident.ts (the store of resident filters);
+ * sees them, the options, the tuning constants); platform.ts (what differs between Node and
+ * a browser); threads.ts (the worker protocol: Helper, whose worker, wasm-worker.ts, runs
+ * threads.ts's serveJobs) and resident.ts (the store of resident filters);
  * runtime.ts (loading and warm-up, the threads, the memory's buffers, runParts);
  * filters.ts (the filters as the launchers use them, resident or per call); the launchers:
  * winograd.ts, conv.ts (which hands 3×3 convolutions to winograd.ts), linear.ts,

@@ -61,7 +61,11 @@ export interface GemmModule {
 export type SimdBuild = 'relaxed' | 'mul+add';
 
 export interface FastPathOptions {
-  /** threads that run the kernels, the calling one included; default all the cores the process may use (os.availableParallelism()) */
+  /**
+   * threads that run the kernels, the calling one included; default all the cores the process may
+   * use (os.availableParallelism(); a browser's navigator.hardwareConcurrency), or 1 in a page that is
+   * not cross-origin isolated (more is a BackendError there)
+   */
   threads?: number;
   /** 'auto' (default): relaxed SIMD (FMA) where the engine accepts it, else mul + add */
   simd?: SimdBuild | 'auto';
@@ -92,7 +96,10 @@ export type WinogradTile = 2 | 4;
 export interface FastPathInfo {
   /** which build runs: f32x4.relaxed_madd, or f32x4 mul + add */
   simd: SimdBuild;
+  /** threads that run the kernels, the calling one included */
   threads: number;
+  /** why only one thread can run here (a browser page that is not cross-origin isolated); absent where threads can run */
+  threadsNote?: string;
   conv3x3: Conv3x3Algorithm | 'auto';
   winogradTile: WinogradTile | 'auto';
   residentBytes: number;

@@ -2,15 +2,14 @@
  * The fast path's runtime: the module loaded (relaxed SIMD where possible) and warmed up,
  * the helper threads, the memory the launchers place their buffers in (reserve, place,
  * view, copyOut), the queue that runs launchers one at a time (withFastPath), and runParts,
- * which runs a job's parts on the threads.
+ * which runs a job's parts on the threads. The same in Node and in a browser: what differs
+ * (the .wasm's bytes, the cores, the workers) is platform.ts's.
  */
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import v8 from 'node:v8';
 import { allocate, onRelease } from '../pool.js';
 import { BackendError, ValueError, describeValue } from '../errors.js';
 import { type Conv3x3Algorithm, type FastPathInfo, type FastPathOptions, type GemmModule, type SimdBuild, type WinogradTile, MAXIMUM_PAGES, MIN_PARALLEL_MACS, PAGE, align64 } from './module.js';
 import { type Call, Helper } from './threads.js';
+import { coreCount, enableRelaxedSimd, envValue, fileBytes, threadsUnavailable } from './platform.js';
 import { type ResidentStore, RESIDENT_BYTES, evictTo, forget, newResidentStore } from './resident.js';
 
 function runCall(m: GemmModule, [name, ...args]: Call): void {
@@ -36,21 +35,23 @@ export interface FastPath {
   residentBytes: number;
   conv3x3: Conv3x3Algorithm | 'auto';
   winogradTile: WinogradTile | 'auto';
+  /** why only one thread can run here, or null (FastPathInfo.threadsNote) */
+  threadsNote: string | null;
 }
 
 let state: FastPath | null = null;
 
 const WASM_FILES: Record<SimdBuild, string> = { relaxed: './gemm-relaxed.wasm', 'mul+add': './gemm.wasm' };
-const readWasm = (simd: SimdBuild) => readFileSync(new URL(WASM_FILES[simd], import.meta.url));
+const readWasm = (simd: SimdBuild) => fileBytes(WASM_FILES[simd]);
 
 let relaxedAccepted: boolean | undefined;
 
-/** The build to run: relaxed SIMD where the engine takes it (Node 20 after V8's flag is turned on), else mul + add. */
-function pickBuild(simd: SimdBuild | 'auto'): SimdBuild {
+/** The build to run: relaxed SIMD where the engine takes it (Node 20 after V8's flag is turned on; Chrome 114+), else mul + add. */
+async function pickBuild(simd: SimdBuild | 'auto'): Promise<SimdBuild> {
   if (simd === 'mul+add') return simd;
   if (relaxedAccepted === undefined) {
-    const bytes = readWasm('relaxed');
-    if (!WebAssembly.validate(bytes)) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    const bytes = await readWasm('relaxed');
+    if (!WebAssembly.validate(bytes)) await enableRelaxedSimd();
     relaxedAccepted = WebAssembly.validate(bytes);
   }
   if (relaxedAccepted) return 'relaxed';
@@ -58,14 +59,28 @@ function pickBuild(simd: SimdBuild | 'auto'): SimdBuild {
   return 'mul+add';
 }
 
-function open(simd: SimdBuild, threads: number): FastPath {
-  const bytes = readWasm(simd);
+/** A shared memory (Node, Chromium with or without cross-origin isolation); a BackendError where the engine refuses one. */
+function sharedMemory(): WebAssembly.Memory {
+  try {
+    return new WebAssembly.Memory({ initial: 1, maximum: MAXIMUM_PAGES, shared: true });
+  } catch (e) {
+    throw new BackendError(`wasm fast path: this engine gives no shared WebAssembly.Memory here (${(e as Error).message}); ` +
+      'a browser may give one only to a cross-origin isolated page (COOP and COEP headers)');
+  }
+}
+
+async function open(simd: SimdBuild, threads: number): Promise<FastPath> {
+  const bytes = await readWasm(simd);
   if (!WebAssembly.validate(bytes)) throw new BackendError('wasm fast path: this engine does not accept WebAssembly SIMD with shared memory');
-  const module = new WebAssembly.Module(bytes);
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: MAXIMUM_PAGES, shared: true });
-  const m = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmModule;
-  const fp: FastPath = { simd, module, memory, m, helpers: [], scratch: [], heap: 0, callTop: 0, resident: newResidentStore(0), residentBytes: RESIDENT_BYTES, conv3x3: 'auto', winogradTile: 'auto' };
-  setThreads(fp, threads);
+  // compiled asynchronously: a browser refuses a synchronous compile of a big module on its main thread
+  const module = await WebAssembly.compile(bytes);
+  const memory = sharedMemory();
+  const m = (await WebAssembly.instantiate(module, { env: { memory } })).exports as unknown as GemmModule;
+  const fp: FastPath = {
+    simd, module, memory, m, helpers: [], scratch: [], heap: 0, callTop: 0, resident: newResidentStore(0), residentBytes: RESIDENT_BYTES,
+    conv3x3: 'auto', winogradTile: 'auto', threadsNote: threadsUnavailable(),
+  };
+  await setThreads(fp, threads);
   warmUp(fp);
   return fp;
 }
@@ -120,11 +135,12 @@ function warmUp(fp: FastPath): void {
 }
 
 /** Starts or stops helpers so that `threads` threads run, and places their scratch areas. */
-function setThreads(fp: FastPath, threads: number): void {
+async function setThreads(fp: FastPath, threads: number): Promise<void> {
   // the same count keeps the scratch areas where they are, and so the resident filters
   if (fp.scratch.length === threads) return;
+  if (threads > 1 && fp.threadsNote) throw new BackendError(`initFastPath: ${threads} threads asked for, but ${fp.threadsNote}`);
   while (fp.helpers.length > threads - 1) fp.helpers.pop()!.terminate();
-  while (fp.helpers.length < threads - 1) fp.helpers.push(new Helper(fp.module, fp.memory));
+  while (fp.helpers.length < threads - 1) fp.helpers.push(await Helper.start(fp.module, fp.memory));
   const bytes = align64(fp.m.gemmScratchBytes());
   fp.scratch = Array.from({ length: threads }, (_, t) => align64(fp.m.heapBase()) + t * bytes);
   fp.heap = align64(fp.m.heapBase()) + threads * bytes;
@@ -154,7 +170,7 @@ function serialized<T>(job: () => T | Promise<T>): Promise<T> {
 
 /** winogradTile's default: VERYDEEP_WINOGRAD_TILE (2, 4 or auto; for benchmarks that time both), else 'auto' */
 function defaultWinogradTile(): WinogradTile | 'auto' {
-  const v = process.env.VERYDEEP_WINOGRAD_TILE;
+  const v = envValue('VERYDEEP_WINOGRAD_TILE');
   if (v === undefined || v === '' || v === 'auto') return 'auto';
   if (v === '2' || v === '4') return Number(v) as WinogradTile;
   throw new ValueError(`initFastPath: VERYDEEP_WINOGRAD_TILE must be 2, 4 or auto, got ${describeValue(v)}`);
@@ -162,18 +178,20 @@ function defaultWinogradTile(): WinogradTile | 'auto' {
 
 /**
  * threads' default: every core the process may use (os.availableParallelism(), which counts
- * what the CPU affinity allows); the calling thread is one of them. The kernels split their
- * work evenly, so a core busy with something else delays each job: pass threads to leave one.
+ * what the CPU affinity allows; a browser's navigator.hardwareConcurrency); the calling
+ * thread is one of them. The kernels split their work evenly, so a core busy with something
+ * else delays each job: pass threads to leave one. One where threads cannot share the
+ * memory (a page that is not cross-origin isolated).
  */
-export function defaultThreads(): number {
-  return Math.max(1, availableParallelism());
+export async function defaultThreads(): Promise<number> {
+  return threadsUnavailable() ? 1 : Math.max(1, await coreCount());
 }
 
-function configure(options: FastPathOptions): FastPathInfo {
-  const threads = Math.floor(options.threads ?? defaultThreads());
+async function configure(options: FastPathOptions): Promise<FastPathInfo> {
+  const threads = Math.floor(options.threads ?? (await defaultThreads()));
   if (!(threads >= 1)) throw new ValueError(`initFastPath: threads must be a number ≥ 1, got ${describeValue(options.threads)}`);
   if (![undefined, 'auto', 'relaxed', 'mul+add'].includes(options.simd)) throw new ValueError(`initFastPath: simd must be 'auto', 'relaxed' or 'mul+add', got ${describeValue(options.simd)}`);
-  const simd = pickBuild(options.simd ?? 'auto');
+  const simd = await pickBuild(options.simd ?? 'auto');
   if (state && state.simd !== simd) {
     state.helpers.forEach((h) => h.terminate());
     state = null;
@@ -184,8 +202,8 @@ function configure(options: FastPathOptions): FastPathInfo {
   if (!['auto', 2, 4].includes(winogradTile)) throw new ValueError(`initFastPath: winogradTile must be 'auto', 2 or 4, got ${describeValue(winogradTile)}`);
   const residentBytes = options.residentBytes ?? RESIDENT_BYTES;
   if (!(residentBytes >= 0) || !Number.isFinite(residentBytes)) throw new ValueError(`initFastPath: residentBytes must be a finite number ≥ 0, got ${describeValue(options.residentBytes)}`);
-  if (state) setThreads(state, threads);
-  else state = open(simd, threads);
+  if (state) await setThreads(state, threads);
+  else state = await open(simd, threads);
   state.conv3x3 = conv3x3;
   state.winogradTile = winogradTile;
   state.residentBytes = residentBytes;
@@ -195,7 +213,10 @@ function configure(options: FastPathOptions): FastPathInfo {
 
 /** The build and the thread count that run, or null before the fast path has started. */
 export function getFastPathInfo(): FastPathInfo | null {
-  return state && { simd: state.simd, threads: state.helpers.length + 1, conv3x3: state.conv3x3, winogradTile: state.winogradTile, residentBytes: state.residentBytes };
+  return state && {
+    simd: state.simd, threads: state.helpers.length + 1, ...(state.threadsNote ? { threadsNote: state.threadsNote } : {}),
+    conv3x3: state.conv3x3, winogradTile: state.winogradTile, residentBytes: state.residentBytes,
+  };
 }
 
 /**
@@ -210,8 +231,8 @@ export function initFastPath(options: FastPathOptions = {}): Promise<FastPathInf
 
 /** Runs a launcher's body alone, on the fast path (started with the defaults if need be). */
 export function withFastPath<T>(job: (fp: FastPath) => Promise<T>): Promise<T> {
-  return serialized(() => {
-    if (!state) configure({});
+  return serialized(async () => {
+    if (!state) await configure({});
     state!.callTop = callBase(state!);
     return job(state!);
   });

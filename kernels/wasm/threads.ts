@@ -1,11 +1,12 @@
 /**
  * The fast path's worker protocol: helper threads that run lists of calls of the module's
- * exports on its shared memory. A helper's worker runs this very file (Helper starts it by
- * its own URL), so it imports no more than a worker needs.
+ * exports on its shared memory. A helper's worker runs wasm-worker.ts, which calls
+ * serveJobs of this file, so this file imports no more than a worker needs. platform.ts
+ * starts the worker (worker_threads in Node, a module Web Worker in a browser).
  */
-import { Worker, isMainThread, workerData } from 'node:worker_threads';
 import { BackendError } from '../errors.js';
 import type { GemmModule } from './module.js';
+import { type HelperWorker, canBlock, isNode, startWorker } from './platform.js';
 
 /** One call of an export of the module; a thread's part of a job is a list of them. */
 export type Call = [(typeof CALL_NAMES)[number], ...number[]];
@@ -19,7 +20,9 @@ export type Call = [(typeof CALL_NAMES)[number], ...number[]];
 // each way when the other side is busy, ~150 µs after a pause (measured here), and a
 // training step runs ~140 jobs. The main thread spins on DONE as well, then sleeps in
 // short Atomics.waits, and returns to its event loop every WAIT_SLICE_MS so that a dead
-// worker's 'exit' event can reach it.
+// worker's 'exit' event can reach it. A browser page's main thread may not block in
+// Atomics.wait: it spins the same, then awaits Atomics.waitAsync (Chromium, Safari; where it
+// is missing, a zero-delay timer), which returns to its event loop as a slice does.
 
 const CALL_NAMES = ['gemm', 'gemv', 'gemvStream', 'gemvBatch', 'im2col', 'col2imAdd', 'batchPlanes', 'unbatchPlanes', 'flipFilters', 'winogradPad', 'winogradInput',
   'winogradOutput', 'winogradWeights', 'winogradInputQuad', 'winogradOutputQuad', 'winogradGradQuad', 'winogradGradInput', 'winogradGradWeights',
@@ -78,10 +81,33 @@ function waitChange(control: Int32Array, slot: number, from: number, sliceMs: nu
   return from;
 }
 
-// Worker side: the same file, started with workerData.verydeepFastPath. It waits for jobs
-// for as long as it lives (its module never finishes evaluating), until STOP.
-if (!isMainThread && workerData?.verydeepFastPath) {
-  const { module, memory, channel } = workerData.verydeepFastPath as WorkerSetup;
+/** waitChange for a thread that may not block: spins, then awaits one Atomics.waitAsync of sliceMs (or a zero-delay timer). */
+async function waitChangeAsync(control: Int32Array, slot: number, from: number, sliceMs: number): Promise<number> {
+  for (let i = 0; i < SPINS; i++) {
+    const v = Atomics.load(control, slot);
+    if (v !== from) return v;
+  }
+  const waitAsync = (Atomics as unknown as { waitAsync?: (a: Int32Array, i: number, v: number, ms: number) => { async: boolean; value: Promise<unknown> } }).waitAsync;
+  if (waitAsync) {
+    const w = waitAsync(control, slot, from, sliceMs);
+    if (w.async) await w.value;
+  } else {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return Atomics.load(control, slot);
+}
+
+/** a macrotask: Node's setImmediate, or a zero-delay timer */
+const nextTask = () => new Promise((resolve) => (isNode ? setImmediate(resolve) : setTimeout(resolve, 0)));
+
+/**
+ * The worker side (wasm-worker.ts calls it with the setup Helper.start sent): instantiates
+ * the module on the shared memory and runs the jobs of the channel for as long as the worker
+ * lives, until STOP. It blocks its thread in Atomics.wait between jobs and never returns to
+ * the event loop.
+ */
+export function serveJobs(setup: unknown): void {
+  const { module, memory, channel } = setup as WorkerSetup;
   const m = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmModule;
   const control = new Int32Array(channel.control), slots = new Float64Array(channel.slots), text = new Uint8Array(channel.text);
   let seen = 0;
@@ -109,7 +135,7 @@ if (!isMainThread && workerData?.verydeepFastPath) {
 
 /** A worker thread that runs lists of calls on the shared memory, one job at a time. */
 export class Helper {
-  private readonly worker: Worker;
+  private worker: HelperWorker | null = null;
   private readonly control: Int32Array;
   private readonly slots: Float64Array;
   private readonly text: Uint8Array;
@@ -121,7 +147,19 @@ export class Helper {
   /** set when the worker died: every later job fails with it */
   private failure: Error | null = null;
 
-  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory) {
+  /** Starts a worker that instantiates `module` on `memory` (shared) and waits for jobs. */
+  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<Helper> {
+    const helper = new Helper();
+    const setup: WorkerSetup = { module, memory, channel: helper.channel };
+    helper.worker = await startWorker(setup, (e) => {
+      helper.failure ??= new BackendError(e.message);
+    });
+    return helper;
+  }
+
+  private readonly channel: Channel;
+
+  private constructor() {
     const channel: Channel = {
       control: new SharedArrayBuffer(4 * 4),
       slots: new SharedArrayBuffer(8 * CHANNEL_SLOTS),
@@ -130,16 +168,7 @@ export class Helper {
     this.control = new Int32Array(channel.control);
     this.slots = new Float64Array(channel.slots);
     this.text = new Uint8Array(channel.text);
-    const setup: WorkerSetup = { module, memory, channel };
-    // execArgv: [] — the worker needs none of the parent's Node options, and some break it (--input-type)
-    this.worker = new Worker(new URL(import.meta.url), { workerData: { verydeepFastPath: setup }, execArgv: [] });
-    const fail = (e: Error) => {
-      this.failure ??= e;
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new BackendError(`wasm fast path worker exited (code ${code})`)));
-    // the helper never keeps the process alive: whoever posted a job awaits it
-    this.worker.unref();
+    this.channel = channel;
   }
 
   /** Starts `calls` (as many as the channel holds; finish() posts the rest). */
@@ -160,9 +189,14 @@ export class Helper {
   async finish(): Promise<void> {
     for (;;) {
       while (this.done !== this.posted) {
-        this.done = waitChange(this.control, DONE, this.done, WAIT_SLICE_MS, 1);
-        if (this.done === this.posted) break;
-        await new Promise((resolve) => setImmediate(resolve)); // let a dead worker's 'exit' through
+        if (canBlock) {
+          this.done = waitChange(this.control, DONE, this.done, WAIT_SLICE_MS, 1);
+          if (this.done === this.posted) break;
+          await nextTask(); // let a dead worker's 'exit' through
+        } else {
+          this.done = await waitChangeAsync(this.control, DONE, this.done, WAIT_SLICE_MS);
+          if (this.done === this.posted) break;
+        }
         if (this.failure) throw this.failure;
       }
       if (Atomics.load(this.control, FAILED)) {
@@ -179,6 +213,6 @@ export class Helper {
   terminate(): void {
     Atomics.store(this.control, POSTED, STOP);
     Atomics.notify(this.control, POSTED);
-    void this.worker.terminate();
+    this.worker?.terminate();
   }
 }

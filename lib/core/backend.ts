@@ -19,6 +19,7 @@
 import gpujs from 'gpu.js';
 import { BackendError, describeValue } from './errors.js';
 import { useGpu, openOnDemand } from '../../kernels/gpujs.js';
+import type { Conv2dDims } from '../../kernels/dims.js';
 import { getKernel, KERNEL_NAMES, type KernelBackend, type KernelName, type KernelSet } from '../../kernels/registry.js';
 import { registerGpujsKernels } from '../../kernels/register-gpujs.js';
 
@@ -31,12 +32,12 @@ const { GPU, CPUKernel, WebAssemblyKernel, HeadlessGLKernel, WebGL2Kernel, WebGP
 
 /**
  * The modes: gpu.js's cpu, webasm, headlessgl, webgl2 and webgpu, and 'wasm', the CPU fast
- * path (Node): hand-written WebAssembly SIMD kernels on worker threads (kernels/wasm/) for
+ * path (Node and browsers): hand-written WebAssembly SIMD kernels on worker threads (kernels/wasm/) for
  * every kernel: the convolutions, fully connected layers, ReLU, max-pool, dropout, LRN,
  * softmax, cross-entropy, the element-wise ops and the SGD update.
  */
 export type Mode = 'cpu' | 'webasm' | 'wasm' | 'headlessgl' | 'webgl2' | 'webgpu';
-/** What setBackend() takes: a mode, or 'auto' (the fastest mode that works here, GPU first). */
+/** What setBackend() takes: a mode, or 'auto' (the fastest mode here: measured in a browser, by rule in Node; see openAuto). */
 export type BackendRequest = Mode | 'auto';
 /** Every mode, in the order of the Mode type; not all of them run on every machine. */
 export const MODES: readonly Mode[] = ['cpu', 'webasm', 'wasm', 'headlessgl', 'webgl2', 'webgpu'];
@@ -57,6 +58,12 @@ export interface BackendInfo {
   reason: string;
   /** which backend of the registry runs each kernel here: 'wasm', or 'gpujs (<gpu.js mode>)' */
   kernels: Record<KernelName, string>;
+  /**
+   * What 'auto' measured in a browser: milliseconds of its probe (a small convolution, forward
+   * and both backwards, warm, the best of up to 5 runs) on each mode that opened; measured once per page, then reused.
+   * Absent in Node and for an explicit mode.
+   */
+  measured?: Partial<Record<Mode, number>>;
 }
 
 /** the gpu.js mode that runs a mode's gpu.js kernels */
@@ -97,12 +104,11 @@ async function openBackend(mode: Mode, requested: BackendRequest, reason: string
     throw new BackendError(`setBackend('webgl2'): WebGL2 needs a browser; in Node use 'headlessgl' (the gl package, under a display) instead`);
   }
   if (mode === 'wasm') {
-    if (!isNode) throw new BackendError(`setBackend('wasm'): the WebAssembly fast path runs in Node only; in a browser use 'webgpu', 'webgl2' or 'webasm'`);
     try {
       const fast = await import('../../kernels/wasm/fastpath.js');
       (await import('../../kernels/wasm/register.js')).registerWasmKernels();
       const info = await fast.initFastPath();
-      reason += ` (${info.simd} SIMD, ${info.threads} thread${info.threads === 1 ? '' : 's'})`;
+      reason += ` (${info.simd} SIMD, ${info.threads} thread${info.threads === 1 ? '' : 's'}${info.threadsNote ? `: ${info.threadsNote}` : ''})`;
     } catch (e) {
       throw new BackendError(`setBackend('wasm'): the WebAssembly fast path cannot start: ${(e as Error).message}`, { cause: e });
     }
@@ -215,10 +221,133 @@ async function headlessGL(): Promise<{ context: boolean; gpuDevice: string | nul
   return { context, gpuDevice };
 }
 
+/** The probe of 'auto' in a browser: a 3×3 convolution, 8 → 8 channels, on 4 images of 16×16. */
+const PROBE_DIMS: Conv2dDims = { N: 4, Cin: 8, Cout: 8, H: 16, W: 16, K: 3 };
+/** the probe's timed runs on each mode: at most this many ... */
+const PROBE_RUNS = 5;
+/** ... and no more once they have taken this long (a GPU mode on SwiftShader: 1 or 2 runs) */
+const PROBE_BUDGET_MS = 150;
 /**
- * `auto`: in a browser, webgpu, then webgl2, then webasm; in Node, headlessgl when a GPU
- * backs it, else the WebAssembly fast path ('wasm'), else webasm. A software GL (Mesa llvmpipe) is no faster than webasm, so auto
- * does not pick it; ask for 'headlessgl' explicitly to use it.
+ * the modes 'auto' measures in a browser; a tie goes to the first. Not cpu: gpu.js's JavaScript
+ * is ~9× slower than webasm on the probe (69 against 7.5 ms here) and its probe costs 0.3 s;
+ * it runs only where none of these opens.
+ */
+const BROWSER_PROBE_MODES: readonly Mode[] = ['wasm', 'webgpu', 'webgl2', 'webasm'];
+
+/** What the browser's probe found: its milliseconds per mode that opened, and why the others did not. */
+interface ProbeFigures {
+  ms: Partial<Record<Mode, number>>;
+  failed: string[];
+  /** what opening every mode and probing it took */
+  seconds: number;
+}
+
+/** The probe's figures, measured once per page (the module's life) and reused by every later 'auto'. */
+let browserProbe: ProbeFigures | null = null;
+
+/**
+ * Milliseconds of the probe on `state` (its GPU handed to the gpu.js launcher by the caller):
+ * the forward pass and both gradients of PROBE_DIMS, the best of up to PROBE_RUNS runs (until
+ * PROBE_BUDGET_MS is spent) after one that compiles the kernels (shaders, gpu.js's
+ * JavaScript). One run is not enough: on a busy machine a single wasm run once took 10.9 ms
+ * against its usual 0.4–0.8, and auto picked webasm (9.5 ms), which trains 25× slower.
+ * Measured in headless Chromium on SwiftShader, opening and probing webgpu and webgl2 take
+ * ~1 s each, wasm and webasm ~0.2 s.
+ */
+async function timeProbe(state: BackendState): Promise<number> {
+  const d = PROBE_DIMS;
+  const filled = (n: number) => Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 17) / 17 - 0.5);
+  const x = filled(d.N * d.Cin * d.H * d.W), w = filled(d.Cout * d.Cin * d.K * d.K), b = filled(d.Cout), dy = filled(d.N * d.Cout * d.H * d.W);
+  const kernel = <K extends KernelName>(name: K) => state.impls.get(name) as KernelSet[K];
+  const run = async () => {
+    const t0 = performance.now();
+    await kernel('conv2dForward')(x, w, b, d);
+    await kernel('conv2dBackwardInput')(dy, w, d);
+    await kernel('conv2dBackwardWeight')(dy, x, d);
+    return performance.now() - t0;
+  };
+  await run();
+  let best = Infinity;
+  for (let i = 0, spent = 0; i < PROBE_RUNS && spent < PROBE_BUDGET_MS; i++) {
+    const ms = await run();
+    best = Math.min(best, ms);
+    spent += ms;
+  }
+  return best;
+}
+
+/** "wasm 0.52 ms, webgl2 31.0 ms, ..." */
+const formatProbe = (ms: Partial<Record<Mode, number>>) =>
+  Object.entries(ms).map(([mode, t]) => `${mode} ${t! < 10 ? t!.toFixed(2) : t!.toFixed(1)} ms`).join(', ');
+
+/** The fastest mode of the figures (the first of BROWSER_PROBE_MODES on a tie), or null if none ran. */
+function fastestOf(ms: Partial<Record<Mode, number>>): Mode | null {
+  let best: Mode | null = null;
+  for (const mode of BROWSER_PROBE_MODES) if (ms[mode] !== undefined && (best === null || ms[mode]! < ms[best]!)) best = mode;
+  return best;
+}
+
+/**
+ * The browser's 'auto': opens every mode of BROWSER_PROBE_MODES, times the probe on each,
+ * keeps the fastest open and frees the others. The figures are kept for the page's life: a
+ * later 'auto' opens the mode they name at once, and its reason says so.
+ */
+async function openAutoByMeasurement(tried: string[]): Promise<BackendState | null> {
+  const probe = `a 3×3 convolution ${PROBE_DIMS.Cin}→${PROBE_DIMS.Cout} on ${PROBE_DIMS.N} images of ${PROBE_DIMS.H}×${PROBE_DIMS.W}, forward and both backwards`;
+  if (browserProbe) {
+    const mode = fastestOf(browserProbe.ms);
+    if (!mode) return null;
+    const failed = browserProbe.failed.length ? `; ${browserProbe.failed.join('; ')}` : '';
+    const s = await openBackend(mode, 'auto', `auto: ${mode} was the fastest of ${probe} (${formatProbe(browserProbe.ms)}${failed}), measured once for this page (cached)`)
+      .catch((e: Error) => (tried.push(`${mode}: ${e.message}`), null));
+    if (s) s.info.measured = { ...browserProbe.ms };
+    return s;
+  }
+  const started = performance.now();
+  const opened = new Map<Mode, BackendState>();
+  const figures: ProbeFigures = { ms: {}, failed: [], seconds: 0 };
+  for (const mode of BROWSER_PROBE_MODES) {
+    let s: BackendState;
+    try {
+      s = await openBackend(mode, 'auto', '');
+    } catch (e) {
+      figures.failed.push(`${mode}: ${(e as Error).message}`);
+      continue;
+    }
+    opened.set(mode, s);
+    try {
+      useGpu(gpuHandle(s));
+      figures.ms[mode] = await timeProbe(s);
+    } catch (e) {
+      figures.failed.push(`${mode}: the probe failed: ${(e as Error).message}`);
+    }
+  }
+  // the launcher goes back to the backend that ran before the probe; setBackend switches it after
+  useGpu(current && gpuHandle(current));
+  figures.seconds = (performance.now() - started) / 1000;
+  browserProbe = figures;
+  const best = fastestOf(figures.ms);
+  for (const [mode, s] of opened) if (mode !== best) s.gpu.destroy?.();
+  tried.push(...figures.failed);
+  if (!best) return null;
+  const winner = opened.get(best)!;
+  const failed = figures.failed.length ? `; ${figures.failed.join('; ')}` : '';
+  winner.info.reason = `auto: ${best} was the fastest of ${probe}, measured on each mode in ${figures.seconds.toFixed(1)} s ` +
+    `(${formatProbe(figures.ms)}${failed})` + winner.info.reason;
+  winner.info.measured = { ...figures.ms };
+  return winner;
+}
+
+/**
+ * `auto`. In a browser, by measurement (openAutoByMeasurement): every mode that opens (wasm,
+ * webgpu, webgl2, webasm; cpu only where none does) runs a small convolution forward and
+ * backward, and the fastest wins; the figures are measured once per page (~3 s in headless
+ * Chromium on SwiftShader on this busy 2-core machine, mostly compiling the GPU modes' shaders) and reused.
+ * A browser's GPU may be real or software (SwiftShader here, where wasm wins by ~50×), which
+ * no rule can tell. In Node, by rule: headlessgl when a GPU device backs it, else the
+ * WebAssembly fast path ('wasm'), else webasm. Node's modes need no measuring: a GPU device
+ * node is the one case where GL can win, and software GL (Mesa llvmpipe) is no faster than
+ * webasm, so auto does not pick it; ask for 'headlessgl' explicitly to use it.
  */
 async function openAuto(): Promise<BackendState> {
   const tried: string[] = [];
@@ -231,23 +360,19 @@ async function openAuto(): Promise<BackendState> {
     }
   };
   if (!isNode) {
-    for (const mode of ['webgpu', 'webgl2'] as Mode[]) {
-      const s = await attempt(mode, `auto: ${mode} is the fastest mode that answered in this browser`);
-      if (s) return s;
-    }
-  } else {
-    const gl = await headlessGL();
-    if (gl.context && gl.gpuDevice) {
-      const s = await attempt('headlessgl', `auto: headless-gl has a GL context and a GPU device (${gl.gpuDevice})`);
-      if (s) return s;
-    } else {
-      tried.push(gl.context ? 'headlessgl: GL runs in software here (no GPU device node), no faster than webasm' : 'headlessgl: no GL context (gl not built, or no display)');
-    }
-  }
-  if (isNode) {
-    const s = await attempt('wasm', `auto: picked the WebAssembly fast path (${tried.join('; ') || 'no GPU mode'})`);
+    const s = (await openAutoByMeasurement(tried)) ?? (await attempt('cpu', `auto: picked cpu, as no other mode ran (${tried.join('; ')})`));
     if (s) return s;
+    throw new BackendError(`setBackend('auto'): no mode could run here: ${tried.join('; ')}`);
   }
+  const gl = await headlessGL();
+  if (gl.context && gl.gpuDevice) {
+    const s = await attempt('headlessgl', `auto: headless-gl has a GL context and a GPU device (${gl.gpuDevice})`);
+    if (s) return s;
+  } else {
+    tried.push(gl.context ? 'headlessgl: GL runs in software here (no GPU device node), no faster than webasm' : 'headlessgl: no GL context (gl not built, or no display)');
+  }
+  const wasm = await attempt('wasm', `auto: picked the WebAssembly fast path (${tried.join('; ') || 'no GPU mode'})`);
+  if (wasm) return wasm;
   const s = await attempt('webasm', `auto: picked webasm (${tried.join('; ') || 'no GPU mode'})`);
   if (s) return s;
   const cpu = await attempt('cpu', `auto: picked cpu (${tried.join('; ')})`);
@@ -283,8 +408,11 @@ export function getBackendInfo(): BackendInfo | null {
 /** Makes `state` the running backend, and hands its GPU to the gpu.js launcher. */
 function activate(state: BackendState): void {
   current = state;
-  useGpu({ gpu: state.gpu, mode: GPUJS_MODE[state.info.mode], asyncMode: ASYNC_MODES.has(state.info.mode) });
+  useGpu(gpuHandle(state));
 }
+
+/** what the gpu.js launcher needs of a backend */
+const gpuHandle = (state: BackendState) => ({ gpu: state.gpu, mode: GPUJS_MODE[state.info.mode], asyncMode: ASYNC_MODES.has(state.info.mode) });
 
 let starting: Promise<BackendState> | null = null;
 

@@ -5,7 +5,8 @@
  *
  *   kernels(mode)   the kernel checks of test/kernel-checks.ts (every family of
  *                   kernels/registry.ts, forward and every backward, against the float64
- *                   references, and the gradchecks), run on `mode` in this page;
+ *                   references, and the gradchecks), run on `mode` in this page (webgl2,
+ *                   webgpu, or wasm: the fast path's WebAssembly in the page and its workers);
  *   network(mode)   a small VGG-A (every layer kind) forward and backward on `mode` against
  *                   the same on the 'cpu' mode: logits, loss and every parameter's gradient,
  *                   within GRAD_TOL (1e-4, normalized; float32 sums in another order).
@@ -30,7 +31,7 @@ export interface CheckReport {
   assertions: Assertion[];
   checks: CheckRecord[];
   seconds: number;
-  /** calls that reached the browser's GPU APIs during the checks: proof of where the kernels ran */
+  /** calls that reached the browser's GPU APIs during the checks: proof of where the kernels ran (none on wasm) */
   gpuCalls: { webgl2Draws: number; webgpuDispatches: number };
 }
 
