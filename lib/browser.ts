@@ -26,3 +26,6 @@ export type { Preprocessing } from './data/preprocess.js';
 export { curvesSvg } from './train/curves.js';
 export type { EpochRecord, StepRecord } from './train/curves.js';
 export * as train from './train/browser.js';
+// issue #17: weights in the page. io: safetensors bytes parsed and encoded, and a VGG built
+// from a CLI-trained model.safetensors (io.loadWeightsFromBytes), with no Node module.
+export * as io from './io/browser.js';
