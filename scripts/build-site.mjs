@@ -114,6 +114,14 @@ function notebookTitle(path) {
   return first ? first.replace(/^#+\s*/, '') : path;
 }
 
+/**
+ * MathJax (the notebooks' formulas) and require.js from a CDN, as upstream nbconvert has them:
+ * Debian's nbconvert points to file:///usr/share/javascript/, which a visitor does not have.
+ */
+const CDN = [
+  '--HTMLExporter.mathjax_url=https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/MathJax.js?config=TeX-AMS_CHTML-full,Safe',
+  '--HTMLExporter.require_js_url=https://cdnjs.cloudflare.com/ajax/libs/require.js/2.1.10/require.min.js',
+];
 const notebookPages = [];
 const notebookTimes = {};
 if (notebooks) {
@@ -136,11 +144,23 @@ if (notebooks) {
     argv: [tslab, 'kernel', '--config-path', '{connection_file}'], display_name: 'TypeScript', language: 'typescript',
   }));
   env.JUPYTER_PATH = [jupyterPath, process.env.JUPYTER_PATH].filter(Boolean).join(':');
+  // the lab template, but SVG outputs as they are: its clean_html filter (bleach) turns an SVG's
+  // <image> into <img> and drops viewBox and style, so viz.imageGridSvg's pictures came out blank
+  const template = join(jupyterPath, 'site-notebook.html.j2');
+  writeFileSync(template, [
+    "{%- extends 'lab/index.html.j2' -%}",
+    '{% block data_svg scoped -%}',
+    '<div class="jp-RenderedSVG jp-OutputArea-output {{ extra_class }}" data-mime-type="image/svg+xml">',
+    "{{ output.data['image/svg+xml'] }}",
+    '</div>',
+    '{%- endblock data_svg %}',
+    '',
+  ].join('\n'));
   mkdirSync(join(out, 'notebooks'));
   try {
     for (const f of readdirSync(join(root, 'notebooks')).filter((n) => n.endsWith('.ipynb')).sort()) {
       const t0 = Date.now();
-      const r = spawnSync('jupyter', ['nbconvert', '--to', 'html', '--execute', '--ExecutePreprocessor.timeout=300',
+      const r = spawnSync('jupyter', ['nbconvert', '--to', 'html', '--execute', '--ExecutePreprocessor.timeout=300', ...CDN, `--template-file=${template}`,
         '--output-dir', join(out, 'notebooks'), join(root, 'notebooks', f)], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
       if (r.status !== 0) fail(`notebooks/${f} failed to run (a failing cell fails the build):\n${(r.stderr ?? '').split('\n').filter((l) => l.trim()).slice(-25).join('\n')}`);
       notebookTimes[f] = (Date.now() - t0) / 1000;

@@ -14,8 +14,9 @@
  * (scripts/build-site.mjs puts that snippet in each playground page; it does nothing where the
  * host already sends the headers, as `crossOriginIsolated` is then true).
  *
- * Cross-origin answers are passed through unchanged: under require-corp they load only if
- * their server allows it (CORS or Cross-Origin-Resource-Policy), as with real headers.
+ * Opaque answers (cross-origin, no-cors) and redirects are passed through unchanged: under
+ * require-corp a cross-origin resource loads only if its own server allows it (CORS or
+ * Cross-Origin-Resource-Policy), as with real headers.
  * Written for verydeep (issue #17); plain JavaScript, copied as is into the site.
  */
 self.addEventListener('install', () => self.skipWaiting());

@@ -182,8 +182,11 @@ export function setupModelPanel({ root, digit }: PanelOptions) {
     if (!response.ok) throw new Error(`fetching ${url} gave HTTP ${response.status}`);
     const bytes = new Uint8Array(await response.arrayBuffer());
     let labels: { text: string; from: string } | null = null;
-    const metadata = io.parseSafetensorsHeader(bytes, url, 'model panel').metadata;
-    if (metadata.classes === undefined) {
+    let named = false;
+    try {
+      named = io.parseSafetensorsHeader(bytes, url).metadata.classes !== undefined;
+    } catch { /* a damaged file: loadWeightsFromBytes below says what is wrong with it */ }
+    if (!named) {
       const labelsUrl = new URL('labels.txt', new URL(url, location.href)).href;
       const r = await fetch(labelsUrl).catch(() => null);
       if (r?.ok) labels = { text: await r.text(), from: labelsUrl };
