@@ -1,6 +1,10 @@
 /**
  * The browser suite's part for issue #17: a CLI-trained model in the page, and the static site.
  *
+ *  0. In Node, the bytes-only io the browser bundle has: io.encodeWeights gives the bytes
+ *     io.saveSafetensors writes, io.encodeSafetensors round-trips a parsed file byte for byte,
+ *     and io.loadWeightsFromBytes builds the model bit for bit and refuses a path and a
+ *     truncated file with named errors.
  *  1. `verydeep train` (the CLI, ~15 s: VGG-A ×1/8, FC 32, one epoch of 4,000 digits, ~39% top-1)
  *     writes model.safetensors and labels.txt; the playground (on webgl2) loads them by URL
  *     (`?model=`), shows the configuration, the class names and the preprocessing, and for
@@ -32,7 +36,12 @@ import { serveWeb, WEB_ROOTS, REPO_ROOT } from '../scripts/serve-web.js';
 import { CHROMIUM, CHROMIUM_FLAGS } from './browser.test.js';
 import { setBackend, getBackend } from '../lib/core/backend.js';
 import { loadWeights } from '../lib/io/weights.js';
-import { saveSafetensors } from '../lib/io/model.js';
+import { saveSafetensors, encodeWeights } from '../lib/io/model.js';
+import { encodeSafetensors, parseSafetensors } from '../lib/io/safetensors-bytes.js';
+import { loadWeightsFromBytes } from '../lib/io/weights-bytes.js';
+import { Vgg } from '../lib/models/vgg.js';
+import { ValueError, WeightsError } from '../lib/core/errors.js';
+import { throwsNamed } from './helpers.js';
 import { mnist } from '../lib/data/datasets.js';
 import { digitInput } from '../examples/web/model-panel.js';
 
@@ -75,6 +84,30 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).re
 
 /** Registers the tests (none where the browser suite cannot run: it says why). */
 export function registerSiteTests(): void {
+  test('[browser site] io on bytes (the browser bundle\'s io): encodeWeights writes saveSafetensors\'s bytes, encodeSafetensors round-trips, loadWeightsFromBytes checks', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'verydeep-bytes-'));
+    try {
+      const model = Vgg.configA({ inputSize: 32, inputChannels: 1, numClasses: 10, widthMultiplier: 1 / 16, fcWidth: 16, seed: 3 });
+      const options = { classes: [...'0123456789'], preprocessing: { channelOrder: 'gray' as const, range: '0-255' as const, mean: [33.4], std: [1] } };
+      await saveSafetensors(model, join(dir, 'w.safetensors'), options);
+      const file = readFileSync(join(dir, 'w.safetensors'));
+      const bytes = await encodeWeights(model, options);
+      t.ok(Buffer.from(bytes).equals(file), `io.encodeWeights gives the ${file.length} bytes io.saveSafetensors writes`);
+      const parsed = parseSafetensors(bytes);
+      t.ok(Buffer.from(encodeSafetensors(Object.fromEntries(parsed.tensors), parsed.metadata)).equals(file), 'parse then io.encodeSafetensors gives the same bytes back');
+      const loaded = loadWeightsFromBytes(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, { name: 'w.safetensors' });
+      const same = await Promise.all(model.parameters().map(async (p, i) => Buffer.from((await p.data()).buffer).equals(Buffer.from((await loaded.model.parameters()[i].data()).buffer))));
+      t.ok(loaded.model.describe() === model.describe() && same.every(Boolean) && loaded.classes?.[9] === '9' && loaded.preprocessing.mean[0] === 33.4,
+        `loadWeightsFromBytes (an ArrayBuffer) builds ${loaded.model.describe()}, every weight bit for bit, with its classes and preprocessing`);
+      throwsNamed(t, () => loadWeightsFromBytes('w.safetensors' as unknown as Uint8Array), ValueError, [/io\.loadWeightsFromBytes: expected the file's bytes/], 'a path given to loadWeightsFromBytes');
+      throwsNamed(t, () => loadWeightsFromBytes(bytes.subarray(0, 100), { name: 'cut.safetensors' }), WeightsError, [/io\.loadWeightsFromBytes: cut\.safetensors/], 'a truncated file');
+      model.dispose();
+      loaded.model.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   // test/browser.test.ts says why when the browser suite cannot run (and fails under VERYDEEP_REQUIRE_BROWSER=1)
   if (!existsSync(CHROMIUM) || !['verydeep.browser.js', 'playground.js', 'mnist-digits.bin'].every((f) => existsSync(join(REPO_ROOT, 'dist/web', f)))) return;
   const work = mkdtempSync(join(tmpdir(), 'verydeep-site-'));
