@@ -15,8 +15,9 @@
  *     refused with a WeightsError shown on the page.
  *  2. `scripts/build-site.mjs --no-notebooks` into a temporary folder, served by a plain
  *     static server that sends no COOP/COEP header: the playground's service worker
- *     (coi-sw.js) makes the page crossOriginIsolated after its one reload, and every link of
- *     the site's index resolves.
+ *     (coi-sw.js) makes the page crossOriginIsolated after its one reload, so that the wasm
+ *     mode runs its Web Workers (2 threads or more) and trains, and every link of the site's
+ *     index resolves.
  *
  * It skips with the browser suite (no Chromium, dist/web not built): test/run.ts registers it
  * in the 'browser' suite, after test/browser.test.ts.
@@ -60,7 +61,7 @@ function watchErrors(t: Test, page: Page, where: string): void {
 
 /** A static server of one folder with no isolation headers (what GitHub Pages or `python3 -m http.server` give). */
 async function plainServer(dir: string): Promise<{ url: string; close: () => Promise<void> }> {
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml' };
+  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.wasm': 'application/wasm' };
   const server = createServer(async (req, res) => {
     let path = decodeURIComponent((req.url ?? '/').split('?')[0]);
     if (path.endsWith('/')) path += 'index.html';
@@ -221,7 +222,7 @@ export function registerSiteTests(): void {
       watchErrors(t, page, 'the built playground');
       let loads = 0;
       page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) loads++; });
-      await page.goto(`${plain.url}playground/?mode=webgl2&limit=8&batch=8&autostart=0`);
+      await page.goto(`${plain.url}playground/?mode=wasm&limit=8&batch=8&autostart=0`);
       let isolated = false;
       for (const deadline = Date.now() + 60_000; Date.now() < deadline && !isolated;) {
         isolated = await page.evaluate(() => window.crossOriginIsolated).catch(() => false); // a reload may be under way
@@ -232,7 +233,11 @@ export function registerSiteTests(): void {
       t.ok(worker?.endsWith('/playground/coi-sw.js'), `the page is controlled by ${worker}`);
       await page.waitForFunction(() => (window as any).playground?.ready, null, { timeout: 60_000 });
       const ok = await page.evaluate(async () => (await (window as any).playground.ready) && typeof SharedArrayBuffer === 'function');
-      t.ok(ok, 'the playground starts, with SharedArrayBuffer');
+      const banner = await page.locator('#mode').innerText();
+      const threads = Number(/(\d+) threads?/.exec(banner)?.[1]);
+      t.ok(ok && threads >= 2 && !(await page.locator('#isolation').isVisible()), `the playground starts on wasm with SharedArrayBuffer and ${threads} threads (Web Workers), no isolation note: "${banner}"`);
+      const losses = await page.evaluate(() => (window as any).playground.steps(2)) as number[];
+      t.ok(losses.length === 2 && losses.every(Number.isFinite), `and trains: losses ${losses.map((l) => l.toFixed(3)).join(', ')}`);
       await page.close();
 
       const index = readFileSync(join(site, 'index.html'), 'utf8');
