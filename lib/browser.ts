@@ -11,9 +11,9 @@
  * runs on every core where the page is cross-origin isolated (COOP/COEP headers), on one
  * thread where it is not (getBackendInfo().reason says which).
  * Left out, because they read or write files: the named datasets (mnist(), fashionMnist(),
- * image folders), safetensors I/O, the trainer's output folder (train.fit's outDir and
- * resume: a ValueError here) and the CLI. The 'headlessgl' mode is Node's; in a browser
- * setBackend says so.
+ * image folders), reading and writing safetensors files (io here works on their bytes),
+ * the trainer's output folder (train.fit's outDir and resume: a ValueError here) and the
+ * CLI. The 'headlessgl' mode is Node's; in a browser setBackend says so.
  */
 export * from './exports.js';
 export * as transforms from './data/transforms.js';
