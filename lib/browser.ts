@@ -11,9 +11,9 @@
  * runs on every core where the page is cross-origin isolated (COOP/COEP headers), on one
  * thread where it is not (getBackendInfo().reason says which).
  * Left out, because they read or write files: the named datasets (mnist(), fashionMnist(),
- * image folders), safetensors I/O, the trainer's output folder (train.fit's outDir and
- * resume: a ValueError here) and the CLI. The 'headlessgl' mode is Node's; in a browser
- * setBackend says so.
+ * image folders), reading and writing safetensors files (io here works on their bytes),
+ * the trainer's output folder (train.fit's outDir and resume: a ValueError here) and the
+ * CLI. The 'headlessgl' mode is Node's; in a browser setBackend says so.
  */
 export * from './exports.js';
 export * as transforms from './data/transforms.js';
@@ -26,3 +26,6 @@ export type { Preprocessing } from './data/preprocess.js';
 export { curvesSvg } from './train/curves.js';
 export type { EpochRecord, StepRecord } from './train/curves.js';
 export * as train from './train/browser.js';
+// issue #17: weights in the page. io: safetensors bytes parsed and encoded, and a VGG built
+// from a CLI-trained model.safetensors (io.loadWeightsFromBytes), with no Node module.
+export * as io from './io/browser.js';

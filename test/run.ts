@@ -15,6 +15,7 @@ import { registerEvalTests } from './eval.test.js';
 import { registerWeightsTests } from './weights.test.js';
 import { registerVizTests } from './viz.test.js';
 import { registerBrowserTests } from './browser.test.js';
+import { registerSiteTests } from './browser-site.test.js';
 import { registerNotebookTests } from './notebooks.test.js';
 import { registerErrorTests } from './errors.test.js';
 import { registerCliTests } from './cli.test.js';
@@ -60,7 +61,7 @@ const SUITES: [string, () => void][] = [
   ['docs', registerDocsTests],
   ['package', registerPackageTests],
   ['viz', registerVizTests],
-  ['browser', registerBrowserTests],
+  ['browser', () => { registerBrowserTests(); registerSiteTests(); }],
   ['notebooks', registerNotebookTests],
   ['readme', registerReadmeTests],
 ];

@@ -22,6 +22,7 @@
  */
 import { setBackend, curvesSvg, MODES, type BackendInfo, type BackendRequest, type EpochRecord, type StepRecord } from '../../lib/browser.js';
 import { Playground, parseDigits, digitImage, type Activation } from './playground.js';
+import { setupModelPanel } from './model-panel.js';
 
 const VALIDATE_EVERY = 100; // steps between two validation points on the curve
 const VALIDATION_DIGITS = 500;
@@ -332,7 +333,12 @@ async function main() {
   ui.toggle.disabled = false;
   ui.toggle.addEventListener('click', () => (running ? pause() : start()));
   clearPad();
-  enableDrawing(() => void refresh());
+  // issue #17: a CLI-trained model.safetensors, loaded in the page, classifies the pad's digit too
+  const models = setupModelPanel({ root: $('model-panel'), digit: () => drawn });
+  enableDrawing(() => {
+    void refresh();
+    void models.update();
+  });
   await refresh();
 
   const hook = {

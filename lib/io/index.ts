@@ -1,11 +1,11 @@
-export { writeSafetensors, readSafetensors, parseSafetensors, MAX_HEADER_BYTES } from './safetensors.js';
+export { writeSafetensors, readSafetensors, parseSafetensors, encodeSafetensors, MAX_HEADER_BYTES } from './safetensors.js';
 export type { NamedArray, SafetensorsFile } from './safetensors.js';
 export type { WriteOptions } from './atomic.js';
 export { writeFileAtomic, cleanStaleTemps } from './atomic.js';
-export { saveSafetensors, loadSafetensors, preprocessingOf, classesOf } from './model.js';
+export { saveSafetensors, loadSafetensors, encodeWeights, preprocessingOf, classesOf } from './model.js';
 export type { Naming, SaveOptions, LoadOptions, LoadResult } from './model.js';
-export { loadWeights, vggFromTorchvisionShapes, PREPROCESSING_PRESETS } from './weights.js';
-export type { WeightsOptions, LoadedWeights } from './weights.js';
+export { loadWeights, loadWeightsFromBytes, vggFromTorchvisionShapes, PREPROCESSING_PRESETS } from './weights.js';
+export type { WeightsOptions, BytesWeightsOptions, LoadedWeights } from './weights.js';
 export { encodeOnnx, saveOnnx } from './onnx-export.js';
 export type { OnnxExportOptions } from './onnx-export.js';
 export { loadOnnx, loadOnnxModel } from './onnx-import.js';
