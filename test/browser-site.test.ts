@@ -156,7 +156,7 @@ export function registerSiteTests(): void {
     if (!info) return page.close();
     t.equal(info.model, node.model.describe(), 'the page built the model the file states (configuration, widths, classes)');
     t.deepEqual(info.preprocessing, node.preprocessing, `the file's preprocessing: ${JSON.stringify(info.preprocessing)}`);
-    t.ok(info.classes[7] === 'digit 7' && /labels\.txt/.test(info.classesFrom), `class names from the run's labels.txt: ${info.classes.slice(0, 3).join(', ')}, … (${info.classesFrom})`);
+    t.ok(info.classes[7] === 'digit 7' && /'classes' metadata/.test(info.classesFrom), `class names from the file the run wrote (its 'classes' metadata, as its labels.txt): ${info.classes.slice(0, 3).join(', ')}, … (${info.classesFrom})`);
     const shown = await page.locator('#model-info').innerText();
     t.ok(/VGG-A/.test(shown) && /gray, 0-255/.test(shown) && /digit 0/.test(shown), `the panel shows what was loaded: ${shown.replace(/\s+/g, ' ').slice(0, 160)}…`);
 

@@ -336,9 +336,9 @@ async function runChecked(o: RunOptions, log: (line: string) => void, newLr: boo
       const ifChanged = result.epochsRun === 0;
       const preprocessing: Preprocessing = { channelOrder: C === 1 ? 'gray' : 'RGB', range: '0-255', mean, std: mean.map(() => 1) };
       const names = o.data === 'fashion-mnist' ? FASHION_MNIST_CLASSES : Array.from({ length: 10 }, (_, d) => `digit ${d}`);
-      if (await saveSafetensors(model, join(o.out, 'model.safetensors'), { preprocessing, ifChanged }) && ifChanged) result.completed.push('model.safetensors');
+      if (await saveSafetensors(model, join(o.out, 'model.safetensors'), { preprocessing, classes: names, ifChanged }) && ifChanged) result.completed.push('model.safetensors');
       if (await writeFileAtomic(join(o.out, 'labels.txt'), names.join('\n') + '\n', { ifChanged }) && ifChanged) result.completed.push('labels.txt');
-      if (!ifChanged) log(`wrote ${join(o.out, 'model.safetensors')} (weights and preprocessing) and labels.txt`);
+      if (!ifChanged) log(`wrote ${join(o.out, 'model.safetensors')} (weights, preprocessing and class names) and labels.txt`);
       else if (result.completed.length) log(`no epoch left to train; wrote ${result.completed.join(', ')}, which an interrupted run had left missing or behind its checkpoint`);
     }
     const out: RunResult = { ...result, backend: info.mode };
@@ -379,9 +379,9 @@ async function runFolder(o: RunOptions, log: (line: string) => void, newLr: bool
     if (o.out) {
       const ifChanged = result.epochsRun === 0;
       const preprocessing: Preprocessing = { channelOrder: 'RGB', range: '0-255', mean: statistics.mean, std: [1, 1, 1] };
-      if (await saveSafetensors(model, join(o.out, 'model.safetensors'), { preprocessing, ifChanged }) && ifChanged) result.completed.push('model.safetensors');
+      if (await saveSafetensors(model, join(o.out, 'model.safetensors'), { preprocessing, classes: train.classes, ifChanged }) && ifChanged) result.completed.push('model.safetensors');
       if (await writeFileAtomic(join(o.out, 'labels.txt'), train.classes.join('\n') + '\n', { ifChanged }) && ifChanged) result.completed.push('labels.txt');
-      if (!ifChanged) log(`wrote ${join(o.out, 'model.safetensors')} (weights and preprocessing) and labels.txt`);
+      if (!ifChanged) log(`wrote ${join(o.out, 'model.safetensors')} (weights, preprocessing and class names) and labels.txt`);
     }
     const out: RunResult = { ...result, backend };
     if (test) await scoreTest(model, test, o, out, log);
