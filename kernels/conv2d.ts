@@ -19,7 +19,7 @@
  * In the 'wasm' mode the registry (kernels/registry.ts) dispatches these passes to the
  * WebAssembly SIMD fast path (kernels/wasm/) instead, with the same layouts and results.
  */
-import { runKernel, LOOP_BUDGET } from './gpujs.js';
+import { runKernel, vec4Outputs, LOOP_BUDGET } from './gpujs.js';
 import { addInto, chunksOf } from './chunks.js';
 import { BackendError } from './errors.js';
 import type { Conv2dDims } from './dims.js';
@@ -52,6 +52,105 @@ function conv2dForwardKernel(this: any, x: number[], w: number[], b: number[]): 
     }
   }
   return sum;
+}
+
+/**
+ * forward, register-blocked (K = 3, W a multiple of 4): thread = four neighbouring outputs
+ * (n, co, y, x0..x0+3), flat outputs 4t..4t+3, so the result keeps the NCHW layout. Per
+ * input channel and kernel row the thread reads six inputs and three weights for twelve
+ * multiply-adds, where four one-output threads read 24 values: texture reads, not the
+ * arithmetic, are what a shader pays for (the reads outside the image are skipped, never
+ * made: an out-of-bounds read differs per mode, GPUJS.md trap 6).
+ */
+function conv2dForward3x4Kernel(this: any, x: number[], w: number[], b: number[]): number[] {
+  const W4 = this.constants.W / 4;
+  const t = this.thread.x;
+  const row = Math.floor(t / W4); // (n*Cout + co)*H + y
+  const x0 = (t - row * W4) * 4;
+  const nco = Math.floor(row / this.constants.H);
+  const oy = row - nco * this.constants.H;
+  const n = Math.floor(nco / this.constants.Cout);
+  const co = nco - n * this.constants.Cout;
+  const bias = b[co];
+  let s0 = bias;
+  let s1 = bias;
+  let s2 = bias;
+  let s3 = bias;
+  for (let ci = 0; ci < this.constants.Cin; ci++) {
+    const xPlane = (n * this.constants.Cin + ci) * this.constants.H;
+    const wBase = (co * this.constants.Cin + ci) * 9;
+    for (let ky = 0; ky < 3; ky++) {
+      const iy = oy + ky - 1;
+      if (iy >= 0 && iy < this.constants.H) {
+        const xi = (xPlane + iy) * this.constants.W + x0;
+        let vl = 0;
+        if (x0 > 0) vl = x[xi - 1];
+        const v0 = x[xi];
+        const v1 = x[xi + 1];
+        const v2 = x[xi + 2];
+        const v3 = x[xi + 3];
+        let vr = 0;
+        if (x0 + 4 < this.constants.W) vr = x[xi + 4];
+        const wk = wBase + ky * 3;
+        const w0 = w[wk];
+        const w1 = w[wk + 1];
+        const w2 = w[wk + 2];
+        s0 += w0 * vl + w1 * v0 + w2 * v1;
+        s1 += w0 * v0 + w1 * v1 + w2 * v2;
+        s2 += w0 * v1 + w1 * v2 + w2 * v3;
+        s3 += w0 * v2 + w1 * v3 + w2 * vr;
+      }
+    }
+  }
+  return [s0, s1, s2, s3];
+}
+
+/**
+ * gradient to the input, register-blocked like the forward (K = 3, W a multiple of 4):
+ * thread = four neighbouring input elements (n, ci, y, x0..x0+3); the same six-reads-per-
+ * row pattern over dy, with the kernel row reversed (dx[x] takes dy[x+1]·w[0] + dy[x]·w[1]
+ * + dy[x-1]·w[2]).
+ */
+function conv2dBackwardInput3x4Kernel(this: any, dy: number[], w: number[]): number[] {
+  const W4 = this.constants.W / 4;
+  const t = this.thread.x;
+  const row = Math.floor(t / W4); // (n*Cin + ci)*H + y
+  const x0 = (t - row * W4) * 4;
+  const nci = Math.floor(row / this.constants.H);
+  const iy = row - nci * this.constants.H;
+  const n = Math.floor(nci / this.constants.Cin);
+  const ci = nci - n * this.constants.Cin;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  for (let co = 0; co < this.constants.Cout; co++) {
+    const dyPlane = (n * this.constants.Cout + co) * this.constants.H;
+    const wBase = (co * this.constants.Cin + ci) * 9;
+    for (let ky = 0; ky < 3; ky++) {
+      const oy = iy - ky + 1; // the output row that read x[iy] through tap ky
+      if (oy >= 0 && oy < this.constants.H) {
+        const gi = (dyPlane + oy) * this.constants.W + x0;
+        let gl = 0;
+        if (x0 > 0) gl = dy[gi - 1];
+        const g0 = dy[gi];
+        const g1 = dy[gi + 1];
+        const g2 = dy[gi + 2];
+        const g3 = dy[gi + 3];
+        let gr = 0;
+        if (x0 + 4 < this.constants.W) gr = dy[gi + 4];
+        const wk = wBase + ky * 3;
+        const w0 = w[wk];
+        const w1 = w[wk + 1];
+        const w2 = w[wk + 2];
+        s0 += w0 * g1 + w1 * g0 + w2 * gl;
+        s1 += w0 * g2 + w1 * g1 + w2 * g0;
+        s2 += w0 * g3 + w1 * g2 + w2 * g1;
+        s3 += w0 * gr + w1 * g3 + w2 * g2;
+      }
+    }
+  }
+  return [s0, s1, s2, s3];
 }
 
 /** gradient to the input: thread = input element (n, ci, y, x); a transposed convolution */
@@ -142,13 +241,25 @@ function imageChunks(d: Conv2dDims, where: string) {
   return chunksOf(d.N, Math.max(d.Cin, d.Cout) * d.H * d.W, where);
 }
 
+/**
+ * Whether the register-blocked kernels apply: VGG's 3×3 convolutions on images whose width
+ * is a multiple of 4 (224, 112, 56, 28, 14: all but the last block's 7×7 of a 224 input,
+ * and every CIFAR or MNIST-32 size), on a mode that returns four values per thread.
+ */
+async function blocked(d: Conv2dDims): Promise<boolean> {
+  return d.K === 3 && d.W % 4 === 0 && (await vec4Outputs());
+}
+
 export async function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   const inPer = d.Cin * d.H * d.W;
   const outPer = d.Cout * d.H * d.W;
   const y = new Float32Array(d.N * outPer);
+  const four = await blocked(d);
   for (const { start, count } of imageChunks(d, 'conv2d')) {
-    const part = await runKernel('conv2dForward', conv2dForwardKernel, count * outPer, constantsFor(d, count),
-      [x.subarray(start * inPer, (start + count) * inPer), w, b]);
+    const args = [x.subarray(start * inPer, (start + count) * inPer), w, b];
+    const part = four
+      ? await runKernel('conv2dForward3x4', conv2dForward3x4Kernel, count * outPer, constantsFor(d, count), args, { vec4: true })
+      : await runKernel('conv2dForward', conv2dForwardKernel, count * outPer, constantsFor(d, count), args);
     y.set(part, start * outPer);
   }
   return y;
@@ -158,9 +269,12 @@ export async function conv2dBackwardInput(dy: Float32Array, w: Float32Array, d: 
   const inPer = d.Cin * d.H * d.W;
   const outPer = d.Cout * d.H * d.W;
   const dx = new Float32Array(d.N * inPer);
+  const four = await blocked(d);
   for (const { start, count } of imageChunks(d, 'conv2d (backward input)')) {
-    const part = await runKernel('conv2dBackwardInput', conv2dBackwardInputKernel, count * inPer, constantsFor(d, count),
-      [dy.subarray(start * outPer, (start + count) * outPer), w]);
+    const args = [dy.subarray(start * outPer, (start + count) * outPer), w];
+    const part = four
+      ? await runKernel('conv2dBackwardInput3x4', conv2dBackwardInput3x4Kernel, count * inPer, constantsFor(d, count), args, { vec4: true })
+      : await runKernel('conv2dBackwardInput', conv2dBackwardInputKernel, count * inPer, constantsFor(d, count), args);
     dx.set(part, start * inPer);
   }
   return dx;

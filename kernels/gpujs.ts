@@ -33,6 +33,8 @@ export interface GpuHandle {
 interface ActiveGpu extends GpuHandle {
   /** compiled kernels, least recently used first */
   kernels: Map<string, any>;
+  /** whether kernels returning four values per thread give the right numbers here (probed once, see vec4Outputs) */
+  vec4?: Promise<boolean>;
 }
 
 let active: ActiveGpu | null = null;
@@ -84,10 +86,68 @@ export function kernelProfile(): Record<string, {
   return { ...(profile ?? {}) };
 }
 
-/** A gpu.js kernel function: `this.thread.x` is the flat output index of the launch. */
-export type KernelSource = (this: any, ...args: any[]) => number;
+/**
+ * A gpu.js kernel function: `this.thread.x` is the flat output index of the launch (a
+ * number), or with `{ vec4: true }` the index of a group of four consecutive outputs,
+ * which the thread returns as `[a, b, c, d]`.
+ */
+export type KernelSource = (this: any, ...args: any[]) => number | number[];
 
 export type KernelArg = Float32Array | number;
+
+/** How a launch runs (runKernel's last argument). */
+export interface LaunchOptions {
+  /**
+   * Register blocking: each thread computes four consecutive outputs and returns them as
+   * one `[a, b, c, d]` (gpu.js's 'Array(4)' return type: one RGBA texel on GL, a vec4 on
+   * WebGPU). `outputSize` still counts outputs and must be a multiple of 4. Only where
+   * vec4Outputs() says the mode gets them right.
+   */
+  vec4?: boolean;
+}
+
+function vec4ProbeKernel(this: any, a: number[]): number[] {
+  const i = this.thread.x * 4;
+  return [a[i] * 2, a[i + 1] * 2 + 1, a[i + 2] * 2 + 2, a[i + 3] * 2 + 3];
+}
+
+/**
+ * Whether the active mode runs kernels that return four values per thread correctly
+ * (runKernel's `vec4`): a probe kernel, once per GPU. gpu.js supports the 'Array(4)'
+ * return type on cpu, webasm, the GL modes and webgpu; a mode whose probe throws or
+ * returns wrong numbers makes the launchers keep their one-output kernels.
+ */
+export async function vec4Outputs(): Promise<boolean> {
+  const backend = active ?? (await activeGpu());
+  backend.vec4 ??= (async () => {
+    const a = Float32Array.from({ length: 12 }, (_, i) => i + 1);
+    try {
+      const got = await runKernel('vec4Probe', vec4ProbeKernel, 12, {}, [a], { vec4: true });
+      return got.every((v, i) => v === a[i] * 2 + (i % 4));
+    } catch {
+      return false;
+    }
+  })();
+  return backend.vec4;
+}
+
+/** The values of an 'Array(4)' result (an array of four-element arrays, or one flat array) in one Float32Array of `size`. */
+function flattenVec4(result: any, size: number): Float32Array | null {
+  if (result instanceof Float32Array) return result.length === size ? result : null;
+  if (!Array.isArray(result) || result.length * 4 !== size) return null;
+  const first = result[0], last = result[result.length - 1];
+  // GL and webasm hand out subarrays of one buffer: view it without copying
+  if (first instanceof Float32Array && last instanceof Float32Array && first.buffer === last.buffer &&
+      last.byteOffset === first.byteOffset + 16 * (result.length - 1) && first.byteOffset + size * 4 <= first.buffer.byteLength) {
+    return new Float32Array(first.buffer, first.byteOffset, size);
+  }
+  const out = new Float32Array(size);
+  for (let i = 0; i < result.length; i++) {
+    const v = result[i];
+    out[4 * i] = v[0]; out[4 * i + 1] = v[1]; out[4 * i + 2] = v[2]; out[4 * i + 3] = v[3];
+  }
+  return out;
+}
 
 /**
  * Launches one kernel over a 1-D output of `outputSize` elements and returns a fresh
@@ -99,9 +159,14 @@ export async function runKernel(
   outputSize: number,
   constants: Record<string, number>,
   args: KernelArg[],
+  options: LaunchOptions = {},
 ): Promise<Float32Array> {
+  const vec4 = options.vec4 === true;
   if (!Number.isInteger(outputSize) || outputSize <= 0 || outputSize >= MAX_KERNEL_ELEMENTS) {
     throw new BackendError(`${name}: kernel output of ${outputSize} elements is outside 1..2^24-1; the launcher must split it`);
+  }
+  if (vec4 && outputSize % 4 !== 0) {
+    throw new BackendError(`${name}: a kernel with four outputs per thread needs a multiple of 4 outputs, got ${outputSize}`);
   }
   args.forEach((a, i) => {
     if (typeof a !== 'number' && a.length >= MAX_KERNEL_ELEMENTS) {
@@ -109,7 +174,8 @@ export async function runKernel(
     }
   });
   const backend = active ?? (await activeGpu());
-  const key = `${name}|${outputSize}|${JSON.stringify(constants)}|${args.map((a) => (typeof a === 'number' ? 'n' : 'a')).join('')}`;
+  const threads = vec4 ? outputSize / 4 : outputSize;
+  const key = `${name}|${vec4 ? 'v4' : 's'}|${outputSize}|${JSON.stringify(constants)}|${args.map((a) => (typeof a === 'number' ? 'n' : 'a')).join('')}`;
   let kernel = backend.kernels.get(key);
   if (kernel) {
     backend.kernels.delete(key); // re-insert: the map's order is least recently used first
@@ -120,13 +186,13 @@ export async function runKernel(
       oldKernel.destroy?.();
     }
     kernel = backend.gpu.createKernel(source, {
-      output: [outputSize],
+      output: [threads],
       constants,
+      ...(vec4 ? { returnType: 'Array(4)' } : {}),
       immutable: true,
       precision: 'single',
       asyncMode: backend.asyncMode,
       tactic: 'precision', // GL: highp floats and ints in the shaders
-
     });
   }
   backend.kernels.set(key, kernel);
@@ -138,9 +204,10 @@ export async function runKernel(
     entry.ms += performance.now() - t0;
     entry.elements += outputSize;
   }
-  const array = (result && typeof result.toArray === 'function') ? await result.toArray() : result;
+  const raw = (result && typeof result.toArray === 'function') ? await result.toArray() : result;
+  const array = vec4 ? flattenVec4(raw, outputSize) : raw;
   if (!(array instanceof Float32Array) || array.length !== outputSize) {
-    throw new BackendError(`${name}: kernel on ${backend.mode} returned ${array?.constructor?.name} of length ${array?.length}, expected Float32Array(${outputSize})`);
+    throw new BackendError(`${name}: kernel on ${backend.mode} returned ${raw?.constructor?.name} of length ${raw?.length}, expected ${vec4 ? `${threads} groups of 4` : `Float32Array(${outputSize})`}`);
   }
   const copy = allocate(outputSize); // a copy the caller owns: gpu.js may reuse its own
   copy.set(array);

@@ -46,6 +46,10 @@ const CONV_SHAPES: Conv2dDims[] = [
   // here (13 = 3·4 + 1: the last tile row and column hang over the edge); too big for the
   // finite-difference check of the reference, which the shapes above make
   { N: 1, Cin: 16, Cout: 16, H: 13, W: 13, K: 3 },
+  // widths that are multiples of 4: the gpu.js launchers' register-blocked 3×3 kernels (four
+  // neighbouring outputs per thread), with both image edges inside one group (W = 4) and not
+  { N: 2, Cin: 3, Cout: 5, H: 5, W: 8, K: 3 },
+  { N: 1, Cin: 2, Cout: 3, H: 3, W: 4, K: 3 },
 ];
 
 const dimsText = (d: object) => Object.entries(d).map(([k, v]) => `${k}=${v}`).join(' ');
@@ -160,7 +164,8 @@ export function defineKernelTests(modes: Mode[], test: DefineTest): void {
     test(`[${mode}] linear forward and backward`, async (t) => {
       await setBackend(mode);
       // In = 70,000 > LOOP_BUDGET: the forward splits the reduction over input features
-      for (const d of [{ N: 3, In: 7, Out: 5 }, { N: 1, In: 1, Out: 1 }, { N: 4, In: 33, Out: 10 }, { N: 2, In: 70000, Out: 3 }]) {
+      for (const d of [{ N: 3, In: 7, Out: 5 }, { N: 1, In: 1, Out: 1 }, { N: 4, In: 33, Out: 10 }, { N: 2, In: 70000, Out: 3 },
+        { N: 3, In: 9, Out: 8 }, { N: 2, In: 70000, Out: 4 }]) { // Out a multiple of 4: the gpu.js launcher's four-output kernel
         const x = randomArray(d.N * d.In, 17), w = randomArray(d.Out * d.In, 18), b = randomArray(d.Out, 19);
         const r = await forwardBackward(([xt, wt, bt]) => ops.linear(xt, wt, bt),
           [{ data: x, shape: [d.N, d.In] }, { data: w, shape: [d.Out, d.In] }, { data: b, shape: [d.Out] }], 20);
