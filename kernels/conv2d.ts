@@ -55,15 +55,16 @@ function conv2dForwardKernel(this: any, x: number[], w: number[], b: number[]): 
 }
 
 /**
- * forward, register-blocked (K = 3, W a multiple of 4): thread = four neighbouring outputs
- * (n, co, y, x0..x0+3), flat outputs 4t..4t+3, so the result keeps the NCHW layout. Per
+ * forward, register-blocked (K = 3): thread = four neighbouring outputs (n, co, y,
+ * x0..x0+3) of an output whose rows are padded to WP, the width rounded up to a multiple
+ * of 4 (flat outputs 4t..4t+3; the launcher drops the padding columns). Per
  * input channel and kernel row the thread reads six inputs and three weights for twelve
  * multiply-adds, where four one-output threads read 24 values: texture reads, not the
  * arithmetic, are what a shader pays for (the reads outside the image are skipped, never
  * made: an out-of-bounds read differs per mode, GPUJS.md trap 6).
  */
 function conv2dForward3x4Kernel(this: any, x: number[], w: number[], b: number[]): number[] {
-  const W4 = this.constants.W / 4;
+  const W4 = this.constants.WP / 4;
   const t = this.thread.x;
   const row = Math.floor(t / W4); // (n*Cout + co)*H + y
   const x0 = (t - row * W4) * 4;
@@ -86,9 +87,12 @@ function conv2dForward3x4Kernel(this: any, x: number[], w: number[], b: number[]
         let vl = 0;
         if (x0 > 0) vl = x[xi - 1];
         const v0 = x[xi];
-        const v1 = x[xi + 1];
-        const v2 = x[xi + 2];
-        const v3 = x[xi + 3];
+        let v1 = 0;
+        if (x0 + 1 < this.constants.W) v1 = x[xi + 1];
+        let v2 = 0;
+        if (x0 + 2 < this.constants.W) v2 = x[xi + 2];
+        let v3 = 0;
+        if (x0 + 3 < this.constants.W) v3 = x[xi + 3];
         let vr = 0;
         if (x0 + 4 < this.constants.W) vr = x[xi + 4];
         const wk = wBase + ky * 3;
@@ -106,13 +110,13 @@ function conv2dForward3x4Kernel(this: any, x: number[], w: number[], b: number[]
 }
 
 /**
- * gradient to the input, register-blocked like the forward (K = 3, W a multiple of 4):
+ * gradient to the input, register-blocked like the forward (K = 3, rows padded to WP):
  * thread = four neighbouring input elements (n, ci, y, x0..x0+3); the same six-reads-per-
  * row pattern over dy, with the kernel row reversed (dx[x] takes dy[x+1]·w[0] + dy[x]·w[1]
  * + dy[x-1]·w[2]).
  */
 function conv2dBackwardInput3x4Kernel(this: any, dy: number[], w: number[]): number[] {
-  const W4 = this.constants.W / 4;
+  const W4 = this.constants.WP / 4;
   const t = this.thread.x;
   const row = Math.floor(t / W4); // (n*Cin + ci)*H + y
   const x0 = (t - row * W4) * 4;
@@ -134,9 +138,12 @@ function conv2dBackwardInput3x4Kernel(this: any, dy: number[], w: number[]): num
         let gl = 0;
         if (x0 > 0) gl = dy[gi - 1];
         const g0 = dy[gi];
-        const g1 = dy[gi + 1];
-        const g2 = dy[gi + 2];
-        const g3 = dy[gi + 3];
+        let g1 = 0;
+        if (x0 + 1 < this.constants.W) g1 = dy[gi + 1];
+        let g2 = 0;
+        if (x0 + 2 < this.constants.W) g2 = dy[gi + 2];
+        let g3 = 0;
+        if (x0 + 3 < this.constants.W) g3 = dy[gi + 3];
         let gr = 0;
         if (x0 + 4 < this.constants.W) gr = dy[gi + 4];
         const wk = wBase + ky * 3;
@@ -235,31 +242,49 @@ function constantsFor(d: Conv2dDims, n: number): Record<string, number> {
   return { N: n, Cin: d.Cin, Cout: d.Cout, H: d.H, W: d.W, K: d.K, P: (d.K - 1) / 2 };
 }
 
-function imageChunks(d: Conv2dDims, where: string) {
+/** chunks of whole images below 2^24 elements, counting rows of `width` (the padded width of a blocked launch) */
+function imageChunks(d: Conv2dDims, where: string, width = d.W) {
   const loops = Math.max(d.Cin, d.Cout) * (1 + d.K * (1 + d.K)); // iterations of one forward / input-gradient thread
   if (loops > LOOP_BUDGET) throw new BackendError(`${where}: ${Math.max(d.Cin, d.Cout)} channels with a ${d.K}×${d.K} kernel exceed one kernel's loop budget (${LOOP_BUDGET} iterations)`);
-  return chunksOf(d.N, Math.max(d.Cin, d.Cout) * d.H * d.W, where);
+  return chunksOf(d.N, Math.max(d.Cin, d.Cout) * d.H * width, where);
+}
+
+/** `rows` rows of width WP (a blocked launch's output) copied into `out` at `at` as rows of width W */
+function unpadRows(part: Float32Array, rows: number, W: number, WP: number, out: Float32Array, at: number): void {
+  if (W === WP) {
+    out.set(part, at);
+    return;
+  }
+  for (let r = 0; r < rows; r++) out.set(part.subarray(r * WP, r * WP + W), at + r * W);
 }
 
 /**
- * Whether the register-blocked kernels apply: VGG's 3×3 convolutions on images whose width
- * is a multiple of 4 (224, 112, 56, 28, 14: all but the last block's 7×7 of a 224 input,
- * and every CIFAR or MNIST-32 size), on a mode that returns four values per thread.
+ * Whether the register-blocked kernels apply: the 3×3 convolutions (all of VGG's but
+ * config C's 1×1), on a mode that returns four values per thread (vec4Outputs).
  */
 async function blocked(d: Conv2dDims): Promise<boolean> {
-  return d.K === 3 && d.W % 4 === 0 && (await vec4Outputs());
+  return d.K === 3 && (await vec4Outputs());
 }
+
+/** the width rounded up to a multiple of 4: a blocked launch's rows (224, 112, 56, 28 stay; 14 → 16, 7 → 8) */
+const paddedWidth = (W: number) => Math.ceil(W / 4) * 4;
 
 export async function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   const inPer = d.Cin * d.H * d.W;
   const outPer = d.Cout * d.H * d.W;
   const y = new Float32Array(d.N * outPer);
-  const four = await blocked(d);
+  if (await blocked(d)) {
+    const WP = paddedWidth(d.W);
+    for (const { start, count } of imageChunks(d, 'conv2d', WP)) {
+      const part = await runKernel('conv2dForward3x4', conv2dForward3x4Kernel, count * d.Cout * d.H * WP, { ...constantsFor(d, count), WP },
+        [x.subarray(start * inPer, (start + count) * inPer), w, b], { vec4: true });
+      unpadRows(part, count * d.Cout * d.H, d.W, WP, y, start * outPer);
+    }
+    return y;
+  }
   for (const { start, count } of imageChunks(d, 'conv2d')) {
-    const args = [x.subarray(start * inPer, (start + count) * inPer), w, b];
-    const part = four
-      ? await runKernel('conv2dForward3x4', conv2dForward3x4Kernel, count * outPer, constantsFor(d, count), args, { vec4: true })
-      : await runKernel('conv2dForward', conv2dForwardKernel, count * outPer, constantsFor(d, count), args);
+    const part = await runKernel('conv2dForward', conv2dForwardKernel, count * outPer, constantsFor(d, count),
+      [x.subarray(start * inPer, (start + count) * inPer), w, b]);
     y.set(part, start * outPer);
   }
   return y;
@@ -269,12 +294,18 @@ export async function conv2dBackwardInput(dy: Float32Array, w: Float32Array, d: 
   const inPer = d.Cin * d.H * d.W;
   const outPer = d.Cout * d.H * d.W;
   const dx = new Float32Array(d.N * inPer);
-  const four = await blocked(d);
+  if (await blocked(d)) {
+    const WP = paddedWidth(d.W);
+    for (const { start, count } of imageChunks(d, 'conv2d (backward input)', WP)) {
+      const part = await runKernel('conv2dBackwardInput3x4', conv2dBackwardInput3x4Kernel, count * d.Cin * d.H * WP, { ...constantsFor(d, count), WP },
+        [dy.subarray(start * outPer, (start + count) * outPer), w], { vec4: true });
+      unpadRows(part, count * d.Cin * d.H, d.W, WP, dx, start * inPer);
+    }
+    return dx;
+  }
   for (const { start, count } of imageChunks(d, 'conv2d (backward input)')) {
-    const args = [dy.subarray(start * outPer, (start + count) * outPer), w];
-    const part = four
-      ? await runKernel('conv2dBackwardInput3x4', conv2dBackwardInput3x4Kernel, count * inPer, constantsFor(d, count), args, { vec4: true })
-      : await runKernel('conv2dBackwardInput', conv2dBackwardInputKernel, count * inPer, constantsFor(d, count), args);
+    const part = await runKernel('conv2dBackwardInput', conv2dBackwardInputKernel, count * inPer, constantsFor(d, count),
+      [dy.subarray(start * outPer, (start + count) * outPer), w]);
     dx.set(part, start * inPer);
   }
   return dx;

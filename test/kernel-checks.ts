@@ -46,8 +46,9 @@ const CONV_SHAPES: Conv2dDims[] = [
   // here (13 = 3·4 + 1: the last tile row and column hang over the edge); too big for the
   // finite-difference check of the reference, which the shapes above make
   { N: 1, Cin: 16, Cout: 16, H: 13, W: 13, K: 3 },
-  // widths that are multiples of 4: the gpu.js launchers' register-blocked 3×3 kernels (four
-  // neighbouring outputs per thread), with both image edges inside one group (W = 4) and not
+  // the gpu.js launchers' register-blocked 3×3 kernels compute four neighbouring outputs per
+  // thread on rows padded to a multiple of 4: widths of 4 (both image edges in one group), 8
+  // (no padding) and 5, 7, 13 above (padded)
   { N: 2, Cin: 3, Cout: 5, H: 5, W: 8, K: 3 },
   { N: 1, Cin: 2, Cout: 3, H: 3, W: 4, K: 3 },
 ];
