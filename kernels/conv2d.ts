@@ -19,9 +19,10 @@
  * In the 'wasm' mode the registry (kernels/registry.ts) dispatches these passes to the
  * WebAssembly SIMD fast path (kernels/wasm/) instead, with the same layouts and results.
  */
-import { runKernel, vec4Outputs, LOOP_BUDGET } from './gpujs.js';
+import { runKernel, vec4Outputs, vec4Inputs, packVec4, LOOP_BUDGET } from './gpujs.js';
 import { addInto, chunksOf } from './chunks.js';
 import { BackendError } from './errors.js';
+import { isSettled, onRelease } from './pool.js';
 import type { Conv2dDims } from './dims.js';
 
 // ---------------------------------------------------------------------------------------
@@ -107,6 +108,97 @@ function conv2dForward3x4Kernel(this: any, x: number[], w: number[], b: number[]
     }
   }
   return [s0, s1, s2, s3];
+}
+
+/**
+ * forward on the GL modes, register-blocked and channel-packed (K = 3): thread = four
+ * neighbouring outputs like conv2dForward3x4Kernel, but `x` and `w` arrive as groups of
+ * four input channels (packConvInput, packConvWeight), so one texture read yields four
+ * values: per group of four input channels and kernel row, six reads of x and three of w
+ * for 48 multiply-adds (the one-output kernel makes 96 reads for them). The host pads x
+ * with a zero border (rows of WP + 2, H + 2 rows), so no read needs a bounds test.
+ */
+function conv2dForwardPackedKernel(this: any, x: number[][], w: number[][], b: number[]): number[] {
+  const W4 = this.constants.WP / 4;
+  const t = this.thread.x;
+  const row = Math.floor(t / W4); // (n*Cout + co)*H + y
+  const x0 = (t - row * W4) * 4;
+  const nco = Math.floor(row / this.constants.H);
+  const oy = row - nco * this.constants.H;
+  const n = Math.floor(nco / this.constants.Cout);
+  const co = nco - n * this.constants.Cout;
+  const bias = b[co];
+  let s0 = bias;
+  let s1 = bias;
+  let s2 = bias;
+  let s3 = bias;
+  for (let c4 = 0; c4 < this.constants.C4; c4++) {
+    const xPlane = (n * this.constants.C4 + c4) * (this.constants.H + 2);
+    const wBase = (co * this.constants.C4 + c4) * 9;
+    for (let ky = 0; ky < 3; ky++) {
+      const xi = (xPlane + oy + ky) * (this.constants.WP + 2) + x0; // the padded column x0 is image column x0 - 1
+      const wk = wBase + ky * 3;
+      const a = w[wk];
+      const c = w[wk + 1];
+      const e = w[wk + 2];
+      const vl = x[xi];
+      const v0 = x[xi + 1];
+      const v1 = x[xi + 2];
+      const v2 = x[xi + 3];
+      const v3 = x[xi + 4];
+      const vr = x[xi + 5];
+      s0 += a[0] * vl[0] + a[1] * vl[1] + a[2] * vl[2] + a[3] * vl[3] + c[0] * v0[0] + c[1] * v0[1] + c[2] * v0[2] + c[3] * v0[3] + e[0] * v1[0] + e[1] * v1[1] + e[2] * v1[2] + e[3] * v1[3];
+      s1 += a[0] * v0[0] + a[1] * v0[1] + a[2] * v0[2] + a[3] * v0[3] + c[0] * v1[0] + c[1] * v1[1] + c[2] * v1[2] + c[3] * v1[3] + e[0] * v2[0] + e[1] * v2[1] + e[2] * v2[2] + e[3] * v2[3];
+      s2 += a[0] * v1[0] + a[1] * v1[1] + a[2] * v1[2] + a[3] * v1[3] + c[0] * v2[0] + c[1] * v2[1] + c[2] * v2[2] + c[3] * v2[3] + e[0] * v3[0] + e[1] * v3[1] + e[2] * v3[2] + e[3] * v3[3];
+      s3 += a[0] * v2[0] + a[1] * v2[1] + a[2] * v2[2] + a[3] * v2[3] + c[0] * v3[0] + c[1] * v3[1] + c[2] * v3[2] + c[3] * v3[3] + e[0] * vr[0] + e[1] * vr[1] + e[2] * vr[2] + e[3] * vr[3];
+    }
+  }
+  return [s0, s1, s2, s3];
+}
+
+/**
+ * x [N, C, H, W] as groups of four channels with a zero border: [N, C4, H + 2, WP + 2, 4],
+ * C4 = ceil(C / 4) (the missing channels are zeros), WP the padded width.
+ */
+export function packConvInput(x: Float32Array, N: number, C: number, H: number, W: number, WP: number): Float32Array {
+  const C4 = Math.ceil(C / 4), RW = WP + 2, HW = H * W;
+  const out = new Float32Array(N * C4 * (H + 2) * RW * 4);
+  for (let n = 0; n < N; n++)
+    for (let c = 0; c < C; c++) {
+      const src = (n * C + c) * HW;
+      const plane = (n * C4 + (c >> 2)) * (H + 2);
+      const lane = c & 3;
+      for (let y = 0; y < H; y++) {
+        let o = ((plane + y + 1) * RW + 1) * 4 + lane;
+        const s0 = src + y * W;
+        for (let xx = 0; xx < W; xx++, o += 4) out[o] = x[s0 + xx];
+      }
+    }
+  return out;
+}
+
+/** w [Cout, C, 3, 3] as groups of four input channels: [Cout, C4, 3, 3, 4] (the missing channels are zeros) */
+export function packConvWeight(w: Float32Array, Cout: number, C: number): Float32Array {
+  const C4 = Math.ceil(C / 4);
+  const out = new Float32Array(Cout * C4 * 9 * 4);
+  for (let co = 0; co < Cout; co++)
+    for (let c = 0; c < C; c++)
+      for (let k = 0; k < 9; k++) out[((co * C4 + (c >> 2)) * 9 + k) * 4 + (c & 3)] = w[(co * C + c) * 9 + k];
+  return out;
+}
+
+/**
+ * w [Cout, Cin, 3, 3] transposed and turned by 180°, as groups of four output channels:
+ * [Cin, Cout4, 3, 3, 4], entry (ci, co, ky, kx) = w[co, ci, 2 - ky, 2 - kx]: the filters of
+ * the input gradient as a forward convolution of dy.
+ */
+export function packConvWeightTurned(w: Float32Array, Cout: number, Cin: number): Float32Array {
+  const Co4 = Math.ceil(Cout / 4);
+  const out = new Float32Array(Cin * Co4 * 9 * 4);
+  for (let co = 0; co < Cout; co++)
+    for (let ci = 0; ci < Cin; ci++)
+      for (let k = 0; k < 9; k++) out[((ci * Co4 + (co >> 2)) * 9 + k) * 4 + (co & 3)] = w[(co * Cin + ci) * 9 + 8 - k];
+  return out;
 }
 
 /**
@@ -266,6 +358,46 @@ async function blocked(d: Conv2dDims): Promise<boolean> {
   return d.K === 3 && (await vec4Outputs());
 }
 
+/** Whether the channel-packed kernel applies: the blocked ones, on a mode that reads four-value groups (vec4Inputs: the GL modes). */
+async function packed(d: Conv2dDims): Promise<boolean> {
+  return (await blocked(d)) && (await vec4Inputs());
+}
+
+/**
+ * Packed filters of settled weights (a parameter between two SGD steps: pool.ts), kept until
+ * the array goes back to the pool: a forward pass of a trained network packs each layer's
+ * filters once. Unsettled arrays are packed on every call.
+ */
+const packs = new WeakMap<Float32Array, Map<string, Float32Array[]>>();
+onRelease((a) => packs.delete(a));
+
+function cachedPack(w: Float32Array, kind: string, make: () => Float32Array): Float32Array[] {
+  if (!isSettled(w)) return packVec4(make());
+  let kinds = packs.get(w);
+  if (!kinds) packs.set(w, (kinds = new Map()));
+  let p = kinds.get(kind);
+  if (!p) kinds.set(kind, (p = packVec4(make())));
+  return p;
+}
+
+/**
+ * The channel-packed 3×3 convolution (conv2dForwardPackedKernel) of `x` [N, Cin, H, W] with
+ * packed filters `wp` (Cout groups), into `y` [N, Cout, H, W]: the forward, and with turned
+ * filters the input gradient.
+ */
+async function packedConv(x: Float32Array, wp: Float32Array[], b: Float32Array, Cin: number, Cout: number, d: Conv2dDims, y: Float32Array, where: string): Promise<void> {
+  const WP = paddedWidth(d.W);
+  const C4 = Math.ceil(Cin / 4);
+  const inPer = Cin * d.H * d.W, outPer = Cout * d.H * d.W;
+  // the packed input has (H + 2)(WP + 2) groups per 4 channels: chunk by the larger of it and the output
+  for (const { start, count } of chunksOf(d.N, Math.max(C4 * (d.H + 2) * (d.W + 6), Cout * d.H * WP), where)) {
+    const xp = packVec4(packConvInput(x.subarray(start * inPer, (start + count) * inPer), count, Cin, d.H, d.W, WP));
+    const part = await runKernel('conv2dForwardPacked', conv2dForwardPackedKernel, count * Cout * d.H * WP, { N: count, C4, Cout, H: d.H, W: d.W, WP },
+      [xp, wp, b], { vec4: true });
+    unpadRows(part, count * Cout * d.H, d.W, WP, y, start * outPer);
+  }
+}
+
 /** the width rounded up to a multiple of 4: a blocked launch's rows (224, 112, 56, 28 stay; 14 → 16, 7 → 8) */
 const paddedWidth = (W: number) => Math.ceil(W / 4) * 4;
 
@@ -273,6 +405,10 @@ export async function conv2dForward(x: Float32Array, w: Float32Array, b: Float32
   const inPer = d.Cin * d.H * d.W;
   const outPer = d.Cout * d.H * d.W;
   const y = new Float32Array(d.N * outPer);
+  if (await packed(d)) {
+    await packedConv(x, cachedPack(w, 'forward', () => packConvWeight(w, d.Cout, d.Cin)), b, d.Cin, d.Cout, d, y, 'conv2d');
+    return y;
+  }
   if (await blocked(d)) {
     const WP = paddedWidth(d.W);
     for (const { start, count } of imageChunks(d, 'conv2d', WP)) {
@@ -294,6 +430,11 @@ export async function conv2dBackwardInput(dy: Float32Array, w: Float32Array, d: 
   const inPer = d.Cin * d.H * d.W;
   const outPer = d.Cout * d.H * d.W;
   const dx = new Float32Array(d.N * inPer);
+  if (await packed(d)) {
+    // dx is the forward convolution of dy with w transposed (Cout ↔ Cin) and turned by 180°
+    await packedConv(dy, cachedPack(w, 'input gradient', () => packConvWeightTurned(w, d.Cout, d.Cin)), new Float32Array(d.Cin), d.Cout, d.Cin, d, dx, 'conv2d (backward input)');
+    return dx;
+  }
   if (await blocked(d)) {
     const WP = paddedWidth(d.W);
     for (const { start, count } of imageChunks(d, 'conv2d (backward input)', WP)) {

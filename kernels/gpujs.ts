@@ -35,6 +35,8 @@ interface ActiveGpu extends GpuHandle {
   kernels: Map<string, any>;
   /** whether kernels returning four values per thread give the right numbers here (probed once, see vec4Outputs) */
   vec4?: Promise<boolean>;
+  /** whether arguments of four-value groups read right here (probed once, see vec4Inputs) */
+  vec4In?: Promise<boolean>;
 }
 
 let active: ActiveGpu | null = null;
@@ -93,7 +95,12 @@ export function kernelProfile(): Record<string, {
  */
 export type KernelSource = (this: any, ...args: any[]) => number | number[];
 
-export type KernelArg = Float32Array | number;
+/**
+ * A kernel argument: a flat array, a number, or a list of four-value groups (gpu.js's
+ * 'Array1D(4)': one RGBA texel per group on GL, so `a[i]` reads four values at once; see
+ * vec4Inputs and packVec4).
+ */
+export type KernelArg = Float32Array | number | Float32Array[];
 
 /** How a launch runs (runKernel's last argument). */
 export interface LaunchOptions {
@@ -129,6 +136,49 @@ export async function vec4Outputs(): Promise<boolean> {
     }
   })();
   return backend.vec4;
+}
+
+function vec4InputProbeKernel(this: any, a: number[][], b: number[][]): number {
+  const u = a[this.thread.x];
+  const v = b[this.thread.x];
+  return u[0] * v[0] + u[1] * v[1] + u[2] * v[2] + u[3] * v[3];
+}
+
+/** GL modes: where gpu.js reads an 'Array1D(4)' argument as one texel (cpu reads it too, webasm falls back to cpu, webgpu lacks it) */
+const VEC4_INPUT_MODES = new Set(['headlessgl', 'webgl', 'webgl2']);
+
+/**
+ * Whether kernels may take four-value groups as arguments (KernelArg's Float32Array[]):
+ * on the GL modes, where one texture read then yields four values, and only if a probe
+ * kernel runs there (not silently on cpu: gpu.js says its kernel class is not cpu's) and gets the right numbers. Once per GPU.
+ */
+export async function vec4Inputs(): Promise<boolean> {
+  const backend = active ?? (await activeGpu());
+  if (!VEC4_INPUT_MODES.has(backend.mode)) return false;
+  backend.vec4In ??= (async () => {
+    const flat = Float32Array.from({ length: 12 }, (_, i) => i + 1);
+    try {
+      const got = await runKernel('vec4InputProbe', vec4InputProbeKernel, 3, {}, [packVec4(flat), packVec4(flat)]);
+      const ran = backend.kernels.get([...backend.kernels.keys()].find((k) => k.startsWith('vec4InputProbe|'))!)?.kernel;
+      return ran?.constructor?.mode !== 'cpu' && got[0] === 30 && got[1] === 174 && got[2] === 446;
+    } catch {
+      return false;
+    }
+  })();
+  return backend.vec4In;
+}
+
+/** A flat array (its length a multiple of 4) as a list of four-value groups: views, no copy. */
+export function packVec4(flat: Float32Array): Float32Array[] {
+  const groups = new Array<Float32Array>(flat.length / 4);
+  for (let i = 0; i < groups.length; i++) groups[i] = flat.subarray(4 * i, 4 * i + 4);
+  return groups;
+}
+
+/** a kernel function's parameter names, in order (gpu.js's argumentTypes are by name) */
+function argNames(source: KernelSource): string[] {
+  const text = source.toString();
+  return text.slice(text.indexOf('(') + 1, text.indexOf(')')).split(',').map((p) => p.replace(/:.*$/s, '').trim()).filter(Boolean);
 }
 
 /** The values of an 'Array(4)' result (an array of four-element arrays, or one flat array) in one Float32Array of `size`. */
@@ -168,6 +218,12 @@ export async function runKernel(
   if (vec4 && outputSize % 4 !== 0) {
     throw new BackendError(`${name}: a kernel with four outputs per thread needs a multiple of 4 outputs, got ${outputSize}`);
   }
+  // with a list of groups among them, gpu.js needs every argument's type
+  const argumentTypes: Record<string, string> = {};
+  if (args.some((a) => Array.isArray(a))) {
+    const names = argNames(source);
+    args.forEach((a, i) => { argumentTypes[names[i]] = Array.isArray(a) ? 'Array1D(4)' : typeof a === 'number' ? 'Float' : 'Array'; });
+  }
   args.forEach((a, i) => {
     if (typeof a !== 'number' && a.length >= MAX_KERNEL_ELEMENTS) {
       throw new BackendError(`${name}: kernel argument ${i} has ${a.length} elements (>= 2^24); the launcher must split it`);
@@ -175,7 +231,7 @@ export async function runKernel(
   });
   const backend = active ?? (await activeGpu());
   const threads = vec4 ? outputSize / 4 : outputSize;
-  const key = `${name}|${vec4 ? 'v4' : 's'}|${outputSize}|${JSON.stringify(constants)}|${args.map((a) => (typeof a === 'number' ? 'n' : 'a')).join('')}`;
+  const key = `${name}|${vec4 ? 'v4' : 's'}|${outputSize}|${JSON.stringify(constants)}|${args.map((a) => (typeof a === 'number' ? 'n' : Array.isArray(a) ? 'v' : 'a')).join('')}`;
   let kernel = backend.kernels.get(key);
   if (kernel) {
     backend.kernels.delete(key); // re-insert: the map's order is least recently used first
@@ -189,6 +245,7 @@ export async function runKernel(
       output: [threads],
       constants,
       ...(vec4 ? { returnType: 'Array(4)' } : {}),
+      ...(Object.keys(argumentTypes).length ? { argumentTypes } : {}),
       immutable: true,
       precision: 'single',
       asyncMode: backend.asyncMode,
