@@ -19,8 +19,8 @@
  * In the 'wasm' mode the registry (kernels/registry.ts) dispatches these passes to the
  * WebAssembly SIMD fast path (kernels/wasm/) instead, with the same layouts and results.
  */
-import { runKernel, vec4Outputs, vec4Inputs, packVec4, LOOP_BUDGET } from './gpujs.js';
-import { addInto, chunksOf } from './chunks.js';
+import { runKernel, runKernelSum, vec4Outputs, vec4Inputs, packVec4, LOOP_BUDGET } from './gpujs.js';
+import { chunksOf } from './chunks.js';
 import { BackendError } from './errors.js';
 import { isSettled, onRelease } from './pool.js';
 import type { Conv2dDims } from './dims.js';
@@ -473,22 +473,21 @@ function* weightGradBlocks(d: Conv2dDims, where: string) {
 export async function conv2dBackwardWeight(dy: Float32Array, x: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   const inPer = d.Cin * d.H * d.W;
   const outPer = d.Cout * d.H * d.W;
-  const dw = new Float32Array(d.Cout * d.Cin * d.K * d.K);
-  for (const b of weightGradBlocks(d, 'conv2d (backward weight)')) {
-    addInto(dw, await runKernel('conv2dBackwardWeight', conv2dBackwardWeightKernel, dw.length, { ...constantsFor(d, b.count), ROWS: b.rows },
-      [dy.subarray(b.n0 * outPer, (b.n0 + b.count) * outPer), x.subarray(b.n0 * inPer, (b.n0 + b.count) * inPer), b.y0]));
-  }
-  return dw;
+  const launches = [...weightGradBlocks(d, 'conv2d (backward weight)')].map((b) => ({
+    constants: { ...constantsFor(d, b.count), ROWS: b.rows },
+    args: [dy.subarray(b.n0 * outPer, (b.n0 + b.count) * outPer), x.subarray(b.n0 * inPer, (b.n0 + b.count) * inPer), b.y0],
+  }));
+  // the blocks' partial sums are added on the GPU where it can keep them (runKernelSum)
+  return runKernelSum('conv2dBackwardWeight', conv2dBackwardWeightKernel, d.Cout * d.Cin * d.K * d.K, launches);
 }
 
 export async function conv2dBackwardBias(dy: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   const outPer = d.Cout * d.H * d.W;
-  const db = new Float32Array(d.Cout);
-  for (const b of weightGradBlocks(d, 'conv2d (backward bias)')) {
-    addInto(db, await runKernel('conv2dBackwardBias', conv2dBackwardBiasKernel, d.Cout, { N: b.count, Cout: d.Cout, H: d.H, W: d.W, ROWS: b.rows },
-      [dy.subarray(b.n0 * outPer, (b.n0 + b.count) * outPer), b.y0]));
-  }
-  return db;
+  const launches = [...weightGradBlocks(d, 'conv2d (backward bias)')].map((b) => ({
+    constants: { N: b.count, Cout: d.Cout, H: d.H, W: d.W, ROWS: b.rows },
+    args: [dy.subarray(b.n0 * outPer, (b.n0 + b.count) * outPer), b.y0],
+  }));
+  return runKernelSum('conv2dBackwardBias', conv2dBackwardBiasKernel, d.Cout, launches);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -199,25 +199,24 @@ function flattenVec4(result: any, size: number): Float32Array | null {
   return out;
 }
 
-/**
- * Launches one kernel over a 1-D output of `outputSize` elements and returns a fresh
- * Float32Array that the caller owns. Kernels are compiled once per (name, size, constants).
- */
-export async function runKernel(
+/** a compiled kernel and its launch, for runKernel and runKernelSum */
+async function launch(
   name: string,
   source: KernelSource,
   outputSize: number,
   constants: Record<string, number>,
-  args: KernelArg[],
-  options: LaunchOptions = {},
-): Promise<Float32Array> {
+  args: (KernelArg | GpuResult)[],
+  options: LaunchOptions & { pipeline?: boolean },
+): Promise<{ result: any; backend: ActiveGpu; threads: number }> {
   const vec4 = options.vec4 === true;
+  const pipeline = options.pipeline === true;
   if (!Number.isInteger(outputSize) || outputSize <= 0 || outputSize >= MAX_KERNEL_ELEMENTS) {
     throw new BackendError(`${name}: kernel output of ${outputSize} elements is outside 1..2^24-1; the launcher must split it`);
   }
   if (vec4 && outputSize % 4 !== 0) {
     throw new BackendError(`${name}: a kernel with four outputs per thread needs a multiple of 4 outputs, got ${outputSize}`);
   }
+  const kind = (a: KernelArg | GpuResult) => (typeof a === 'number' ? 'n' : Array.isArray(a) ? 'v' : a instanceof Float32Array ? 'a' : 't');
   // with a list of groups among them, gpu.js needs every argument's type
   const argumentTypes: Record<string, string> = {};
   if (args.some((a) => Array.isArray(a))) {
@@ -225,13 +224,13 @@ export async function runKernel(
     args.forEach((a, i) => { argumentTypes[names[i]] = Array.isArray(a) ? 'Array1D(4)' : typeof a === 'number' ? 'Float' : 'Array'; });
   }
   args.forEach((a, i) => {
-    if (typeof a !== 'number' && a.length >= MAX_KERNEL_ELEMENTS) {
+    if ((a instanceof Float32Array || Array.isArray(a)) && a.length >= MAX_KERNEL_ELEMENTS) {
       throw new BackendError(`${name}: kernel argument ${i} has ${a.length} elements (>= 2^24); the launcher must split it`);
     }
   });
   const backend = active ?? (await activeGpu());
   const threads = vec4 ? outputSize / 4 : outputSize;
-  const key = `${name}|${vec4 ? 'v4' : 's'}|${outputSize}|${JSON.stringify(constants)}|${args.map((a) => (typeof a === 'number' ? 'n' : Array.isArray(a) ? 'v' : 'a')).join('')}`;
+  const key = `${name}|${vec4 ? 'v4' : 's'}${pipeline ? 'p' : ''}|${outputSize}|${JSON.stringify(constants)}|${args.map(kind).join('')}`;
   let kernel = backend.kernels.get(key);
   if (kernel) {
     backend.kernels.delete(key); // re-insert: the map's order is least recently used first
@@ -246,6 +245,9 @@ export async function runKernel(
       constants,
       ...(vec4 ? { returnType: 'Array(4)' } : {}),
       ...(Object.keys(argumentTypes).length ? { argumentTypes } : {}),
+      // pipeline: the result stays on the GPU (a texture or buffer) for the next launch;
+      // immutable: each launch makes a new one, never overwriting the last (GPUJS.md trap 3)
+      ...(pipeline ? { pipeline: true } : {}),
       immutable: true,
       precision: 'single',
       asyncMode: backend.asyncMode,
@@ -261,7 +263,95 @@ export async function runKernel(
     entry.ms += performance.now() - t0;
     entry.elements += outputSize;
   }
+  return { result, backend, threads };
+}
+
+/** a launch's result left on the GPU (pipeline mode): a gpu.js texture (GL) or buffer (webgpu) */
+interface GpuResult {
+  toArray(): Float32Array | Promise<Float32Array>;
+  delete?(): void;
+}
+
+/** the modes whose pipeline results stay on the GPU (cpu and webasm hand back arrays: their sums stay on the host) */
+const PIPELINE_MODES = new Set(['headlessgl', 'webgl', 'webgl2', 'webgpu']);
+
+function addKernel(this: any, a: number[], b: number[]): number {
+  return a[this.thread.x] + b[this.thread.x];
+}
+
+/**
+ * Runs several launches of one kernel over the same 1-D output and returns the sum of their
+ * results (the partial sums of a reduction split into blocks: weight and bias gradients,
+ * long FC rows). On the GL and WebGPU modes the partial results stay on the GPU (pipeline
+ * mode) and are added there, each into the running sum, in launch order; only the total is
+ * read back. Elsewhere each result is read and added on the host, in the same order: the
+ * same float32 sums either way.
+ */
+export async function runKernelSum(
+  name: string,
+  source: KernelSource,
+  outputSize: number,
+  launches: { constants: Record<string, number>; args: KernelArg[] }[],
+): Promise<Float32Array> {
+  const backend = active ?? (await activeGpu());
+  if (launches.length === 1 || !PIPELINE_MODES.has(backend.mode)) {
+    let total: Float32Array | null = null;
+    for (const l of launches) {
+      const part = await runKernel(name, source, outputSize, l.constants, l.args);
+      if (total) {
+        for (let i = 0; i < outputSize; i++) total[i] += part[i];
+      } else {
+        total = part;
+      }
+    }
+    if (!total) throw new BackendError(`${name}: a sum of no launches`);
+    return total;
+  }
+  let total: GpuResult | null = null;
+  const live = new Set<GpuResult>(); // what this sum made and has not freed: freed on the way out, errors included
+  const free = (r: GpuResult) => {
+    if (live.delete(r)) r.delete?.();
+  };
+  try {
+    for (const l of launches) {
+      const part = (await launch(name, source, outputSize, l.constants, l.args, { pipeline: true })).result as GpuResult;
+      live.add(part);
+      if (total) {
+        const sum = (await launch(`${name} (sum)`, addKernel, outputSize, {}, [total, part], { pipeline: true })).result as GpuResult;
+        live.add(sum);
+        free(total);
+        free(part);
+        total = sum;
+      } else {
+        total = part;
+      }
+    }
+    return readBack(name, backend, await total!.toArray(), outputSize, false, outputSize);
+  } finally {
+    for (const r of [...live]) free(r);
+  }
+}
+
+/**
+ * Launches one kernel over a 1-D output of `outputSize` elements and returns a fresh
+ * Float32Array that the caller owns. Kernels are compiled once per (name, size, constants).
+ */
+export async function runKernel(
+  name: string,
+  source: KernelSource,
+  outputSize: number,
+  constants: Record<string, number>,
+  args: KernelArg[],
+  options: LaunchOptions = {},
+): Promise<Float32Array> {
+  const vec4 = options.vec4 === true;
+  const { result, backend, threads } = await launch(name, source, outputSize, constants, args, options);
   const raw = (result && typeof result.toArray === 'function') ? await result.toArray() : result;
+  return readBack(name, backend, raw, outputSize, vec4, threads);
+}
+
+/** a launch's values as a fresh array that the caller owns (gpu.js may reuse its own) */
+function readBack(name: string, backend: ActiveGpu, raw: any, outputSize: number, vec4: boolean, threads: number): Float32Array {
   const array = vec4 ? flattenVec4(raw, outputSize) : raw;
   if (!(array instanceof Float32Array) || array.length !== outputSize) {
     throw new BackendError(`${name}: kernel on ${backend.mode} returned ${raw?.constructor?.name} of length ${raw?.length}, expected ${vec4 ? `${threads} groups of 4` : `Float32Array(${outputSize})`}`);

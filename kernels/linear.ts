@@ -16,7 +16,7 @@
  * In the 'wasm' mode the registry (kernels/registry.ts) dispatches these passes to the
  * WebAssembly SIMD fast path (kernels/wasm/) instead, with the same layouts and results.
  */
-import { runKernel, vec4Outputs, LOOP_BUDGET } from './gpujs.js';
+import { runKernel, runKernelSum, vec4Outputs, LOOP_BUDGET } from './gpujs.js';
 import { addInto, chunksOf } from './chunks.js';
 import type { LinearDims } from './dims.js';
 
@@ -131,14 +131,18 @@ export async function linearForward(x: Float32Array, w: Float32Array, b: Float32
 
 export async function linearBackwardInput(dy: Float32Array, w: Float32Array, d: LinearDims): Promise<Float32Array> {
   const dx = new Float32Array(d.N * d.In);
-  for (const ob of featureBlocks(d, 'linear (backward input)')) {
-    const wBlock = w.subarray(ob.start * d.In, (ob.start + ob.count) * d.In);
-    const dyBlock = columnBlock(dy, d.N, d.Out, ob.start, ob.count);
-    for (const nb of chunksOf(d.N, Math.max(d.In, ob.count), 'linear (backward input)')) {
-      const part = await runKernel('linearBackwardInput', linearBackwardInputKernel, nb.count * d.In, { In: d.In, Out: ob.count },
-        [dyBlock.subarray(nb.start * ob.count, (nb.start + nb.count) * ob.count), wBlock]);
-      addInto(dx.subarray(nb.start * d.In, (nb.start + nb.count) * d.In), part);
-    }
+  const blocks = featureBlocks(d, 'linear (backward input)').map((ob) => ({
+    ob, w: w.subarray(ob.start * d.In, (ob.start + ob.count) * d.In), dy: columnBlock(dy, d.N, d.Out, ob.start, ob.count),
+  }));
+  // images below 2^24 per launch for the largest feature block (a block's launches share one output size)
+  const widest = Math.max(...blocks.map((b) => b.ob.count));
+  for (const nb of chunksOf(d.N, Math.max(d.In, widest), 'linear (backward input)')) {
+    // the feature blocks' partial sums, added on the GPU where it can keep them (runKernelSum)
+    const part = await runKernelSum('linearBackwardInput', linearBackwardInputKernel, nb.count * d.In, blocks.map((b) => ({
+      constants: { In: d.In, Out: b.ob.count },
+      args: [b.dy.subarray(nb.start * b.ob.count, (nb.start + nb.count) * b.ob.count), b.w],
+    })));
+    dx.set(part, nb.start * d.In);
   }
   return dx;
 }
@@ -147,22 +151,20 @@ export async function linearBackwardWeight(dy: Float32Array, x: Float32Array, d:
   const dw = new Float32Array(d.Out * d.In);
   for (const ob of chunksOf(d.Out, d.In, 'linear (backward weight)')) {
     const dyBlock = columnBlock(dy, d.N, d.Out, ob.start, ob.count);
-    for (const nb of imageBlocks(d, ob.count, 'linear (backward weight)')) {
-      const part = await runKernel('linearBackwardWeight', linearBackwardWeightKernel, ob.count * d.In, { N: nb.count, In: d.In, Out: ob.count },
-        [dyBlock.subarray(nb.start * ob.count, (nb.start + nb.count) * ob.count), x.subarray(nb.start * d.In, (nb.start + nb.count) * d.In)]);
-      addInto(dw.subarray(ob.start * d.In, (ob.start + ob.count) * d.In), part);
-    }
+    const part = await runKernelSum('linearBackwardWeight', linearBackwardWeightKernel, ob.count * d.In, imageBlocks(d, ob.count, 'linear (backward weight)').map((nb) => ({
+      constants: { N: nb.count, In: d.In, Out: ob.count },
+      args: [dyBlock.subarray(nb.start * ob.count, (nb.start + nb.count) * ob.count), x.subarray(nb.start * d.In, (nb.start + nb.count) * d.In)],
+    })));
+    dw.set(part, ob.start * d.In);
   }
   return dw;
 }
 
 export async function linearBackwardBias(dy: Float32Array, d: LinearDims): Promise<Float32Array> {
-  const db = new Float32Array(d.Out);
-  for (const nb of chunksOf(d.N, d.Out, 'linear (backward bias)', undefined, LOOP_BUDGET)) {
-    addInto(db, await runKernel('linearBackwardBias', linearBackwardBiasKernel, d.Out, { N: nb.count, Out: d.Out },
-      [dy.subarray(nb.start * d.Out, (nb.start + nb.count) * d.Out)]));
-  }
-  return db;
+  return runKernelSum('linearBackwardBias', linearBackwardBiasKernel, d.Out, chunksOf(d.N, d.Out, 'linear (backward bias)', undefined, LOOP_BUDGET).map((nb) => ({
+    constants: { N: nb.count, Out: d.Out },
+    args: [dy.subarray(nb.start * d.Out, (nb.start + nb.count) * d.Out)],
+  })));
 }
 
 // float64 references

@@ -23,6 +23,7 @@ import * as drop from '../kernels/dropout.js';
 import * as ew from '../kernels/elementwise.js';
 import { expectClose, finiteDifferences, gradcheck, randomArray, REF_TOL, type Assert } from './helpers.js';
 import type { Conv2dDims, MapDims } from '../kernels/dims.js';
+import { runKernelSum, setKernelProfiling, kernelProfile } from '../kernels/gpujs.js';
 
 const F = {
   conv: 'conv2d 3×3 and 1×1',
@@ -248,5 +249,28 @@ export function defineKernelTests(modes: Mode[], test: DefineTest): void {
       expectClose(t, got.param, ref.param, { family: F.sgd, pass: 'update', mode, what: 'parameter, lr=0.01 momentum=0.9 wd=5e-4' });
       expectClose(t, got.velocity, ref.velocity, { family: F.sgd, pass: 'update', mode, what: 'velocity' });
     });
+
+    // The launchers add the partial sums of split reductions (weight and bias gradients past
+    // LOOP_BUDGET) with runKernelSum: on the GL and WebGPU modes on the GPU, in pipeline mode.
+    // A VGG-sized case takes seconds on a software renderer; this one is exact (small integers).
+    test(`[${mode}] runKernelSum: partial sums of several launches, kept on the GPU where the mode can`, async (t) => {
+      await setBackend(mode);
+      const size = 37;
+      const a = Float32Array.from({ length: size }, (_, i) => i - 18.5);
+      const launches = [1, 10, 100, -1000].map((scale) => ({ constants: { S: scale }, args: [a] }));
+      setKernelProfiling(true);
+      const got = await runKernelSum('scaledCopy', scaledCopyKernel, size, launches);
+      const sums = kernelProfile()['scaledCopy (sum)']?.calls ?? 0;
+      setKernelProfiling(false);
+      const onGpu = ['headlessgl', 'webgl2', 'webgpu'].includes(mode);
+      t.equal(sums, onGpu ? 3 : 0, `runKernelSum on ${mode}: ${onGpu ? 'three additions on the GPU' : 'the additions on the host'}`);
+      t.deepEqual(Array.from(got), Array.from(a, (v) => v * -889), `runKernelSum on ${mode}: four launches summed exactly`);
+      const one = await runKernelSum('scaledCopy', scaledCopyKernel, size, launches.slice(0, 1));
+      t.deepEqual(Array.from(one), Array.from(a), `runKernelSum on ${mode}: one launch is its result`);
+    });
   }
+}
+
+function scaledCopyKernel(this: any, a: number[]): number {
+  return a[this.thread.x] * this.constants.S;
 }
