@@ -10,19 +10,20 @@
  *   (x outside the image reads as 0)
  *
  * Thread mapping: one thread per output element, `this.thread.x` = the flat index of the
- * element within the launch. Forward and the input gradient launch per chunk of whole
+ * element within the launch; for the 3×3 forward and input gradient, four neighbouring
+ * outputs per thread where the mode allows (register blocking: kernels/conv2d-blocked.ts,
+ * whose launchers run first). Forward and the input gradient launch per chunk of whole
  * images (kernels/chunks.ts keeps each launch below 2^24 elements); the weight and bias
  * gradients launch one thread per weight (bias) element and loop over a block of images
  * and rows (at most LOOP_BUDGET iterations, kernels/gpujs.ts), then the blocks' partial
- * sums are added.
+ * sums are added (on the GPU where it can keep them: runKernelSum).
  *
  * In the 'wasm' mode the registry (kernels/registry.ts) dispatches these passes to the
  * WebAssembly SIMD fast path (kernels/wasm/) instead, with the same layouts and results.
  */
-import { runKernel, runKernelSum, vec4Outputs, vec4Inputs, packVec4, LOOP_BUDGET } from './gpujs.js';
-import { chunksOf } from './chunks.js';
+import { runKernel, runKernelSum, LOOP_BUDGET } from './gpujs.js';
 import { BackendError } from './errors.js';
-import { isSettled, onRelease } from './pool.js';
+import { conv2dForwardBlocked, conv2dBackwardInputBlocked, constantsFor, imageChunks } from './conv2d-blocked.js';
 import type { Conv2dDims } from './dims.js';
 
 // ---------------------------------------------------------------------------------------
@@ -53,203 +54,6 @@ function conv2dForwardKernel(this: any, x: number[], w: number[], b: number[]): 
     }
   }
   return sum;
-}
-
-/**
- * forward, register-blocked (K = 3): thread = four neighbouring outputs (n, co, y,
- * x0..x0+3) of an output whose rows are padded to WP, the width rounded up to a multiple
- * of 4 (flat outputs 4t..4t+3; the launcher drops the padding columns). Per
- * input channel and kernel row the thread reads six inputs and three weights for twelve
- * multiply-adds, where four one-output threads read 24 values: texture reads, not the
- * arithmetic, are what a shader pays for (the reads outside the image are skipped, never
- * made: an out-of-bounds read differs per mode, GPUJS.md trap 6).
- */
-function conv2dForward3x4Kernel(this: any, x: number[], w: number[], b: number[]): number[] {
-  const W4 = this.constants.WP / 4;
-  const t = this.thread.x;
-  const row = Math.floor(t / W4); // (n*Cout + co)*H + y
-  const x0 = (t - row * W4) * 4;
-  const nco = Math.floor(row / this.constants.H);
-  const oy = row - nco * this.constants.H;
-  const n = Math.floor(nco / this.constants.Cout);
-  const co = nco - n * this.constants.Cout;
-  const bias = b[co];
-  let s0 = bias;
-  let s1 = bias;
-  let s2 = bias;
-  let s3 = bias;
-  for (let ci = 0; ci < this.constants.Cin; ci++) {
-    const xPlane = (n * this.constants.Cin + ci) * this.constants.H;
-    const wBase = (co * this.constants.Cin + ci) * 9;
-    for (let ky = 0; ky < 3; ky++) {
-      const iy = oy + ky - 1;
-      if (iy >= 0 && iy < this.constants.H) {
-        const xi = (xPlane + iy) * this.constants.W + x0;
-        let vl = 0;
-        if (x0 > 0) vl = x[xi - 1];
-        const v0 = x[xi];
-        let v1 = 0;
-        if (x0 + 1 < this.constants.W) v1 = x[xi + 1];
-        let v2 = 0;
-        if (x0 + 2 < this.constants.W) v2 = x[xi + 2];
-        let v3 = 0;
-        if (x0 + 3 < this.constants.W) v3 = x[xi + 3];
-        let vr = 0;
-        if (x0 + 4 < this.constants.W) vr = x[xi + 4];
-        const wk = wBase + ky * 3;
-        const w0 = w[wk];
-        const w1 = w[wk + 1];
-        const w2 = w[wk + 2];
-        s0 += w0 * vl + w1 * v0 + w2 * v1;
-        s1 += w0 * v0 + w1 * v1 + w2 * v2;
-        s2 += w0 * v1 + w1 * v2 + w2 * v3;
-        s3 += w0 * v2 + w1 * v3 + w2 * vr;
-      }
-    }
-  }
-  return [s0, s1, s2, s3];
-}
-
-/**
- * forward on the GL modes, register-blocked and channel-packed (K = 3): thread = four
- * neighbouring outputs like conv2dForward3x4Kernel, but `x` and `w` arrive as groups of
- * four input channels (packConvInput, packConvWeight), so one texture read yields four
- * values: per group of four input channels and kernel row, six reads of x and three of w
- * for 48 multiply-adds (the one-output kernel makes 96 reads for them). The host pads x
- * with a zero border (rows of WP + 2, H + 2 rows), so no read needs a bounds test.
- */
-function conv2dForwardPackedKernel(this: any, x: number[][], w: number[][], b: number[]): number[] {
-  const W4 = this.constants.WP / 4;
-  const t = this.thread.x;
-  const row = Math.floor(t / W4); // (n*Cout + co)*H + y
-  const x0 = (t - row * W4) * 4;
-  const nco = Math.floor(row / this.constants.H);
-  const oy = row - nco * this.constants.H;
-  const n = Math.floor(nco / this.constants.Cout);
-  const co = nco - n * this.constants.Cout;
-  const bias = b[co];
-  let s0 = bias;
-  let s1 = bias;
-  let s2 = bias;
-  let s3 = bias;
-  for (let c4 = 0; c4 < this.constants.C4; c4++) {
-    const xPlane = (n * this.constants.C4 + c4) * (this.constants.H + 2);
-    const wBase = (co * this.constants.C4 + c4) * 9;
-    for (let ky = 0; ky < 3; ky++) {
-      const xi = (xPlane + oy + ky) * (this.constants.WP + 2) + x0; // the padded column x0 is image column x0 - 1
-      const wk = wBase + ky * 3;
-      const a = w[wk];
-      const c = w[wk + 1];
-      const e = w[wk + 2];
-      const vl = x[xi];
-      const v0 = x[xi + 1];
-      const v1 = x[xi + 2];
-      const v2 = x[xi + 3];
-      const v3 = x[xi + 4];
-      const vr = x[xi + 5];
-      s0 += a[0] * vl[0] + a[1] * vl[1] + a[2] * vl[2] + a[3] * vl[3] + c[0] * v0[0] + c[1] * v0[1] + c[2] * v0[2] + c[3] * v0[3] + e[0] * v1[0] + e[1] * v1[1] + e[2] * v1[2] + e[3] * v1[3];
-      s1 += a[0] * v0[0] + a[1] * v0[1] + a[2] * v0[2] + a[3] * v0[3] + c[0] * v1[0] + c[1] * v1[1] + c[2] * v1[2] + c[3] * v1[3] + e[0] * v2[0] + e[1] * v2[1] + e[2] * v2[2] + e[3] * v2[3];
-      s2 += a[0] * v1[0] + a[1] * v1[1] + a[2] * v1[2] + a[3] * v1[3] + c[0] * v2[0] + c[1] * v2[1] + c[2] * v2[2] + c[3] * v2[3] + e[0] * v3[0] + e[1] * v3[1] + e[2] * v3[2] + e[3] * v3[3];
-      s3 += a[0] * v2[0] + a[1] * v2[1] + a[2] * v2[2] + a[3] * v2[3] + c[0] * v3[0] + c[1] * v3[1] + c[2] * v3[2] + c[3] * v3[3] + e[0] * vr[0] + e[1] * vr[1] + e[2] * vr[2] + e[3] * vr[3];
-    }
-  }
-  return [s0, s1, s2, s3];
-}
-
-/**
- * x [N, C, H, W] as groups of four channels with a zero border: [N, C4, H + 2, WP + 2, 4],
- * C4 = ceil(C / 4) (the missing channels are zeros), WP the padded width.
- */
-export function packConvInput(x: Float32Array, N: number, C: number, H: number, W: number, WP: number): Float32Array {
-  const C4 = Math.ceil(C / 4), RW = WP + 2, HW = H * W;
-  const out = new Float32Array(N * C4 * (H + 2) * RW * 4);
-  for (let n = 0; n < N; n++)
-    for (let c = 0; c < C; c++) {
-      const src = (n * C + c) * HW;
-      const plane = (n * C4 + (c >> 2)) * (H + 2);
-      const lane = c & 3;
-      for (let y = 0; y < H; y++) {
-        let o = ((plane + y + 1) * RW + 1) * 4 + lane;
-        const s0 = src + y * W;
-        for (let xx = 0; xx < W; xx++, o += 4) out[o] = x[s0 + xx];
-      }
-    }
-  return out;
-}
-
-/** w [Cout, C, 3, 3] as groups of four input channels: [Cout, C4, 3, 3, 4] (the missing channels are zeros) */
-export function packConvWeight(w: Float32Array, Cout: number, C: number): Float32Array {
-  const C4 = Math.ceil(C / 4);
-  const out = new Float32Array(Cout * C4 * 9 * 4);
-  for (let co = 0; co < Cout; co++)
-    for (let c = 0; c < C; c++)
-      for (let k = 0; k < 9; k++) out[((co * C4 + (c >> 2)) * 9 + k) * 4 + (c & 3)] = w[(co * C + c) * 9 + k];
-  return out;
-}
-
-/**
- * w [Cout, Cin, 3, 3] transposed and turned by 180°, as groups of four output channels:
- * [Cin, Cout4, 3, 3, 4], entry (ci, co, ky, kx) = w[co, ci, 2 - ky, 2 - kx]: the filters of
- * the input gradient as a forward convolution of dy.
- */
-export function packConvWeightTurned(w: Float32Array, Cout: number, Cin: number): Float32Array {
-  const Co4 = Math.ceil(Cout / 4);
-  const out = new Float32Array(Cin * Co4 * 9 * 4);
-  for (let co = 0; co < Cout; co++)
-    for (let ci = 0; ci < Cin; ci++)
-      for (let k = 0; k < 9; k++) out[((ci * Co4 + (co >> 2)) * 9 + k) * 4 + (co & 3)] = w[(co * Cin + ci) * 9 + 8 - k];
-  return out;
-}
-
-/**
- * gradient to the input, register-blocked like the forward (K = 3, rows padded to WP):
- * thread = four neighbouring input elements (n, ci, y, x0..x0+3); the same six-reads-per-
- * row pattern over dy, with the kernel row reversed (dx[x] takes dy[x+1]·w[0] + dy[x]·w[1]
- * + dy[x-1]·w[2]).
- */
-function conv2dBackwardInput3x4Kernel(this: any, dy: number[], w: number[]): number[] {
-  const W4 = this.constants.WP / 4;
-  const t = this.thread.x;
-  const row = Math.floor(t / W4); // (n*Cin + ci)*H + y
-  const x0 = (t - row * W4) * 4;
-  const nci = Math.floor(row / this.constants.H);
-  const iy = row - nci * this.constants.H;
-  const n = Math.floor(nci / this.constants.Cin);
-  const ci = nci - n * this.constants.Cin;
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  for (let co = 0; co < this.constants.Cout; co++) {
-    const dyPlane = (n * this.constants.Cout + co) * this.constants.H;
-    const wBase = (co * this.constants.Cin + ci) * 9;
-    for (let ky = 0; ky < 3; ky++) {
-      const oy = iy - ky + 1; // the output row that read x[iy] through tap ky
-      if (oy >= 0 && oy < this.constants.H) {
-        const gi = (dyPlane + oy) * this.constants.W + x0;
-        let gl = 0;
-        if (x0 > 0) gl = dy[gi - 1];
-        const g0 = dy[gi];
-        let g1 = 0;
-        if (x0 + 1 < this.constants.W) g1 = dy[gi + 1];
-        let g2 = 0;
-        if (x0 + 2 < this.constants.W) g2 = dy[gi + 2];
-        let g3 = 0;
-        if (x0 + 3 < this.constants.W) g3 = dy[gi + 3];
-        let gr = 0;
-        if (x0 + 4 < this.constants.W) gr = dy[gi + 4];
-        const wk = wBase + ky * 3;
-        const w0 = w[wk];
-        const w1 = w[wk + 1];
-        const w2 = w[wk + 2];
-        s0 += w0 * g1 + w1 * g0 + w2 * gl;
-        s1 += w0 * g2 + w1 * g1 + w2 * g0;
-        s2 += w0 * g3 + w1 * g2 + w2 * g1;
-        s3 += w0 * gr + w1 * g3 + w2 * g2;
-      }
-    }
-  }
-  return [s0, s1, s2, s3];
 }
 
 /** gradient to the input: thread = input element (n, ci, y, x); a transposed convolution */
@@ -330,94 +134,11 @@ function conv2dBackwardBiasKernel(this: any, dy: number[], y0: number): number {
 // ---------------------------------------------------------------------------------------
 // Launchers: split the batch into chunks below 2^24 elements and run the kernels.
 
-function constantsFor(d: Conv2dDims, n: number): Record<string, number> {
-  return { N: n, Cin: d.Cin, Cout: d.Cout, H: d.H, W: d.W, K: d.K, P: (d.K - 1) / 2 };
-}
-
-/** chunks of whole images below 2^24 elements, counting rows of `width` (the padded width of a blocked launch) */
-function imageChunks(d: Conv2dDims, where: string, width = d.W) {
-  const loops = Math.max(d.Cin, d.Cout) * (1 + d.K * (1 + d.K)); // iterations of one forward / input-gradient thread
-  if (loops > LOOP_BUDGET) throw new BackendError(`${where}: ${Math.max(d.Cin, d.Cout)} channels with a ${d.K}×${d.K} kernel exceed one kernel's loop budget (${LOOP_BUDGET} iterations)`);
-  return chunksOf(d.N, Math.max(d.Cin, d.Cout) * d.H * width, where);
-}
-
-/** `rows` rows of width WP (a blocked launch's output) copied into `out` at `at` as rows of width W */
-function unpadRows(part: Float32Array, rows: number, W: number, WP: number, out: Float32Array, at: number): void {
-  if (W === WP) {
-    out.set(part, at);
-    return;
-  }
-  for (let r = 0; r < rows; r++) out.set(part.subarray(r * WP, r * WP + W), at + r * W);
-}
-
-/**
- * Whether the register-blocked kernels apply: the 3×3 convolutions (all of VGG's but
- * config C's 1×1), on a mode that returns four values per thread (vec4Outputs).
- */
-async function blocked(d: Conv2dDims): Promise<boolean> {
-  return d.K === 3 && (await vec4Outputs());
-}
-
-/** Whether the channel-packed kernel applies: the blocked ones, on a mode that reads four-value groups (vec4Inputs: the GL modes). */
-async function packed(d: Conv2dDims): Promise<boolean> {
-  return (await blocked(d)) && (await vec4Inputs());
-}
-
-/**
- * Packed filters of settled weights (a parameter between two SGD steps: pool.ts), kept until
- * the array goes back to the pool: a forward pass of a trained network packs each layer's
- * filters once. Unsettled arrays are packed on every call.
- */
-const packs = new WeakMap<Float32Array, Map<string, Float32Array[]>>();
-onRelease((a) => packs.delete(a));
-
-function cachedPack(w: Float32Array, kind: string, make: () => Float32Array): Float32Array[] {
-  if (!isSettled(w)) return packVec4(make());
-  let kinds = packs.get(w);
-  if (!kinds) packs.set(w, (kinds = new Map()));
-  let p = kinds.get(kind);
-  if (!p) kinds.set(kind, (p = packVec4(make())));
-  return p;
-}
-
-/**
- * The channel-packed 3×3 convolution (conv2dForwardPackedKernel) of `x` [N, Cin, H, W] with
- * packed filters `wp` (Cout groups), into `y` [N, Cout, H, W]: the forward, and with turned
- * filters the input gradient.
- */
-async function packedConv(x: Float32Array, wp: Float32Array[], b: Float32Array, Cin: number, Cout: number, d: Conv2dDims, y: Float32Array, where: string): Promise<void> {
-  const WP = paddedWidth(d.W);
-  const C4 = Math.ceil(Cin / 4);
-  const inPer = Cin * d.H * d.W, outPer = Cout * d.H * d.W;
-  // the packed input has (H + 2)(WP + 2) groups per 4 channels: chunk by the larger of it and the output
-  for (const { start, count } of chunksOf(d.N, Math.max(C4 * (d.H + 2) * (d.W + 6), Cout * d.H * WP), where)) {
-    const xp = packVec4(packConvInput(x.subarray(start * inPer, (start + count) * inPer), count, Cin, d.H, d.W, WP));
-    const part = await runKernel('conv2dForwardPacked', conv2dForwardPackedKernel, count * Cout * d.H * WP, { N: count, C4, Cout, H: d.H, W: d.W, WP },
-      [xp, wp, b], { vec4: true });
-    unpadRows(part, count * Cout * d.H, d.W, WP, y, start * outPer);
-  }
-}
-
-/** the width rounded up to a multiple of 4: a blocked launch's rows (224, 112, 56, 28 stay; 14 → 16, 7 → 8) */
-const paddedWidth = (W: number) => Math.ceil(W / 4) * 4;
-
 export async function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   const inPer = d.Cin * d.H * d.W;
   const outPer = d.Cout * d.H * d.W;
   const y = new Float32Array(d.N * outPer);
-  if (await packed(d)) {
-    await packedConv(x, cachedPack(w, 'forward', () => packConvWeight(w, d.Cout, d.Cin)), b, d.Cin, d.Cout, d, y, 'conv2d');
-    return y;
-  }
-  if (await blocked(d)) {
-    const WP = paddedWidth(d.W);
-    for (const { start, count } of imageChunks(d, 'conv2d', WP)) {
-      const part = await runKernel('conv2dForward3x4', conv2dForward3x4Kernel, count * d.Cout * d.H * WP, { ...constantsFor(d, count), WP },
-        [x.subarray(start * inPer, (start + count) * inPer), w, b], { vec4: true });
-      unpadRows(part, count * d.Cout * d.H, d.W, WP, y, start * outPer);
-    }
-    return y;
-  }
+  if (await conv2dForwardBlocked(x, w, b, d, y)) return y;
   for (const { start, count } of imageChunks(d, 'conv2d')) {
     const part = await runKernel('conv2dForward', conv2dForwardKernel, count * outPer, constantsFor(d, count),
       [x.subarray(start * inPer, (start + count) * inPer), w, b]);
@@ -430,20 +151,7 @@ export async function conv2dBackwardInput(dy: Float32Array, w: Float32Array, d: 
   const inPer = d.Cin * d.H * d.W;
   const outPer = d.Cout * d.H * d.W;
   const dx = new Float32Array(d.N * inPer);
-  if (await packed(d)) {
-    // dx is the forward convolution of dy with w transposed (Cout ↔ Cin) and turned by 180°
-    await packedConv(dy, cachedPack(w, 'input gradient', () => packConvWeightTurned(w, d.Cout, d.Cin)), new Float32Array(d.Cin), d.Cout, d.Cin, d, dx, 'conv2d (backward input)');
-    return dx;
-  }
-  if (await blocked(d)) {
-    const WP = paddedWidth(d.W);
-    for (const { start, count } of imageChunks(d, 'conv2d (backward input)', WP)) {
-      const part = await runKernel('conv2dBackwardInput3x4', conv2dBackwardInput3x4Kernel, count * d.Cin * d.H * WP, { ...constantsFor(d, count), WP },
-        [dy.subarray(start * outPer, (start + count) * outPer), w], { vec4: true });
-      unpadRows(part, count * d.Cin * d.H, d.W, WP, dx, start * inPer);
-    }
-    return dx;
-  }
+  if (await conv2dBackwardInputBlocked(dy, w, d, dx)) return dx;
   for (const { start, count } of imageChunks(d, 'conv2d (backward input)')) {
     const part = await runKernel('conv2dBackwardInput', conv2dBackwardInputKernel, count * inPer, constantsFor(d, count),
       [dy.subarray(start * outPer, (start + count) * outPer), w]);
