@@ -1,7 +1,11 @@
 /**
  * The gpu.js launcher: compiles and runs one kernel function over a 1-D output, with the
  * limits every launcher splits its work below (2^24 elements, the loop budget), a cache of
- * compiled kernels, and a profiler. The backend (lib/core/backend.ts) hands it the GPU object
+ * compiled kernels, and a profiler. Also: four outputs per thread (register blocking:
+ * LaunchOptions.vec4, where vec4Outputs says so), arguments in groups of four (vec4Inputs:
+ * the GL modes), and sums of several launches kept on the GPU in pipeline mode
+ * (runKernelSum); each read back once, into a host array the caller owns. Tensors
+ * themselves stay in host arrays (lib/core/backend.ts). The backend (lib/core/backend.ts) hands it the GPU object
  * of the mode it opened (`useGpu`), and how to open one on demand (`openOnDemand`): this
  * file knows no mode and imports nothing above kernels/.
  */

@@ -6,12 +6,14 @@
  *
  * Flat indices are row-major: x n*In + i, w o*In + i, y n*Out + o.
  * Thread mapping: one thread per output element of the launch; the reduction runs in the
- * thread. VGG's FC6 weight has 25088 × 4096 = 102,760,448 elements, more than gpu.js can
+ * thread. The forward computes four neighbouring outputs per thread where the block's Out
+ * is a multiple of 4 and the mode returns four values per thread (vec4Outputs), reading
+ * each input once for four of them. VGG's FC6 weight has 25088 × 4096 = 102,760,448 elements, more than gpu.js can
  * index (2^24), so every launch takes a block of rows of w (output features) and a block
  * of rows of x (images), each below 2^24 elements; the input gradient adds the partial
  * sums of the output-feature blocks. Every in-thread loop also stays within LOOP_BUDGET
  * iterations (kernels/gpujs.ts): longer reductions are split into blocks whose partial sums
- * are added.
+ * are added (the gradients' with runKernelSum: on the GPU on the GL and WebGPU modes).
  *
  * In the 'wasm' mode the registry (kernels/registry.ts) dispatches these passes to the
  * WebAssembly SIMD fast path (kernels/wasm/) instead, with the same layouts and results.
