@@ -13,9 +13,8 @@
  * Layouts are conv2d.ts's (NCHW); the blocked launches compute rows padded to WP, the width
  * rounded up to a multiple of 4, and drop the padding on the host.
  */
-import { runKernel, vec4Outputs, vec4Inputs, packVec4, LOOP_BUDGET } from './gpujs.js';
+import { runKernel, runKernelOnGpu, vec4Outputs, vec4Inputs, LOOP_BUDGET } from './gpujs.js';
 import { chunksOf } from './chunks.js';
-import { isSettled, onRelease } from './pool.js';
 import { BackendError } from './errors.js';
 import type { Conv2dDims } from './dims.js';
 
@@ -89,10 +88,11 @@ function conv2dForward3x4Kernel(this: any, x: number[], w: number[], b: number[]
 /**
  * forward on the GL modes, register-blocked and channel-packed (K = 3): thread = four
  * neighbouring outputs like conv2dForward3x4Kernel, but `x` and `w` arrive as groups of
- * four input channels (packConvInput, packConvWeight), so one texture read yields four
- * values: per group of four input channels and kernel row, six reads of x and three of w
- * for 48 multiply-adds (the one-output kernel makes 96 reads for them). The host pads x
- * with a zero border (rows of WP + 2, H + 2 rows), so no read needs a bounds test.
+ * four input channels (packConvInputKernel, packFiltersKernel: their results stay on the
+ * GPU), so one texture read yields four values: per group of four input channels and
+ * kernel row, six reads of x and three of w for 48 multiply-adds (the one-output kernel
+ * makes 96 reads for them). The pack gives x a zero border (rows of WP + 2, H + 2 rows),
+ * so no read needs a bounds test.
  */
 function conv2dForwardPackedKernel(this: any, x: number[][], w: number[][], b: number[]): number[] {
   const W4 = this.constants.WP / 4;
@@ -133,48 +133,61 @@ function conv2dForwardPackedKernel(this: any, x: number[][], w: number[][], b: n
 }
 
 /**
- * x [N, C, H, W] as groups of four channels with a zero border: [N, C4, H + 2, WP + 2, 4],
- * C4 = ceil(C / 4) (the missing channels are zeros), WP the padded width.
+ * x [N, C, H, W] as groups of four channels with a zero border, on the GPU: thread = one
+ * group of [N, C4, H + 2, WP + 2], C4 = ceil(C / 4) (the missing channels are zeros). Its
+ * result stays on the GPU as the packed kernel's input (runKernelOnGpu).
  */
-export function packConvInput(x: Float32Array, N: number, C: number, H: number, W: number, WP: number): Float32Array {
-  const C4 = Math.ceil(C / 4), RW = WP + 2, HW = H * W;
-  const out = new Float32Array(N * C4 * (H + 2) * RW * 4);
-  for (let n = 0; n < N; n++)
-    for (let c = 0; c < C; c++) {
-      const src = (n * C + c) * HW;
-      const plane = (n * C4 + (c >> 2)) * (H + 2);
-      const lane = c & 3;
-      for (let y = 0; y < H; y++) {
-        let o = ((plane + y + 1) * RW + 1) * 4 + lane;
-        const s0 = src + y * W;
-        for (let xx = 0; xx < W; xx++, o += 4) out[o] = x[s0 + xx];
-      }
-    }
-  return out;
-}
-
-/** w [Cout, C, 3, 3] as groups of four input channels: [Cout, C4, 3, 3, 4] (the missing channels are zeros) */
-export function packConvWeight(w: Float32Array, Cout: number, C: number): Float32Array {
-  const C4 = Math.ceil(C / 4);
-  const out = new Float32Array(Cout * C4 * 9 * 4);
-  for (let co = 0; co < Cout; co++)
-    for (let c = 0; c < C; c++)
-      for (let k = 0; k < 9; k++) out[((co * C4 + (c >> 2)) * 9 + k) * 4 + (c & 3)] = w[(co * C + c) * 9 + k];
-  return out;
+function packConvInputKernel(this: any, x: number[]): number[] {
+  const RW = this.constants.WP + 2;
+  const RH = this.constants.H + 2;
+  const HW = this.constants.H * this.constants.W;
+  const t = this.thread.x;
+  const row = Math.floor(t / RW); // (n*C4 + c4)*(H + 2) + py
+  const px = t - row * RW;
+  const plane = Math.floor(row / RH);
+  const py = row - plane * RH;
+  const n = Math.floor(plane / this.constants.C4);
+  const c = (plane - n * this.constants.C4) * 4;
+  const iy = py - 1;
+  const ix = px - 1;
+  let v0 = 0;
+  let v1 = 0;
+  let v2 = 0;
+  let v3 = 0;
+  if (iy >= 0 && iy < this.constants.H && ix >= 0 && ix < this.constants.W) {
+    const at = ((n * this.constants.C + c) * this.constants.H + iy) * this.constants.W + ix;
+    v0 = x[at];
+    if (c + 1 < this.constants.C) v1 = x[at + HW];
+    if (c + 2 < this.constants.C) v2 = x[at + 2 * HW];
+    if (c + 3 < this.constants.C) v3 = x[at + 3 * HW];
+  }
+  return [v0, v1, v2, v3];
 }
 
 /**
- * w [Cout, Cin, 3, 3] transposed and turned by 180°, as groups of four output channels:
- * [Cin, Cout4, 3, 3, 4], entry (ci, co, ky, kx) = w[co, ci, 2 - ky, 2 - kx]: the filters of
- * the input gradient as a forward convolution of dy.
+ * 3×3 filters as groups of four along one channel axis, on the GPU: thread = (outer, g, k)
+ * of [OUTER, G4, 9], the group's values w[outer·SO + (4g + j)·SG + tap] with tap = k, or
+ * 8 - k when TURN (the kernel turned by 180°), zeros past G. Forward: outer = co, groups
+ * of input channels (SO = Cin·9, SG = 9). Input gradient: outer = ci, groups of output
+ * channels (SO = 9, SG = Cin·9), turned.
  */
-export function packConvWeightTurned(w: Float32Array, Cout: number, Cin: number): Float32Array {
-  const Co4 = Math.ceil(Cout / 4);
-  const out = new Float32Array(Cin * Co4 * 9 * 4);
-  for (let co = 0; co < Cout; co++)
-    for (let ci = 0; ci < Cin; ci++)
-      for (let k = 0; k < 9; k++) out[((ci * Co4 + (co >> 2)) * 9 + k) * 4 + (co & 3)] = w[(co * Cin + ci) * 9 + 8 - k];
-  return out;
+function packFiltersKernel(this: any, w: number[]): number[] {
+  const t = this.thread.x;
+  const outer = Math.floor(t / (this.constants.G4 * 9));
+  const r = t - outer * this.constants.G4 * 9;
+  const g = Math.floor(r / 9);
+  const k = r - g * 9;
+  let tap = k;
+  if (this.constants.TURN > 0) tap = 8 - k;
+  const at = outer * this.constants.SO + g * 4 * this.constants.SG + tap;
+  let v0 = w[at];
+  let v1 = 0;
+  let v2 = 0;
+  let v3 = 0;
+  if (g * 4 + 1 < this.constants.G) v1 = w[at + this.constants.SG];
+  if (g * 4 + 2 < this.constants.G) v2 = w[at + 2 * this.constants.SG];
+  if (g * 4 + 3 < this.constants.G) v3 = w[at + 3 * this.constants.SG];
+  return [v0, v1, v2, v3];
 }
 
 /**
@@ -251,37 +264,32 @@ async function packed(d: Conv2dDims): Promise<boolean> {
 }
 
 /**
- * Packed filters of settled weights (a parameter between two SGD steps: pool.ts), kept until
- * the array goes back to the pool: a forward pass of a trained network packs each layer's
- * filters once. Unsettled arrays are packed on every call.
- */
-const packs = new WeakMap<Float32Array, Map<string, Float32Array[]>>();
-onRelease((a) => packs.delete(a));
-
-function cachedPack(w: Float32Array, kind: string, make: () => Float32Array): Float32Array[] {
-  if (!isSettled(w)) return packVec4(make());
-  let kinds = packs.get(w);
-  if (!kinds) packs.set(w, (kinds = new Map()));
-  let p = kinds.get(kind);
-  if (!p) kinds.set(kind, (p = packVec4(make())));
-  return p;
-}
-
-/**
  * The channel-packed 3×3 convolution (conv2dForwardPackedKernel) of `x` [N, Cin, H, W] with
  * packed filters `wp` (Cout groups), into `y` [N, Cout, H, W]: the forward, and with turned
  * filters the input gradient.
  */
-async function packedConv(x: Float32Array, wp: Float32Array[], b: Float32Array, Cin: number, Cout: number, d: Conv2dDims, y: Float32Array, where: string): Promise<void> {
+async function packedConv(x: Float32Array, w: Float32Array, turned: boolean, b: Float32Array, Cin: number, Cout: number, d: Conv2dDims, y: Float32Array, where: string): Promise<void> {
   const WP = paddedWidth(d.W);
   const C4 = Math.ceil(Cin / 4);
   const inPer = Cin * d.H * d.W, outPer = Cout * d.H * d.W;
-  // the packed input has (H + 2)(WP + 2) groups per 4 channels: chunk by the larger of it and the output
-  for (const { start, count } of chunksOf(d.N, Math.max(C4 * (d.H + 2) * (d.W + 6), Cout * d.H * WP), where)) {
-    const xp = packVec4(packConvInput(x.subarray(start * inPer, (start + count) * inPer), count, Cin, d.H, d.W, WP));
-    const part = await runKernel('conv2dForwardPacked', conv2dForwardPackedKernel, count * Cout * d.H * WP, { N: count, C4, Cout, H: d.H, W: d.W, WP },
-      [xp, wp, b], { vec4: true });
-    unpadRows(part, count * Cout * d.H, d.W, WP, y, start * outPer);
+  // the packs stay on the GPU (pipeline mode): only the convolution's output is read back
+  const filters = await runKernelOnGpu('packConvFilters', packFiltersKernel, Cout * C4 * 9 * 4,
+    turned ? { G: Cin, G4: C4, SO: 9, SG: Cout * 9, TURN: 1 } : { G: Cin, G4: C4, SO: Cin * 9, SG: 9, TURN: 0 }, [w], { vec4: true });
+  try {
+    // per image: the packed input's (H + 2)(WP + 2) groups of 4 per 4 channels, the output, the input
+    for (const { start, count } of chunksOf(d.N, Math.max(4 * C4 * (d.H + 2) * (d.W + 6), Cout * d.H * WP, inPer), where)) {
+      const xp = await runKernelOnGpu('packConvInput', packConvInputKernel, count * C4 * (d.H + 2) * (WP + 2) * 4, { N: count, C: Cin, C4, H: d.H, W: d.W, WP },
+        [x.subarray(start * inPer, (start + count) * inPer)], { vec4: true });
+      try {
+        const part = await runKernel('conv2dForwardPacked', conv2dForwardPackedKernel, count * Cout * d.H * WP, { N: count, C4, Cout, H: d.H, W: d.W, WP },
+          [xp, filters, b], { vec4: true });
+        unpadRows(part, count * Cout * d.H, d.W, WP, y, start * outPer);
+      } finally {
+        xp.delete?.();
+      }
+    }
+  } finally {
+    filters.delete?.();
   }
 }
 
@@ -296,7 +304,7 @@ export async function conv2dForwardBlocked(x: Float32Array, w: Float32Array, b: 
   const inPer = d.Cin * d.H * d.W;
   const outPer = d.Cout * d.H * d.W;
   if (await packed(d)) {
-    await packedConv(x, cachedPack(w, 'forward', () => packConvWeight(w, d.Cout, d.Cin)), b, d.Cin, d.Cout, d, y, 'conv2d');
+    await packedConv(x, w, false, b, d.Cin, d.Cout, d, y, 'conv2d');
     return true;
   }
   if (await blocked(d)) {
@@ -317,7 +325,7 @@ export async function conv2dBackwardInputBlocked(dy: Float32Array, w: Float32Arr
   const outPer = d.Cout * d.H * d.W;
   if (await packed(d)) {
     // dx is the forward convolution of dy with w transposed (Cout ↔ Cin) and turned by 180°
-    await packedConv(dy, cachedPack(w, 'input gradient', () => packConvWeightTurned(w, d.Cout, d.Cin)), new Float32Array(d.Cin), d.Cout, d.Cin, d, dx, 'conv2d (backward input)');
+    await packedConv(dy, w, true, new Float32Array(d.Cin), d.Cout, d.Cin, d, dx, 'conv2d (backward input)');
     return true;
   }
   if (await blocked(d)) {

@@ -100,11 +100,18 @@ export function kernelProfile(): Record<string, {
 export type KernelSource = (this: any, ...args: any[]) => number | number[];
 
 /**
- * A kernel argument: a flat array, a number, or a list of four-value groups (gpu.js's
- * 'Array1D(4)': one RGBA texel per group on GL, so `a[i]` reads four values at once; see
- * vec4Inputs and packVec4).
+ * A kernel argument: a flat array, a number, or the result of an earlier launch left on
+ * the GPU (runKernelOnGpu: a texture on GL; one made with `vec4` reads four values at once).
  */
-export type KernelArg = Float32Array | number | Float32Array[];
+export type KernelArg = Float32Array | number | GpuResult;
+
+/** a launch's result left on the GPU (pipeline mode): a gpu.js texture (GL) or buffer (webgpu); free it with delete() */
+export interface GpuResult {
+  /** reads the values back (to a fresh array, or an array of four-value groups) */
+  toArray(): any;
+  /** frees the texture or buffer */
+  delete?(): void;
+}
 
 /** How a launch runs (runKernel's last argument). */
 export interface LaunchOptions {
@@ -142,47 +149,43 @@ export async function vec4Outputs(): Promise<boolean> {
   return backend.vec4;
 }
 
+function packProbeKernel(this: any, a: number[]): number[] {
+  const i = this.thread.x * 4;
+  return [a[i], a[i + 1], a[i + 2], a[i + 3]];
+}
+
 function vec4InputProbeKernel(this: any, a: number[][], b: number[][]): number {
   const u = a[this.thread.x];
   const v = b[this.thread.x];
   return u[0] * v[0] + u[1] * v[1] + u[2] * v[2] + u[3] * v[3];
 }
 
-/** GL modes: where gpu.js reads an 'Array1D(4)' argument as one texel (cpu reads it too, webasm falls back to cpu, webgpu lacks it) */
+/** GL modes: where a four-value result (a texture of RGBA texels) read by the next kernel yields four values per read */
 const VEC4_INPUT_MODES = new Set(['headlessgl', 'webgl', 'webgl2']);
 
 /**
- * Whether kernels may take four-value groups as arguments (KernelArg's Float32Array[]):
- * on the GL modes, where one texture read then yields four values, and only if a probe
- * kernel runs there (not silently on cpu: gpu.js says its kernel class is not cpu's) and gets the right numbers. Once per GPU.
+ * Whether kernels may read four values at once from an earlier launch's four-value result
+ * left on the GPU (runKernelOnGpu with `vec4`): on the GL modes, where gpu.js reads such a
+ * texture as one RGBA texel, and only if a probe chain (pack, then read) gets the right
+ * numbers there. Once per GPU.
  */
 export async function vec4Inputs(): Promise<boolean> {
   const backend = active ?? (await activeGpu());
   if (!VEC4_INPUT_MODES.has(backend.mode)) return false;
   backend.vec4In ??= (async () => {
     const flat = Float32Array.from({ length: 12 }, (_, i) => i + 1);
+    let packed: GpuResult | null = null;
     try {
-      const got = await runKernel('vec4InputProbe', vec4InputProbeKernel, 3, {}, [packVec4(flat), packVec4(flat)]);
-      const ran = backend.kernels.get([...backend.kernels.keys()].find((k) => k.startsWith('vec4InputProbe|'))!)?.kernel;
-      return ran?.constructor?.mode !== 'cpu' && got[0] === 30 && got[1] === 174 && got[2] === 446;
+      packed = await runKernelOnGpu('packProbe', packProbeKernel, 12, {}, [flat], { vec4: true });
+      const got = await runKernel('vec4InputProbe', vec4InputProbeKernel, 3, {}, [packed, packed]);
+      return got[0] === 30 && got[1] === 174 && got[2] === 446;
     } catch {
       return false;
+    } finally {
+      packed?.delete?.();
     }
   })();
   return backend.vec4In;
-}
-
-/** A flat array (its length a multiple of 4) as a list of four-value groups: views, no copy. */
-export function packVec4(flat: Float32Array): Float32Array[] {
-  const groups = new Array<Float32Array>(flat.length / 4);
-  for (let i = 0; i < groups.length; i++) groups[i] = flat.subarray(4 * i, 4 * i + 4);
-  return groups;
-}
-
-/** a kernel function's parameter names, in order (gpu.js's argumentTypes are by name) */
-function argNames(source: KernelSource): string[] {
-  const text = source.toString();
-  return text.slice(text.indexOf('(') + 1, text.indexOf(')')).split(',').map((p) => p.replace(/:.*$/s, '').trim()).filter(Boolean);
 }
 
 /** The values of an 'Array(4)' result (an array of four-element arrays, or one flat array) in one Float32Array of `size`. */
@@ -209,7 +212,7 @@ async function launch(
   source: KernelSource,
   outputSize: number,
   constants: Record<string, number>,
-  args: (KernelArg | GpuResult)[],
+  args: KernelArg[],
   options: LaunchOptions & { pipeline?: boolean },
 ): Promise<{ result: any; backend: ActiveGpu; threads: number }> {
   const vec4 = options.vec4 === true;
@@ -220,15 +223,9 @@ async function launch(
   if (vec4 && outputSize % 4 !== 0) {
     throw new BackendError(`${name}: a kernel with four outputs per thread needs a multiple of 4 outputs, got ${outputSize}`);
   }
-  const kind = (a: KernelArg | GpuResult) => (typeof a === 'number' ? 'n' : Array.isArray(a) ? 'v' : a instanceof Float32Array ? 'a' : 't');
-  // with a list of groups among them, gpu.js needs every argument's type
-  const argumentTypes: Record<string, string> = {};
-  if (args.some((a) => Array.isArray(a))) {
-    const names = argNames(source);
-    args.forEach((a, i) => { argumentTypes[names[i]] = Array.isArray(a) ? 'Array1D(4)' : typeof a === 'number' ? 'Float' : 'Array'; });
-  }
+  const kind = (a: KernelArg) => (typeof a === 'number' ? 'n' : a instanceof Float32Array ? 'a' : 't');
   args.forEach((a, i) => {
-    if ((a instanceof Float32Array || Array.isArray(a)) && a.length >= MAX_KERNEL_ELEMENTS) {
+    if (a instanceof Float32Array && a.length >= MAX_KERNEL_ELEMENTS) {
       throw new BackendError(`${name}: kernel argument ${i} has ${a.length} elements (>= 2^24); the launcher must split it`);
     }
   });
@@ -248,7 +245,6 @@ async function launch(
       output: [threads],
       constants,
       ...(vec4 ? { returnType: 'Array(4)' } : {}),
-      ...(Object.keys(argumentTypes).length ? { argumentTypes } : {}),
       // pipeline: the result stays on the GPU (a texture or buffer) for the next launch;
       // immutable: each launch makes a new one, never overwriting the last (GPUJS.md trap 3)
       ...(pipeline ? { pipeline: true } : {}),
@@ -270,11 +266,6 @@ async function launch(
   return { result, backend, threads };
 }
 
-/** a launch's result left on the GPU (pipeline mode): a gpu.js texture (GL) or buffer (webgpu) */
-interface GpuResult {
-  toArray(): Float32Array | Promise<Float32Array>;
-  delete?(): void;
-}
 
 /** the modes whose pipeline results stay on the GPU (cpu and webasm hand back arrays: their sums stay on the host) */
 const PIPELINE_MODES = new Set(['headlessgl', 'webgl', 'webgl2', 'webgpu']);
@@ -334,6 +325,22 @@ export async function runKernelSum(
   } finally {
     for (const r of [...live]) free(r);
   }
+}
+
+/**
+ * Launches one kernel like runKernel but leaves its result on the GPU (pipeline mode) for
+ * the next launch to read as an argument, with no readback; the caller frees it with
+ * delete(). For the GL modes (vec4Inputs); on cpu and webasm gpu.js returns host arrays.
+ */
+export async function runKernelOnGpu(
+  name: string,
+  source: KernelSource,
+  outputSize: number,
+  constants: Record<string, number>,
+  args: KernelArg[],
+  options: LaunchOptions = {},
+): Promise<GpuResult> {
+  return (await launch(name, source, outputSize, constants, args, { ...options, pipeline: true })).result as GpuResult;
 }
 
 /**
