@@ -13,7 +13,7 @@
  * Layouts are conv2d.ts's (NCHW); the blocked launches compute rows padded to WP, the width
  * rounded up to a multiple of 4, and drop the padding on the host.
  */
-import { runKernel, runKernelOnGpu, vec4Outputs, vec4Inputs, LOOP_BUDGET } from './gpujs.js';
+import { runKernel, runKernelOnGpu, vec4Outputs, vec4Inputs, LOOP_BUDGET, MAX_KERNEL_ELEMENTS } from './gpujs.js';
 import { chunksOf } from './chunks.js';
 import { BackendError } from './errors.js';
 import type { Conv2dDims } from './dims.js';
@@ -276,8 +276,8 @@ async function packedConv(x: Float32Array, w: Float32Array, turned: boolean, b: 
   const filters = await runKernelOnGpu('packConvFilters', packFiltersKernel, Cout * C4 * 9 * 4,
     turned ? { G: Cin, G4: C4, SO: 9, SG: Cout * 9, TURN: 1 } : { G: Cin, G4: C4, SO: Cin * 9, SG: 9, TURN: 0 }, [w], { vec4: true });
   try {
-    // per image: the packed input's (H + 2)(WP + 2) groups of 4 per 4 channels, the output, the input
-    for (const { start, count } of chunksOf(d.N, Math.max(4 * C4 * (d.H + 2) * (d.W + 6), Cout * d.H * WP, inPer), where)) {
+    // per image: the packed input's groups (threads of the pack, texels read), the output, the input
+    for (const { start, count } of chunksOf(d.N, packedPerImage(d, Cin, Cout), where)) {
       const xp = await runKernelOnGpu('packConvInput', packConvInputKernel, count * C4 * (d.H + 2) * (WP + 2) * 4, { N: count, C: Cin, C4, H: d.H, W: d.W, WP },
         [x.subarray(start * inPer, (start + count) * inPer)], { vec4: true });
       try {
@@ -293,6 +293,10 @@ async function packedConv(x: Float32Array, w: Float32Array, turned: boolean, b: 
   }
 }
 
+/** what one image of a packed launch counts against 2^24: its packed groups, output and input elements */
+const packedPerImage = (d: Conv2dDims, Cin: number, Cout: number) =>
+  Math.max(Math.ceil(Cin / 4) * (d.H + 2) * (paddedWidth(d.W) + 2), Cout * d.H * paddedWidth(d.W), Cin * d.H * d.W);
+
 /** the width rounded up to a multiple of 4: a blocked launch's rows (224, 112, 56, 28 stay; 14 → 16, 7 → 8) */
 const paddedWidth = (W: number) => Math.ceil(W / 4) * 4;
 
@@ -303,7 +307,7 @@ const paddedWidth = (W: number) => Math.ceil(W / 4) * 4;
 export async function conv2dForwardBlocked(x: Float32Array, w: Float32Array, b: Float32Array, d: Conv2dDims, y: Float32Array): Promise<boolean> {
   const inPer = d.Cin * d.H * d.W;
   const outPer = d.Cout * d.H * d.W;
-  if (await packed(d)) {
+  if (packedPerImage(d, d.Cin, d.Cout) < MAX_KERNEL_ELEMENTS && await packed(d)) {
     await packedConv(x, w, false, b, d.Cin, d.Cout, d, y, 'conv2d');
     return true;
   }
@@ -323,7 +327,7 @@ export async function conv2dForwardBlocked(x: Float32Array, w: Float32Array, b: 
 export async function conv2dBackwardInputBlocked(dy: Float32Array, w: Float32Array, d: Conv2dDims, dx: Float32Array): Promise<boolean> {
   const inPer = d.Cin * d.H * d.W;
   const outPer = d.Cout * d.H * d.W;
-  if (await packed(d)) {
+  if (packedPerImage(d, d.Cout, d.Cin) < MAX_KERNEL_ELEMENTS && await packed(d)) {
     // dx is the forward convolution of dy with w transposed (Cout ↔ Cin) and turned by 180°
     await packedConv(dy, w, true, new Float32Array(d.Cin), d.Cout, d.Cin, d, dx, 'conv2d (backward input)');
     return true;

@@ -217,8 +217,10 @@ async function launch(
 ): Promise<{ result: any; backend: ActiveGpu; threads: number }> {
   const vec4 = options.vec4 === true;
   const pipeline = options.pipeline === true;
-  if (!Number.isInteger(outputSize) || outputSize <= 0 || outputSize >= MAX_KERNEL_ELEMENTS) {
-    throw new BackendError(`${name}: kernel output of ${outputSize} elements is outside 1..2^24-1; the launcher must split it`);
+  // the float32 index limit is on threads (this.thread.x, a texel of the result): four outputs per thread may reach 4·2^24
+  const limit = vec4 ? 4 * MAX_KERNEL_ELEMENTS : MAX_KERNEL_ELEMENTS;
+  if (!Number.isInteger(outputSize) || outputSize <= 0 || outputSize >= limit) {
+    throw new BackendError(`${name}: kernel output of ${outputSize} elements is outside 1..${vec4 ? '4·2^24-4' : '2^24-1'}; the launcher must split it`);
   }
   if (vec4 && outputSize % 4 !== 0) {
     throw new BackendError(`${name}: a kernel with four outputs per thread needs a multiple of 4 outputs, got ${outputSize}`);
