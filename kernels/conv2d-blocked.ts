@@ -2,13 +2,16 @@
  * Register-blocked 3×3 convolution kernels: each gpu.js thread computes four neighbouring
  * outputs of one row and returns them together (gpu.js's 'Array(4)' return type), where the
  * mode supports it (vec4Outputs: every mode here). On the GL modes the input channels also
- * travel in groups of four (vec4Inputs), so one texture read yields four values.
+ * travel in groups of four (vec4Inputs), packed by a kernel whose result stays on the GPU
+ * (pipeline mode), so one texture read yields four values. webgpu runs the blocked kernel
+ * without packing (gpu.js reads no four-value buffers there); cpu and webasm too.
  *
  * Why: in a shader a read from an argument costs more than the arithmetic. gpu.js turns
  * each `a[i]` into a texel address computed with integer divisions and a texture fetch. The
  * one-output kernel makes two reads per multiply-add; the blocked one 0.75; the packed one
- * 0.19. Measured in headless Chromium on SwiftShader (64→64 channels, 56×56, one image):
- * 6.6 s for the one-output kernel, 0.38 s packed, tfjs-webgl 0.28 s (issue #17, 2026-12-06).
+ * 0.19. Measured on webgl2 in headless Chromium on SwiftShader (64→64 channels, 56×56, one
+ * image, host array to host array, medians of 5): 6.6 s for the one-output kernel, 0.41 s
+ * packed, tfjs-webgl 0.26 s (issue #17, 2026-12-06; 128@28 and 256@14 alike).
  *
  * Layouts are conv2d.ts's (NCHW); the blocked launches compute rows padded to WP, the width
  * rounded up to a multiple of 4, and drop the padding on the host.
