@@ -10,18 +10,20 @@
  *   (x outside the image reads as 0)
  *
  * Thread mapping: one thread per output element, `this.thread.x` = the flat index of the
- * element within the launch. Forward and the input gradient launch per chunk of whole
+ * element within the launch; for the 3×3 forward and input gradient, four neighbouring
+ * outputs per thread where the mode allows (register blocking: kernels/conv2d-blocked.ts,
+ * whose launchers run first). Forward and the input gradient launch per chunk of whole
  * images (kernels/chunks.ts keeps each launch below 2^24 elements); the weight and bias
  * gradients launch one thread per weight (bias) element and loop over a block of images
  * and rows (at most LOOP_BUDGET iterations, kernels/gpujs.ts), then the blocks' partial
- * sums are added.
+ * sums are added (on the GPU where it can keep them: runKernelSum).
  *
  * In the 'wasm' mode the registry (kernels/registry.ts) dispatches these passes to the
  * WebAssembly SIMD fast path (kernels/wasm/) instead, with the same layouts and results.
  */
-import { runKernel, LOOP_BUDGET } from './gpujs.js';
-import { addInto, chunksOf } from './chunks.js';
+import { runKernel, runKernelSum, LOOP_BUDGET } from './gpujs.js';
 import { BackendError } from './errors.js';
+import { conv2dForwardBlocked, conv2dBackwardInputBlocked, constantsFor, imageChunks } from './conv2d-blocked.js';
 import type { Conv2dDims } from './dims.js';
 
 // ---------------------------------------------------------------------------------------
@@ -132,20 +134,11 @@ function conv2dBackwardBiasKernel(this: any, dy: number[], y0: number): number {
 // ---------------------------------------------------------------------------------------
 // Launchers: split the batch into chunks below 2^24 elements and run the kernels.
 
-function constantsFor(d: Conv2dDims, n: number): Record<string, number> {
-  return { N: n, Cin: d.Cin, Cout: d.Cout, H: d.H, W: d.W, K: d.K, P: (d.K - 1) / 2 };
-}
-
-function imageChunks(d: Conv2dDims, where: string) {
-  const loops = Math.max(d.Cin, d.Cout) * (1 + d.K * (1 + d.K)); // iterations of one forward / input-gradient thread
-  if (loops > LOOP_BUDGET) throw new BackendError(`${where}: ${Math.max(d.Cin, d.Cout)} channels with a ${d.K}×${d.K} kernel exceed one kernel's loop budget (${LOOP_BUDGET} iterations)`);
-  return chunksOf(d.N, Math.max(d.Cin, d.Cout) * d.H * d.W, where);
-}
-
 export async function conv2dForward(x: Float32Array, w: Float32Array, b: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   const inPer = d.Cin * d.H * d.W;
   const outPer = d.Cout * d.H * d.W;
   const y = new Float32Array(d.N * outPer);
+  if (await conv2dForwardBlocked(x, w, b, d, y)) return y;
   for (const { start, count } of imageChunks(d, 'conv2d')) {
     const part = await runKernel('conv2dForward', conv2dForwardKernel, count * outPer, constantsFor(d, count),
       [x.subarray(start * inPer, (start + count) * inPer), w, b]);
@@ -158,6 +151,7 @@ export async function conv2dBackwardInput(dy: Float32Array, w: Float32Array, d: 
   const inPer = d.Cin * d.H * d.W;
   const outPer = d.Cout * d.H * d.W;
   const dx = new Float32Array(d.N * inPer);
+  if (await conv2dBackwardInputBlocked(dy, w, d, dx)) return dx;
   for (const { start, count } of imageChunks(d, 'conv2d (backward input)')) {
     const part = await runKernel('conv2dBackwardInput', conv2dBackwardInputKernel, count * inPer, constantsFor(d, count),
       [dy.subarray(start * outPer, (start + count) * outPer), w]);
@@ -187,22 +181,21 @@ function* weightGradBlocks(d: Conv2dDims, where: string) {
 export async function conv2dBackwardWeight(dy: Float32Array, x: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   const inPer = d.Cin * d.H * d.W;
   const outPer = d.Cout * d.H * d.W;
-  const dw = new Float32Array(d.Cout * d.Cin * d.K * d.K);
-  for (const b of weightGradBlocks(d, 'conv2d (backward weight)')) {
-    addInto(dw, await runKernel('conv2dBackwardWeight', conv2dBackwardWeightKernel, dw.length, { ...constantsFor(d, b.count), ROWS: b.rows },
-      [dy.subarray(b.n0 * outPer, (b.n0 + b.count) * outPer), x.subarray(b.n0 * inPer, (b.n0 + b.count) * inPer), b.y0]));
-  }
-  return dw;
+  const launches = [...weightGradBlocks(d, 'conv2d (backward weight)')].map((b) => ({
+    constants: { ...constantsFor(d, b.count), ROWS: b.rows },
+    args: [dy.subarray(b.n0 * outPer, (b.n0 + b.count) * outPer), x.subarray(b.n0 * inPer, (b.n0 + b.count) * inPer), b.y0],
+  }));
+  // the blocks' partial sums are added on the GPU where it can keep them (runKernelSum)
+  return runKernelSum('conv2dBackwardWeight', conv2dBackwardWeightKernel, d.Cout * d.Cin * d.K * d.K, launches);
 }
 
 export async function conv2dBackwardBias(dy: Float32Array, d: Conv2dDims): Promise<Float32Array> {
   const outPer = d.Cout * d.H * d.W;
-  const db = new Float32Array(d.Cout);
-  for (const b of weightGradBlocks(d, 'conv2d (backward bias)')) {
-    addInto(db, await runKernel('conv2dBackwardBias', conv2dBackwardBiasKernel, d.Cout, { N: b.count, Cout: d.Cout, H: d.H, W: d.W, ROWS: b.rows },
-      [dy.subarray(b.n0 * outPer, (b.n0 + b.count) * outPer), b.y0]));
-  }
-  return db;
+  const launches = [...weightGradBlocks(d, 'conv2d (backward bias)')].map((b) => ({
+    constants: { N: b.count, Cout: d.Cout, H: d.H, W: d.W, ROWS: b.rows },
+    args: [dy.subarray(b.n0 * outPer, (b.n0 + b.count) * outPer), b.y0],
+  }));
+  return runKernelSum('conv2dBackwardBias', conv2dBackwardBiasKernel, d.Cout, launches);
 }
 
 // ---------------------------------------------------------------------------------------

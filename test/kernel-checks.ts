@@ -23,6 +23,7 @@ import * as drop from '../kernels/dropout.js';
 import * as ew from '../kernels/elementwise.js';
 import { expectClose, finiteDifferences, gradcheck, randomArray, REF_TOL, type Assert } from './helpers.js';
 import type { Conv2dDims, MapDims } from '../kernels/dims.js';
+import { runKernelSum, setKernelProfiling, kernelProfile } from '../kernels/gpujs.js';
 
 const F = {
   conv: 'conv2d 3×3 and 1×1',
@@ -46,6 +47,11 @@ const CONV_SHAPES: Conv2dDims[] = [
   // here (13 = 3·4 + 1: the last tile row and column hang over the edge); too big for the
   // finite-difference check of the reference, which the shapes above make
   { N: 1, Cin: 16, Cout: 16, H: 13, W: 13, K: 3 },
+  // the gpu.js launchers' register-blocked 3×3 kernels compute four neighbouring outputs per
+  // thread on rows padded to a multiple of 4: widths of 4 (both image edges in one group), 8
+  // (no padding) and 5, 7, 13 above (padded)
+  { N: 2, Cin: 3, Cout: 5, H: 5, W: 8, K: 3 },
+  { N: 1, Cin: 2, Cout: 3, H: 3, W: 4, K: 3 },
 ];
 
 const dimsText = (d: object) => Object.entries(d).map(([k, v]) => `${k}=${v}`).join(' ');
@@ -160,7 +166,8 @@ export function defineKernelTests(modes: Mode[], test: DefineTest): void {
     test(`[${mode}] linear forward and backward`, async (t) => {
       await setBackend(mode);
       // In = 70,000 > LOOP_BUDGET: the forward splits the reduction over input features
-      for (const d of [{ N: 3, In: 7, Out: 5 }, { N: 1, In: 1, Out: 1 }, { N: 4, In: 33, Out: 10 }, { N: 2, In: 70000, Out: 3 }]) {
+      for (const d of [{ N: 3, In: 7, Out: 5 }, { N: 1, In: 1, Out: 1 }, { N: 4, In: 33, Out: 10 }, { N: 2, In: 70000, Out: 3 },
+        { N: 3, In: 9, Out: 8 }, { N: 2, In: 70000, Out: 4 }]) { // Out a multiple of 4: the gpu.js launcher's four-output kernel
         const x = randomArray(d.N * d.In, 17), w = randomArray(d.Out * d.In, 18), b = randomArray(d.Out, 19);
         const r = await forwardBackward(([xt, wt, bt]) => ops.linear(xt, wt, bt),
           [{ data: x, shape: [d.N, d.In] }, { data: w, shape: [d.Out, d.In] }, { data: b, shape: [d.Out] }], 20);
@@ -242,5 +249,28 @@ export function defineKernelTests(modes: Mode[], test: DefineTest): void {
       expectClose(t, got.param, ref.param, { family: F.sgd, pass: 'update', mode, what: 'parameter, lr=0.01 momentum=0.9 wd=5e-4' });
       expectClose(t, got.velocity, ref.velocity, { family: F.sgd, pass: 'update', mode, what: 'velocity' });
     });
+
+    // The launchers add the partial sums of split reductions (weight and bias gradients past
+    // LOOP_BUDGET) with runKernelSum: on the GL and WebGPU modes on the GPU, in pipeline mode.
+    // A VGG-sized case takes seconds on a software renderer; this one is exact (small integers).
+    test(`[${mode}] runKernelSum: partial sums of several launches, kept on the GPU where the mode can`, async (t) => {
+      await setBackend(mode);
+      const size = 37;
+      const a = Float32Array.from({ length: size }, (_, i) => i - 18.5);
+      const launches = [1, 10, 100, -1000].map((scale) => ({ constants: { S: scale }, args: [a] }));
+      setKernelProfiling(true);
+      const got = await runKernelSum('scaledCopy', scaledCopyKernel, size, launches);
+      const sums = kernelProfile()['scaledCopy (sum)']?.calls ?? 0;
+      setKernelProfiling(false);
+      const onGpu = ['headlessgl', 'webgl2', 'webgpu'].includes(mode);
+      t.equal(sums, onGpu ? 3 : 0, `runKernelSum on ${mode}: ${onGpu ? 'three additions on the GPU' : 'the additions on the host'}`);
+      t.deepEqual(Array.from(got), Array.from(a, (v) => v * -889), `runKernelSum on ${mode}: four launches summed exactly`);
+      const one = await runKernelSum('scaledCopy', scaledCopyKernel, size, launches.slice(0, 1));
+      t.deepEqual(Array.from(one), Array.from(a), `runKernelSum on ${mode}: one launch is its result`);
+    });
   }
+}
+
+function scaledCopyKernel(this: any, a: number[]): number {
+  return a[this.thread.x] * this.constants.S;
 }
