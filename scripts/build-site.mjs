@@ -126,6 +126,11 @@ const notebookPages = [];
 const notebookTimes = {};
 if (notebooks) {
   const env = { ...process.env, PYDEVD_DISABLE_FILE_VALIDATION: '1' };
+  // what the notebooks need beyond npm (Jupyter, the tslab kernel's link), installed by the
+  // project's set-up as for `npm run notebooks`; a build with --no-notebooks installs none of it
+  if (spawnSync('jupyter', ['nbconvert', '--version'], { env, stdio: 'ignore' }).status !== 0) {
+    spawnSync(process.execPath, [join(root, 'scripts/setup.mjs'), '--for', 'notebooks'], { stdio: 'inherit' });
+  }
   if (spawnSync('jupyter', ['nbconvert', '--version'], { env }).status !== 0) {
     fail('jupyter nbconvert is not installed (npm run setup -- --for notebooks installs it as root on Debian); --no-notebooks builds the rest');
   }
