@@ -29,6 +29,8 @@ export interface BenchRow {
   oursError?: string;
   /** why tfjs did not run */
   tfjsNote?: string;
+  /** a larger shape that failed (the row then ran the largest shape that worked) */
+  failed?: string;
 }
 
 export interface BenchMeta {
@@ -57,7 +59,7 @@ const tfjsCell = (r: BenchRow) => (r.tfjsTiming ? ms(r.tfjsTiming) : r.tfjsNote 
 export const COLUMNS = ['ours', 'vs tfjs', 'workload', 'shape', 'ours ms', 'ours GFLOP/s', 'tfjs ms', 'tfjs GFLOP/s', 'ours ÷ tfjs time', 'Δ (bound)'];
 
 function cells(r: BenchRow): string[] {
-  return [r.ours, r.tfjs, r.workload, r.scaled ? `${r.shape} (VGG: ${r.vggShape})` : r.shape, oursCell(r), gflops(r, r.oursTiming),
+  return [r.ours, r.tfjs, r.workload, (r.scaled ? `${r.shape} (VGG: ${r.vggShape})` : r.shape) + (r.failed ? `; ${r.failed}` : ''), oursCell(r), gflops(r, r.oursTiming),
     tfjsCell(r), gflops(r, r.tfjsTiming), ratio(r), delta(r)];
 }
 
@@ -93,8 +95,9 @@ export function markdown(rows: BenchRow[], meta: BenchMeta): string {
   return lines.join('\n') + '\n';
 }
 
-export const LEGEND = 'ms: median of the timed rounds (ours and tfjs alternate, one run each per round, after 2 warm-up runs each), ' +
-  'the result read back to a host Float32Array inside the timing. GFLOP/s: a direct algorithm\'s work (2·N·Cin·Cout·k²·H·W per conv pass; ' +
+export const LEGEND = 'ms: median of the timed rounds (ours and tfjs alternate, one run each per round, after 3 warm-up runs each), ' +
+  'the result read back to a host Float32Array inside the timing; our kernels take host arrays, so ours uploads its inputs in every run, ' +
+  'while tfjs\'s stay on its backend (uploaded once, as a model\'s weights). GFLOP/s: a direct algorithm\'s work (2·N·Cin·Cout·k²·H·W per conv pass; ' +
   'a training step counts 3× its forward). ours ÷ tfjs: > 1 when ours is slower. Δ: max |ours − tfjs| / max |ours| on the same values. ' +
   'A shape with "(VGG: …)" is scaled down from VGG\'s to fit the page\'s time budget on this machine.';
 

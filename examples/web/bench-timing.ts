@@ -7,9 +7,9 @@
  * Each row has a ladder of shapes, rung 0 the VGG shape and each next one smaller. A GPU runs
  * rung 0; a slow mode (SwiftShader, Chromium's CPU renderer, runs a 3×3 conv at ~0.1 GFLOP/s,
  * ../shared/GPUJS.md, so one VGG 64→64 @224 forward would take ~40 s) gets the largest rung
- * whose run fits the page's budget: the smallest rung runs first, twice on each side (the first
- * run compiles the kernels), and the slower side's second run, scaled by the FLOPs, says
- * which rung fits. Both sides always run the same rung: the row's shape.
+ * whose run fits the page's budget: the smallest rung runs first, three times on each side (the
+ * first run compiles the kernels), and the slower side's time (the faster of its other two
+ * runs), scaled by the FLOPs, says which rung fits; then again from that rung, up to 3 times. Both sides always run the same rung: the row's shape.
  */
 import { median } from '../../bench/values.js';
 
@@ -77,20 +77,33 @@ export const yieldToPage = () => new Promise<void>((r) => setTimeout(r, 0));
 
 /**
  * Picks the row's rung (see the header), then times it: `samples` rounds at least, alternating,
- * after the two warm-up runs of each side. `build` makes a rung's runs; the caller disposes
+ * after the three warm-up runs of each side. `build` makes a rung's runs; the caller disposes
  * nothing: this disposes every rung it built.
  */
-export async function measureRow(rungs: Rung[], build: (rung: number) => Promise<Prepared>, o: TimingOptions, progress: (s: string) => void): Promise<Measured & { theirsNone?: string }> {
+export async function measureRow(rungs: Rung[], build: (rung: number) => Promise<Prepared>, o: TimingOptions, progress: (s: string) => void): Promise<Measured & { theirsNone?: string; failed?: string }> {
   let rung = o.full ? 0 : rungs.length - 1;
   let p: Prepared | null = null;
   try {
     let warm: { oursFirst: Float32Array; theirsFirst: Float32Array | null; slowestMs: number };
+    let worked: number | null = null, failed: string | undefined;
     for (let tries = 0; ; tries++) {
       p?.dispose();
       p = null;
       progress(`${rungs[rung].label}: warming up`);
-      p = await build(rung);
-      warm = await warmUp(p);
+      try {
+        p = await build(rung);
+        warm = await warmUp(p);
+      } catch (e) {
+        // a larger rung that fails (out of memory, a GPU limit) leaves the row at the last rung that ran, and says so
+        if (worked === null) throw e;
+        failed = `${rungs[rung].label} failed: ${(e as Error).name}: ${(e as Error).message}`;
+        p?.dispose();
+        rung = worked;
+        p = await build(rung);
+        warm = await warmUp(p);
+        break;
+      }
+      worked = rung;
       if (o.full || rung === 0 || tries >= 3) break;
       const fits = rungs.findIndex((r, i) => i < rung && (r.flops / rungs[rung].flops) * warm.slowestMs <= o.budgetMs);
       if (fits < 0) break;
@@ -112,21 +125,24 @@ export async function measureRow(rungs: Rung[], build: (rung: number) => Promise
     return {
       rung, ours: timing(a), theirs: theirs ? timing(b) : null, agreement: warm.theirsFirst ? p.compare(warm.oursFirst, warm.theirsFirst) : null,
       pairedRatio: theirs ? median(a.map((x, i) => x / b[i])) : null,
-      theirsNone: typeof p.theirs === 'function' ? undefined : p.theirs.none,
+      theirsNone: typeof p.theirs === 'function' ? undefined : p.theirs.none, failed,
     };
   } finally {
     p?.dispose();
   }
 }
 
-/** two runs of each side: the first compiles kernels and uploads weights, the second says how long a run takes */
+/**
+ * Three runs of each side: the first compiles kernels and uploads weights; the faster of the
+ * other two says how long a run takes (one second run alone misled: a 60 ms hiccup of a 5 ms
+ * tfjs-webgpu run kept a row at a shape 16× smaller than its budget allowed)
+ */
 async function warmUp(p: Prepared): Promise<{ oursFirst: Float32Array; theirsFirst: Float32Array | null; slowestMs: number }> {
-  const o1 = await timed(p.ours);
-  const o2 = await timed(p.ours);
-  let theirsFirst: Float32Array | null = null, theirsMs = 0;
-  if (typeof p.theirs === 'function') {
-    theirsFirst = (await timed(p.theirs)).out;
-    theirsMs = (await timed(p.theirs)).ms;
-  }
-  return { oursFirst: o1.out, theirsFirst, slowestMs: Math.max(o2.ms, theirsMs) };
+  const three = async (run: Run) => {
+    const first = await timed(run);
+    return { first: first.out, ms: Math.min((await timed(run)).ms, (await timed(run)).ms) };
+  };
+  const ours = await three(p.ours);
+  const theirs = typeof p.theirs === 'function' ? await three(p.theirs) : null;
+  return { oursFirst: ours.first, theirsFirst: theirs?.first ?? null, slowestMs: Math.max(ours.ms, theirs?.ms ?? 0) };
 }

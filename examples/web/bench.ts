@@ -23,7 +23,7 @@ import { PAIRINGS, useOurs, useTfjs, environment } from './bench-engines.js';
 import { convWorkload, vggForwardWorkload, trainWorkload, type Workload, type ConvPass } from './bench-rows.js';
 import { measureRow, yieldToPage, type TimingOptions } from './bench-timing.js';
 import { renderTable, markdown, type BenchRow, type BenchMeta } from './bench-table.js';
-import type { Mode } from '../../lib/core/backend.js';
+import { setBackend, type Mode } from '../../lib/core/backend.js';
 
 const params = new URLSearchParams(location.search);
 const QUICK = params.get('quick') === '1';
@@ -82,25 +82,36 @@ async function run(): Promise<BenchState> {
       tfjsError = (e as Error).message;
     }
     engines.push(`ours ${pairing.ours}: ${ours.ok ? ours.reason : ours.error}. Against ${tfjs ? tfjs.describe : tfjsError}.`);
+    if (!ours.ok) {
+      // one row says why the mode cannot run here, for all its workloads
+      state.rows.push({
+        ours: pairing.ours, tfjs: `tfjs-${pairing.tfjs}`, workload: `all ${workloads.length} workloads`, shape: '—', vggShape: '—', scaled: false, flops: 0,
+        oursTiming: null, tfjsTiming: null, ratio: null, pairedRatio: null, agreement: null, bound: 0, agrees: null, oursError: ours.error,
+      });
+      continue;
+    }
     for (const w of workloads) {
       const row: BenchRow = {
         ours: pairing.ours, tfjs: `tfjs-${pairing.tfjs}`, workload: w.label, shape: w.rungs[0].label, vggShape: w.rungs[0].label, scaled: false,
         flops: w.rungs[0].flops, oursTiming: null, tfjsTiming: null, ratio: null, pairedRatio: null, agreement: null,
         bound: w.bound(pairing.ours as Mode), agrees: null,
       };
-      if (!ours.ok) row.oursError = ours.error;
-      else if (!tfjs) {
+      if (!tfjs) {
         row.oursError = 'not run: its tfjs backend could not start';
         row.tfjsNote = tfjsError;
       } else {
         const t = tfjs;
         try {
+          // a fresh GPU per row: each row compiles kernels for its own shapes, and gpu.js keeps
+          // them until its GPU is destroyed (webasm gives each its own WebAssembly.Memory: after
+          // 16 rows on webasm, the 17th threw "WebAssembly.Memory(): could not allocate memory" here)
+          if (state.rows.some((r) => r.ours === pairing.ours)) await setBackend(pairing.ours as Mode);
           const m = await measureRow(w.rungs, (r) => w.build(r, t.tf, pairing.tfjs), OPTIONS,
             (s) => status(`[${state.rows.length + 1}/${total}] ${pairing.ours} vs tfjs-${pairing.tfjs}: ${w.label} ${s}`));
           Object.assign(row, {
             shape: w.rungs[m.rung].label, scaled: m.rung > 0, flops: w.rungs[m.rung].flops, oursTiming: m.ours, tfjsTiming: m.theirs,
             ratio: m.theirs ? m.ours.medianMs / m.theirs.medianMs : null, pairedRatio: m.pairedRatio, agreement: m.agreement,
-            agrees: m.agreement === null ? null : m.agreement <= row.bound, tfjsNote: m.theirsNone,
+            agrees: m.agreement === null ? null : m.agreement <= row.bound, tfjsNote: m.theirsNone, failed: m.failed,
           });
         } catch (e) {
           row.oursError = `${(e as Error).name}: ${(e as Error).message}`;
