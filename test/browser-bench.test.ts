@@ -64,8 +64,8 @@ export function registerBrowserBenchTests(): void {
         t.ok(rows.length > 0 && (measured.length > 0 || failed.every((row) => /Error: /.test(row.oursError!))),
           `${mode}: ${measured.length} rows measured` + (failed.length ? `, ${failed.length} say why not: ${failed[0].oursError}` : ''));
       }
-      // the modes that open under SwiftShader must have run every row
-      for (const mode of ['webgl2', 'webgpu', 'webasm']) {
+      // the modes that open in headless Chromium here (SwiftShader for the GPU ones) must have run every row
+      for (const mode of ['webgl2', 'webgpu', 'wasm', 'webasm']) {
         const failed = r.rows.filter((row) => row.ours === mode && !row.oursTiming);
         t.equal(failed.length, 0, `${mode} ran every row here${failed.length ? `; not: ${failed.map((row) => `${row.workload} (${row.oursError})`).join('; ')}` : ''}`);
       }
