@@ -8,7 +8,7 @@ import { settle } from '../kernels/pool.js';
 import { runRegistered } from '../lib/core/backend.js';
 import type { Conv2dDims } from '../kernels/dims.js';
 import type { TorchRow } from './torch-peer.js';
-import { nchwToNhwc, oihwToHwio, relativeDifference, nchwIndex } from './tfjs-peer.js';
+import { nchwToNhwc, oihwToHwio, relativeDifference, nchwIndex, hwioIndex } from './tfjs-peer.js';
 import { state, runRow, addCase, readback, randomArray } from './rows.js';
 import type * as TF from '@tensorflow/tfjs-core';
 
@@ -70,10 +70,7 @@ export function convCase(K: number, C: number, S: number, N: number, group: stri
             ? () => readback(tf!.engine().runKernel('Conv2DBackpropFilter', { x: t!.x, dy: t!.dy },
               { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [K, K, C, C] } as unknown as TF.NamedAttrMap))
             : { none: `tfjs-backend-wasm ${state.peer?.backendVersion ?? ''} has no Conv2DBackpropFilter kernel` },
-          compare: (o, th) => relativeDifference(o, th, (i) => {
-            const co = Math.floor(i / (C * K * K)), r = i - co * C * K * K, ci = Math.floor(r / (K * K)), k = r - ci * K * K;
-            return (k * C + ci) * C + co;
-          }),
+          compare: (o, th) => relativeDifference(o, th, hwioIndex(C, C, K)),
         });
       }
     } finally {

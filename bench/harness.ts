@@ -111,11 +111,8 @@ export function hostProbeMs(): number {
   return median(times);
 }
 
-export function median(a: number[]): number {
-  const s = [...a].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+export { median } from './values.js';
+import { median } from './values.js';
 
 /**
  * Runs `fn` until it is warm: at least minWarmups runs and minWarmupMs, at most 20; one run

@@ -4,9 +4,9 @@
  * workload and checks that they agree, and addCase, by which the workloads (cases-*.ts) add
  * their rows; with the helpers both use (the formula's inputs, tfjs's read-back, the pool).
  */
-import { release } from '../kernels/pool.js';
 import { initFastPath, getFastPathInfo, type SimdBuild } from '../kernels/wasm/fastpath.js';
 import { measure, measureAlternating, median, type Timing } from './harness.js';
+import { recycling } from './values.js';
 import { formulaArray, torchDifference, type TorchPeer, type TorchRow, type TorchSetup } from './torch-peer.js';
 import type { TfjsPeer } from './tfjs-peer.js';
 import type { Row, RowMeta } from './report.js';
@@ -76,15 +76,6 @@ export function readback(t: TF.Tensor): Float32Array {
 }
 const EMPTY = new Float32Array(0);
 
-/** ours: each output after the first goes back to the pool when the next call starts */
-export function recycling<T>(fn: () => Promise<T>): () => Promise<T> {
-  let calls = 0, last: unknown = null;
-  return async () => {
-    if (calls++ > 1 && last instanceof Float32Array) release(last);
-    last = await fn();
-    return last as T;
-  };
-}
 
 export async function useBuild(simd: SimdBuild): Promise<void> {
   const info = await initFastPath({ simd, threads: THREADS });

@@ -22,9 +22,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import type * as TF from '@tensorflow/tfjs-core';
 
-export type Tf = typeof TF;
+import type { Tf } from './layouts.js';
+
+export type { Tf };
 
 export interface TfjsPeer {
   tf: Tf;
@@ -112,78 +113,5 @@ export function tfjsShimDir(): string | null {
   return shimDir;
 }
 
-// ---------------------------------------------------------------------------------------
-// Layouts: verydeep is NCHW with OIHW filters and [Out, In] linear weights; tfjs is NHWC
-// with HWIO filters and [In, Out] dense kernels.
-
-/** [N, C, H, W] → [N, H, W, C] */
-export function nchwToNhwc(a: Float32Array, N: number, C: number, H: number, W: number): Float32Array {
-  const out = new Float32Array(a.length);
-  const HW = H * W;
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      const src = (n * C + c) * HW;
-      for (let p = 0; p < HW; p++) out[(n * HW + p) * C + c] = a[src + p];
-    }
-  }
-  return out;
-}
-
-/** [Cout, Cin, K, K] → [K, K, Cin, Cout] */
-export function oihwToHwio(w: Float32Array, Cout: number, Cin: number, K: number): Float32Array {
-  const out = new Float32Array(w.length);
-  const KK = K * K;
-  for (let co = 0; co < Cout; co++) {
-    for (let ci = 0; ci < Cin; ci++) {
-      const src = (co * Cin + ci) * KK;
-      for (let k = 0; k < KK; k++) out[(k * Cin + ci) * Cout + co] = w[src + k];
-    }
-  }
-  return out;
-}
-
-/** [rows, cols] → [cols, rows] */
-export function transpose2d(a: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(a.length);
-  const B = 64; // blocks, so that neither side strides through memory a float at a time
-  for (let r0 = 0; r0 < rows; r0 += B) {
-    for (let c0 = 0; c0 < cols; c0 += B) {
-      const r1 = Math.min(rows, r0 + B), c1 = Math.min(cols, c0 + B);
-      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) out[c * rows + r] = a[r * cols + c];
-    }
-  }
-  return out;
-}
-
-/**
- * How far two results of the same workload differ: max |ours − theirs| over max |ours|,
- * with `index(i)` the position in theirs of ours' element i.
- */
-export function relativeDifference(ours: Float32Array, theirs: Float32Array, index: (i: number) => number = (i) => i): number {
-  if (ours.length !== theirs.length) return Number.POSITIVE_INFINITY;
-  let diff = 0, scale = 0;
-  for (let i = 0; i < ours.length; i++) {
-    const a = ours[i], b = theirs[index(i)];
-    diff = Math.max(diff, Math.abs(a - b));
-    scale = Math.max(scale, Math.abs(a));
-  }
-  if (!Number.isFinite(diff)) return Number.POSITIVE_INFINITY;
-  return scale > 0 ? diff / scale : diff;
-}
-
-/** index in NHWC of element i of an NCHW array */
-export function nchwIndex(C: number, H: number, W: number): (i: number) => number {
-  const HW = H * W, per = C * HW;
-  return (i) => {
-    const n = Math.floor(i / per), r = i - n * per, c = Math.floor(r / HW), p = r - c * HW;
-    return (n * HW + p) * C + c;
-  };
-}
-
-/** index in the [cols, rows] transpose of element i of a [rows, cols] array */
-export function transposedIndex(rows: number, cols: number): (i: number) => number {
-  return (i) => {
-    const r = Math.floor(i / cols), c = i - r * cols;
-    return c * rows + r;
-  };
-}
+// the layout helpers and the Δ of the rows live in layouts.ts, which a browser can load too (examples/web/bench*.ts)
+export { nchwToNhwc, oihwToHwio, transpose2d, relativeDifference, nchwIndex, transposedIndex, hwioIndex } from './layouts.js';

@@ -13,22 +13,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
-/** uniform in [−scale, scale): a counter hash of (i, seed), the same bits as torch-peer.py's `formula` */
-export function formulaArray(n: number, seed: number, scale = 1): Float32Array {
-  const out = new Float32Array(n);
-  // (seed · golden ratio) mod 2^32, as Python's (seed * 0x9E3779B9) & 0xFFFFFFFF
-  const base = Number((BigInt(seed) * 0x9E3779B9n) & 0xFFFFFFFFn);
-  for (let i = 0; i < n; i++) {
-    let h = (i + base) >>> 0;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x7feb352d) >>> 0;
-    h ^= h >>> 15;
-    h = Math.imul(h, 0x846ca68b) >>> 0;
-    h ^= h >>> 16;
-    out[i] = ((h >>> 0) / 4294967296 * 2 - 1) * scale;
-  }
-  return out;
-}
+// the formula's inputs live in values.ts, which a browser can load too (examples/web/bench*.ts)
+export { formulaArray } from './values.js';
 
 /** how many values of each result come back for the agreement check */
 export const SAMPLE = 4096;

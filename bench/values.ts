@@ -1,0 +1,41 @@
+/**
+ * The pieces of the Node bench that need no Node module, shared with the browser benchmark
+ * page (examples/web/bench*.ts): the formula that makes every row's inputs (the same values
+ * on every side, PyTorch's included), the median of the samples, and the recycling of our
+ * outputs.
+ */
+import { release } from '../kernels/pool.js';
+
+/** uniform in [−scale, scale): a counter hash of (i, seed), the same bits as torch-peer.py's `formula` */
+export function formulaArray(n: number, seed: number, scale = 1): Float32Array {
+  const out = new Float32Array(n);
+  // (seed · golden ratio) mod 2^32, as Python's (seed * 0x9E3779B9) & 0xFFFFFFFF
+  const base = Number((BigInt(seed) * 0x9E3779B9n) & 0xFFFFFFFFn);
+  for (let i = 0; i < n; i++) {
+    let h = (i + base) >>> 0;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x7feb352d) >>> 0;
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x846ca68b) >>> 0;
+    h ^= h >>> 16;
+    out[i] = ((h >>> 0) / 4294967296 * 2 - 1) * scale;
+  }
+  return out;
+}
+
+/** the median of the samples (the mean of the middle two for an even count) */
+export function median(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** ours: each output after the first goes back to the pool when the next call starts */
+export function recycling<T>(fn: () => Promise<T>): () => Promise<T> {
+  let calls = 0, last: unknown = null;
+  return async () => {
+    if (calls++ > 1 && last instanceof Float32Array) release(last);
+    last = await fn();
+    return last as T;
+  };
+}
