@@ -4,12 +4,13 @@
  * same weights; and a CIFAR VGG-11 training step (forward, loss, backward, SGD) on verydeep
  * and PyTorch.
  */
-import { noGrad, tidy, Tensor, Vgg, ops, optim } from '../lib/index.js';
+import { noGrad, tidy, Tensor, Vgg, optim } from '../lib/index.js';
 import type { TorchRow } from './torch-peer.js';
 import { nchwToNhwc, relativeDifference } from './tfjs-peer.js';
 import { vggToTfjs } from './vgg-tfjs.js';
 import { REFERENCES } from './report.js';
 import { state, runRow, addCase, readback, randomArray, fmtC } from './rows.js';
+import { sgdStep } from './values.js';
 
 /**
  * torch-peer.py's description of `model`: its layers ('M' for a max-pool, a conv by its
@@ -94,16 +95,7 @@ export function trainCase(batch: number) {
     try {
       await runRow({
         id, label, group: 'train', pass: 'forward+backward+SGD', batch, flops, bytes: null, notes,
-        ours: async () => {
-          const loss = await tidy(async () => {
-            const l = ops.softmaxCrossEntropy(model.forward(x), labels);
-            await l.backward();
-            return l.item();
-          });
-          await opt.step();
-          opt.zeroGrad();
-          return Float32Array.of(loss);
-        },
+        ours: async () => Float32Array.of(await sgdStep(model, opt, x, labels)),
         peer: { none: 'tfjs-wasm cannot train a convnet: no Conv2DBackpropFilter kernel' },
         extra: (t) => ({ params, imagesPerSecond: batch / (t.medianMs / 1000) }),
         torch: torchRow,

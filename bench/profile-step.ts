@@ -18,11 +18,11 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { Tensor, Vgg, ops, optim, setBackend, tidy } from '../lib/index.js';
+import { Tensor, Vgg, optim, setBackend } from '../lib/index.js';
 import { KERNEL_NAMES, registerKernels, type KernelName, type KernelSet } from '../kernels/registry.js';
 import * as fast from '../kernels/wasm/fastpath.js';
 import { dropoutPasses } from '../kernels/dropout.js';
-import { median } from './harness.js';
+import { median, sgdStep } from './values.js';
 import { formulaArray as randomArray } from './torch-peer.js';
 
 const arg = (name: string, fallback: number) => {
@@ -77,15 +77,7 @@ model.train();
 const opt = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
 const x = Tensor.from(randomArray(BATCH * 3 * 32 * 32, 14), [BATCH, 3, 32, 32]);
 const labels = Int32Array.from({ length: BATCH }, (_, i) => (i * 7 + 3) % 10);
-async function step(): Promise<void> {
-  await tidy(async () => {
-    const l = ops.softmaxCrossEntropy(model.forward(x), labels);
-    await l.backward();
-    return l.item();
-  });
-  await opt.step();
-  opt.zeroGrad();
-}
+const step = () => sgdStep(model, opt, x, labels);
 
 /** one round of ours: per-group ms per step, and the step's own median */
 async function oursRound(): Promise<Map<string, number>> {

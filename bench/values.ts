@@ -1,10 +1,13 @@
 /**
  * The pieces of the Node bench that need no Node module, shared with the browser benchmark
  * page (examples/web/bench*.ts): the formula that makes every row's inputs (the same values
- * on every side, PyTorch's included), the median of the samples, and the recycling of our
- * outputs.
+ * on every side, PyTorch's included), the median of the samples, the recycling of our
+ * outputs, and the CIFAR VGG-11 training step that the Node bench, the page and
+ * profile-step.ts time.
  */
 import { release } from '../kernels/pool.js';
+import { tidy, type Tensor } from '../lib/core/tensor.js';
+import { softmaxCrossEntropy } from '../lib/core/ops.js';
 
 /** uniform in [−scale, scale): a counter hash of (i, seed), the same bits as torch-peer.py's `formula` */
 export function formulaArray(n: number, seed: number, scale = 1): Float32Array {
@@ -38,4 +41,19 @@ export function recycling<T>(fn: () => Promise<T>): () => Promise<T> {
     last = await fn();
     return last as T;
   };
+}
+
+/**
+ * One SGD step of `model` on (x, labels): forward, softmax cross-entropy, backward, the
+ * optimiser's step and zeroGrad, as a user's training loop runs it; returns the loss.
+ */
+export async function sgdStep(model: { forward(x: Tensor): Tensor }, opt: { step(): Promise<unknown>; zeroGrad(): void }, x: Tensor, labels: Int32Array): Promise<number> {
+  const loss = await tidy(async () => {
+    const l = softmaxCrossEntropy(model.forward(x), labels);
+    await l.backward();
+    return l.item();
+  });
+  await opt.step();
+  opt.zeroGrad();
+  return loss;
 }

@@ -22,12 +22,11 @@
  */
 import { runRegistered, type Mode } from '../../lib/core/backend.js';
 import { noGrad, tidy, Tensor } from '../../lib/core/tensor.js';
-import * as ops from '../../lib/core/ops.js';
 import { SGD } from '../../lib/optim/sgd.js';
 import { Vgg, VGG_CONFIGS, type VggOptions } from '../../lib/models/vgg.js';
 import { settle } from '../../kernels/pool.js';
 import type { Conv2dDims } from '../../kernels/dims.js';
-import { formulaArray, recycling } from '../../bench/values.js';
+import { formulaArray, recycling, sgdStep } from '../../bench/values.js';
 import { nchwToNhwc, oihwToHwio, relativeDifference, nchwIndex, hwioIndex, type Tf } from '../../bench/layouts.js';
 import { vggToTfjs } from '../../bench/vgg-tfjs.js';
 import type { Prepared, Rung } from './bench-timing.js';
@@ -197,16 +196,7 @@ export function trainWorkload(): Workload {
       const labels = Int32Array.from({ length: batch }, (_, i) => (i * 7 + 3) % 10);
       const net = await vggToTfjs(tf, model, { trainable: true });
       const opt = new SGD(model.parameters(), SGD_OPTIONS);
-      const ourStep = async () => {
-        const loss = await tidy(async () => {
-          const l = ops.softmaxCrossEntropy(model.forward(x), labels);
-          await l.backward();
-          return l.item();
-        });
-        await opt.step();
-        opt.zeroGrad();
-        return Float32Array.of(loss);
-      };
+      const ourStep = async () => Float32Array.of(await sgdStep(model, opt, x, labels));
       const xt = tf.tensor4d(nchwToNhwc(xv, batch, 3, 32, 32), [batch, 32, 32, 3]);
       const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), 10);
       const weights = net.weights as TF.Variable[];
