@@ -48,10 +48,15 @@ export function mnist(): {
     }
   }
   const all = new ArrayDataset('mnist', images, labels, [1, 28, 28], 10);
-  const order = permutation(total, new Rng(SPLIT_SEED));
+  return heldOut(all, 'mnist', MNIST_VALIDATION_SIZE);
+}
+
+/** `all` split by the fixed SPLIT_SEED permutation: its first `size` images held out for validation, the rest to train on */
+function heldOut(all: ArrayDataset, name: string, size: number): { train: ArrayDataset; validation: ArrayDataset } {
+  const order = permutation(all.length, new Rng(SPLIT_SEED));
   return {
-    validation: all.subset('mnist (validation)', order.subarray(0, MNIST_VALIDATION_SIZE)),
-    train: all.subset('mnist (train)', order.subarray(MNIST_VALIDATION_SIZE)),
+    validation: all.subset(`${name} (validation)`, order.subarray(0, size)),
+    train: all.subset(`${name} (train)`, order.subarray(size)),
   };
 }
 
@@ -137,12 +142,7 @@ export function fashionMnistSplit(dir = FASHION_MNIST_DIR): {
   test: ArrayDataset;
 } {
   const { train, test } = fashionMnist(dir);
-  const order = permutation(train.length, new Rng(SPLIT_SEED));
-  return {
-    train: train.subset('fashion-mnist (train)', order.subarray(FASHION_MNIST_VALIDATION_SIZE)),
-    validation: train.subset('fashion-mnist (validation)', order.subarray(0, FASHION_MNIST_VALIDATION_SIZE)),
-    test,
-  };
+  return { ...heldOut(train, 'fashion-mnist', FASHION_MNIST_VALIDATION_SIZE), test };
 }
 
 /** Fashion-MNIST's four IDX files (each gzipped or plain), in the order they are read. */

@@ -9,7 +9,7 @@
  * configurations the two namings agree name for name, and the option checks that the
  * configuration has a torchvision counterpart.
  *
- * Loading reads the whole file, checks it (lib/io/safetensors.ts), checks every name and
+ * Loading reads the whole file, checks it (lib/io/safetensors-bytes.ts), checks every name and
  * shape against the model, and only then assigns: a damaged file, or one that does not
  * fit, is a WeightsError (a mismatch lists every mismatched tensor), and the model keeps
  * every weight it had. The source is a path or the file's bytes (tests, browsers).

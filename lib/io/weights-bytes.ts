@@ -113,9 +113,14 @@ export interface LoadedWeights {
   classes?: string[];
 }
 
+/** the configuration the options ask for, upper-cased ('ALRN' read as 'A-LRN'), or undefined */
+function askedConfig(o: WeightsOptions): string | undefined {
+  return o.config?.toUpperCase() === 'ALRN' ? 'A-LRN' : o.config?.toUpperCase();
+}
+
 /** Checks the options of loadWeights and loadWeightsFromBytes (a ValueError naming `where`), before any file is read. */
 export function checkWeightsOptions(o: WeightsOptions, where: string): void {
-  const asked = o.config?.toUpperCase() === 'ALRN' ? 'A-LRN' : o.config?.toUpperCase();
+  const asked = askedConfig(o);
   if (asked !== undefined && !Object.hasOwn(VGG_CONFIGS, asked)) throw new ValueError(`${where}: expected config ${Object.keys(VGG_CONFIGS).join(', ')}, got ${JSON.stringify(o.config)}`);
   if (o.input !== undefined && !isCount(o.input)) throw new ValueError(`${where}: expected input to be a positive integer, got ${o.input}`);
   if (o.naming !== undefined && o.naming !== 'verydeep' && o.naming !== 'torchvision') throw new ValueError(`${where}: expected naming 'verydeep' or 'torchvision', got ${JSON.stringify(o.naming)}`);
@@ -129,7 +134,7 @@ export function checkWeightsOptions(o: WeightsOptions, where: string): void {
  * (checkWeightsOptions first): `path` is what errors call the file, `where` the function.
  */
 export function weightsFromParsed(file: SafetensorsFile, path: string, o: WeightsOptions, where: string): LoadedWeights {
-  const asked = o.config?.toUpperCase() === 'ALRN' ? 'A-LRN' : o.config?.toUpperCase();
+  const asked = askedConfig(o);
   const { metadata } = file;
   let stated: { config: ConfigName; options: VggOptions };
   const fromMetadata = vggMetadataOf(metadata, path, where);
@@ -143,13 +148,13 @@ export function weightsFromParsed(file: SafetensorsFile, path: string, o: Weight
   }
   const config = (asked ?? stated.config) as ConfigName;
   const options: VggOptions = { ...stated.options, ...(o.input !== undefined && { inputSize: o.input }) };
-  const naming = o.naming ?? (metadata.naming as Naming | undefined) ?? (metadata.vgg !== undefined ? 'verydeep' : 'torchvision');
+  const naming = o.naming ?? (metadata.naming as Naming | undefined) ?? (fromMetadata ? 'verydeep' : 'torchvision');
   if (naming === 'torchvision' && !Object.hasOwn(TORCHVISION_NAMES, config)) {
     throw new WeightsError(`${where}: ${path}: torchvision naming covers VGG configurations A, B, D and E (vgg11, vgg13, vgg16, vgg19), not ${config}`);
   }
   const filePreprocessing = preprocessingOf(metadata, path, where);
   const claim = describeClaim(config, options);
-  const source = `${metadata.vgg !== undefined ? "its 'vgg' metadata" : 'its shapes (a torchvision state_dict)'}${asked || o.input !== undefined ? ' and the options given' : ''}`;
+  const source = `${fromMetadata ? "its 'vgg' metadata" : 'its shapes (a torchvision state_dict)'}${asked || o.input !== undefined ? ' and the options given' : ''}`;
   const problems = differences(config, options, file.tensors, path, claim, source, where);
   if (problems.length) throw new WeightsError(`${where}: ${path} does not hold ${claim} (from ${source}); nothing was built:\n  ${problems.join('\n  ')}`);
   // the claim's last parameter is FC8's bias, one per class (options.numClasses may be left to the default)
