@@ -22,8 +22,7 @@ import { Tensor, Vgg, optim, setBackend } from '../lib/index.js';
 import { KERNEL_NAMES, registerKernels, type KernelName, type KernelSet } from '../kernels/registry.js';
 import * as fast from '../kernels/wasm/fastpath.js';
 import { dropoutPasses } from '../kernels/dropout.js';
-import { median, sgdStep } from './values.js';
-import { formulaArray as randomArray } from './torch-peer.js';
+import { formulaArray as randomArray, median, sgdStep } from './values.js';
 
 const arg = (name: string, fallback: number) => {
   const a = process.argv.find((s) => s.startsWith(`--${name}=`));

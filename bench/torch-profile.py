@@ -34,24 +34,19 @@ def arg(name, default):
 
 STEPS, BATCH = arg("steps", 10), arg("batch", 64)
 CFG = [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"]
-model = peer.Vgg(CFG, 32, 512, 10, 0.5).train()
-opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-x = peer.formula(BATCH * 3 * 32 * 32, 14, 1.0).reshape(BATCH, 3, 32, 32)
-y = torch.tensor([(i * 7 + 3) % 10 for i in range(BATCH)], dtype=torch.int64)
+# the bench's training row (torch-peer.py builds it as for `npm run bench`): He-uniform torch
+# init, input seed 14, labels (7i + 3) mod 10, SGD lr 0.01 momentum 0.9 weight decay 5e-4
+step = peer.build({"kind": "train", "cfg": CFG, "inputSize": 32, "fc": 512, "classes": 10, "dropout": 0.5, "params": None,
+                   "lr": 0.01, "momentum": 0.9, "weightDecay": 5e-4, "N": BATCH, "x": [14, 1.0],
+                   "labels": [(i * 7 + 3) % 10 for i in range(BATCH)]})
 # each conv layer by its input's (channels, side): two layers can share an input width
-LAYERS, side = {}, 32
-for m in model.features:
-    if isinstance(m, torch.nn.Conv2d):
-        LAYERS[(m.in_channels, side)] = m.out_channels
-    elif isinstance(m, torch.nn.MaxPool2d):
+LAYERS, side, cin = {}, 32, 3
+for v in CFG:
+    if v == "M":
         side //= 2
-
-
-def step():
-    opt.zero_grad(set_to_none=True)
-    loss = F.cross_entropy(model(x), y)
-    loss.backward()
-    opt.step()
+    else:
+        LAYERS[(cin, side)] = v
+        cin = v
 
 
 def conv_name(shapes, kind):

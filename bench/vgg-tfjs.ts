@@ -4,7 +4,7 @@
  * tfjs ops, dropout tf.dropout in training and nothing in eval mode. The first FC layer's
  * input is permuted from the NCHW flatten order to the NHWC one, so both nets compute the
  * same function and their outputs can be compared. With `trainable`, the weights are
- * tf.variables (the browser benchmark page's training step, examples/web/bench-nets.ts);
+ * tf.variables (the browser benchmark page's training step, examples/web/bench-rows.ts);
  * it needs no Node module (the Node bench and the page both use it).
  */
 import { Vgg } from '../lib/models/vgg.js';

@@ -83,11 +83,17 @@ function lrnBackwardKernel(this: any, dy: number[], x: number[]): number {
   return dy[t] * ownScale - 2 * this.constants.beta * this.constants.alpha * x[t] * acc;
 }
 
+/**
+ * The window and the scale every LRN implementation uses: channels c − lo … c + hi (lo =
+ * ⌊n/2⌋, hi = ⌊(n−1)/2⌋, as PyTorch), and α' = α, or α/n where alphaMode is 'mean'.
+ */
+export function lrnWindow(o: LrnOptions): { lo: number; hi: number; alpha: number } {
+  return { lo: Math.floor(o.size / 2), hi: Math.floor((o.size - 1) / 2), alpha: o.alphaMode === 'mean' ? o.alpha / o.size : o.alpha };
+}
+
 function constantsFor(o: LrnOptions, d: MapDims) {
-  return {
-    C: d.C, HW: d.H * d.W, SIZE: o.size, LO: Math.floor(o.size / 2), HI: Math.floor((o.size - 1) / 2),
-    k: o.k, beta: o.beta, alpha: o.alphaMode === 'mean' ? o.alpha / o.size : o.alpha,
-  };
+  const { lo, hi, alpha } = lrnWindow(o);
+  return { C: d.C, HW: d.H * d.W, SIZE: o.size, LO: lo, HI: hi, k: o.k, beta: o.beta, alpha };
 }
 
 async function launchPerImages(name: string, source: (this: any, ...a: any[]) => number, arrays: Float32Array[], o: LrnOptions, d: MapDims) {
@@ -107,8 +113,7 @@ export const lrnBackward = (dy: Float32Array, x: Float32Array, o: LrnOptions, d:
 /** float64 reference: the forward, and the backward by scattering each output's gradient */
 export function lrnForwardRef(x: ArrayLike<number>, o: LrnOptions, d: MapDims) {
   const { C } = d, HW = d.H * d.W;
-  const a = o.alphaMode === 'mean' ? o.alpha / o.size : o.alpha;
-  const lo = Math.floor(o.size / 2), hi = Math.floor((o.size - 1) / 2);
+  const { lo, hi, alpha: a } = lrnWindow(o);
   const y = new Float64Array(x.length), s = new Float64Array(x.length);
   for (let n = 0; n < d.N; n++)
     for (let c = 0; c < C; c++)
@@ -128,8 +133,7 @@ export function lrnForwardRef(x: ArrayLike<number>, o: LrnOptions, d: MapDims) {
 /** dx of LRN in float64, by the formula in this file's header: dy, x and dx [N, C, H, W]. */
 export function lrnBackwardRef(dy: ArrayLike<number>, x: ArrayLike<number>, o: LrnOptions, d: MapDims): Float64Array {
   const { C } = d, HW = d.H * d.W;
-  const a = o.alphaMode === 'mean' ? o.alpha / o.size : o.alpha;
-  const lo = Math.floor(o.size / 2), hi = Math.floor((o.size - 1) / 2);
+  const { lo, hi, alpha: a } = lrnWindow(o);
   const { s } = lrnForwardRef(x, o, d);
   const dx = new Float64Array(x.length);
   for (let n = 0; n < d.N; n++)

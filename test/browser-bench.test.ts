@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { serveWeb, REPO_ROOT } from '../scripts/serve-web.js';
-import { CHROMIUM, CHROMIUM_FLAGS } from './browser.test.js';
+import { CHROMIUM, CHROMIUM_FLAGS, watchErrors } from './browser.test.js';
 import type { BenchRow } from '../examples/web/bench-table.js';
 
 /** our modes and the tfjs backends the page pairs them with (examples/web/bench-engines.ts) */
@@ -37,10 +37,7 @@ export function registerBrowserBenchTests(): void {
     const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
     try {
       const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-      page.on('pageerror', (e) => t.fail(`bench.html threw: ${e.message}`));
-      page.on('console', (m) => {
-        if (m.type() === 'error' && !m.text().includes('404')) t.fail(`bench.html: console error: ${m.text()}`);
-      });
+      watchErrors(t, page, 'bench.html');
       const started = Date.now();
       await page.goto(`${server.url}bench.html?${QUERY}`);
       await page.waitForFunction(() => (window as any).verydeepBench?.done, null, { timeout: QUERY.includes('quick=1') ? 240_000 : 1_800_000, polling: 1000 });

@@ -27,14 +27,11 @@ import type { Test } from 'tape';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { extname, join, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { serveWeb, WEB_ROOTS, REPO_ROOT } from '../scripts/serve-web.js';
-import { CHROMIUM, CHROMIUM_FLAGS } from './browser.test.js';
+import { CHROMIUM, CHROMIUM_FLAGS, watchErrors } from './browser.test.js';
 import { setBackend, getBackend } from '../lib/core/backend.js';
 import { loadWeights } from '../lib/io/weights.js';
 import { saveSafetensors, encodeWeights } from '../lib/io/model.js';
@@ -50,35 +47,6 @@ const execFileAsync = promisify(execFile);
 /** largest |page − Node| of a posterior: webgl2 (SwiftShader) against wasm, float32 both */
 const TOLERANCE = 1e-4;
 const DIGITS = 3;
-
-/** Fails the test on anything the page throws or logs as an error (404s aside: labels.txt is looked for). */
-function watchErrors(t: Test, page: Page, where: string): void {
-  page.on('pageerror', (e) => t.fail(`${where}: the page threw: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().includes('404')) t.fail(`${where}: console error: ${m.text()}`);
-  });
-}
-
-/** A static server of one folder with no isolation headers (what GitHub Pages or `python3 -m http.server` give). */
-async function plainServer(dir: string): Promise<{ url: string; close: () => Promise<void> }> {
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.wasm': 'application/wasm' };
-  const server = createServer(async (req, res) => {
-    let path = decodeURIComponent((req.url ?? '/').split('?')[0]);
-    if (path.endsWith('/')) path += 'index.html';
-    const file = resolve(dir, '.' + path);
-    try {
-      if (!file.startsWith(resolve(dir) + sep) || !(await stat(file)).isFile()) throw new Error('not a file');
-      const body = await readFile(file);
-      res.writeHead(200, { 'Content-Type': types[extname(file)] ?? 'application/octet-stream', 'Content-Length': body.length });
-      res.end(body);
-    } catch {
-      res.writeHead(404, { 'Content-Type': 'text/plain' });
-      res.end('not found');
-    }
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return { url: `http://localhost:${(server.address() as AddressInfo).port}/`, close: () => new Promise((ok) => server.close(() => ok())) };
-}
 
 const argmax = (p: ArrayLike<number>) => Array.from(p).reduce((best, v, i, a) => (v > a[best] ? i : best), 0);
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
@@ -213,7 +181,8 @@ export function registerSiteTests(): void {
     t.pass(`build-site --no-notebooks in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${built.stdout.trim().split('\n').pop()}`);
     const headers = readFileSync(join(site, '_headers'), 'utf8');
     t.ok(/Cross-Origin-Opener-Policy: same-origin/.test(headers) && /Cross-Origin-Embedder-Policy: require-corp/.test(headers), '_headers sets COOP and COEP');
-    const plain = await plainServer(site);
+    // what GitHub Pages or `python3 -m http.server` give: no isolation headers
+    const plain = await serveWeb({ roots: [site], port: 0, isolated: false });
     try {
       const head = await fetch(plain.url + 'playground/');
       t.ok(head.ok && !head.headers.has('cross-origin-embedder-policy') && !head.headers.has('cross-origin-opener-policy'), 'the static server sends no COOP/COEP');

@@ -61,7 +61,7 @@ function missing(): string | null {
 }
 
 /** Fails the test on anything the page throws or logs as an error (a missing favicon aside). */
-function watchErrors(t: Test, page: Page, where: string): void {
+export function watchErrors(t: Test, page: Page, where: string): void {
   page.on('pageerror', (e) => t.fail(`${where}: the page threw: ${e.message}`));
   page.on('console', (m) => {
     if (m.type() === 'error' && !m.text().includes('404')) t.fail(`${where}: console error: ${m.text()}`);

@@ -204,56 +204,6 @@ export function gemm(M: usize, N: usize, K: usize, a: usize, rsA: usize, csA: us
   }
 }
 
-/** the sum of a's four lanes */
-// @ts-ignore: decorator
-@inline function lanesSum(a: v128): f32 {
-  return (f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1)) + (f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3));
-}
-
-/**
- * y[o] += Σ_i x[i]·w[o·K + i] for o < M: a matrix-vector product over the rows of a
- * row-major w [M × K], for a fully connected layer at batch 1. The GEMM would pack each
- * w row into slivers (a transposed copy) for one row of the micro-kernel; here four rows
- * stream straight from w, two f32x4 at a time each (8 accumulators), against one x.
- */
-export function gemv(M: usize, K: usize, x: usize, w: usize, y: usize): void {
-  const row = K * 4;
-  let o: usize = 0;
-  for (; o + 4 <= M; o += 4) {
-    const w0 = w + o * row, w1 = w0 + row, w2 = w1 + row, w3 = w2 + row;
-    let a0 = f32x4.splat(0), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
-    let i: usize = 0;
-    for (; i + 8 <= K; i += 8) {
-      const at = i * 4;
-      const xl = v128.load(x + at), xh = v128.load(x + at, 16);
-      a0 = madd(v128.load(w0 + at), xl, a0); b0 = madd(v128.load(w0 + at, 16), xh, b0);
-      a1 = madd(v128.load(w1 + at), xl, a1); b1 = madd(v128.load(w1 + at, 16), xh, b1);
-      a2 = madd(v128.load(w2 + at), xl, a2); b2 = madd(v128.load(w2 + at, 16), xh, b2);
-      a3 = madd(v128.load(w3 + at), xl, a3); b3 = madd(v128.load(w3 + at, 16), xh, b3);
-    }
-    let s0 = lanesSum(f32x4.add(a0, b0)), s1 = lanesSum(f32x4.add(a1, b1));
-    let s2 = lanesSum(f32x4.add(a2, b2)), s3 = lanesSum(f32x4.add(a3, b3));
-    for (; i < K; i++) {
-      const xi = load<f32>(x + i * 4);
-      s0 += load<f32>(w0 + i * 4) * xi; s1 += load<f32>(w1 + i * 4) * xi;
-      s2 += load<f32>(w2 + i * 4) * xi; s3 += load<f32>(w3 + i * 4) * xi;
-    }
-    store<f32>(y + o * 4, load<f32>(y + o * 4) + s0);
-    store<f32>(y + o * 4, load<f32>(y + o * 4, 4) + s1, 4);
-    store<f32>(y + o * 4, load<f32>(y + o * 4, 8) + s2, 8);
-    store<f32>(y + o * 4, load<f32>(y + o * 4, 12) + s3, 12);
-  }
-  for (; o < M; o++) {
-    const wo = w + o * row;
-    let a = f32x4.splat(0);
-    let i: usize = 0;
-    for (; i + 4 <= K; i += 4) a = madd(v128.load(wo + i * 4), v128.load(x + i * 4), a);
-    let s = lanesSum(a);
-    for (; i < K; i++) s += load<f32>(wo + i * 4) * load<f32>(x + i * 4);
-    store<f32>(y + o * 4, load<f32>(y + o * 4) + s);
-  }
-}
-
 /** For tap kx, the output columns [first, last) whose input column ox+kx-P is inside the image. */
 // @ts-ignore: decorator
 @inline function firstColumn(kx: i32, P: i32): i32 {

@@ -7,7 +7,7 @@
  * since the window runs across channels only.
  */
 import { allocate } from '../pool.js';
-import type { LrnOptions } from '../lrn.js';
+import { lrnWindow, type LrnOptions } from '../lrn.js';
 import type { MapDims } from '../dims.js';
 import type { Call } from './threads.js';
 import { place, reserve, runParts, split, threadsFor, view, withFastPath } from './runtime.js';
@@ -19,7 +19,8 @@ const LRN_PIXELS = 64;
 
 /** the kernels' scalar arguments: lo, hi (the window), k, α' (α or α/n), β */
 function scalars(o: LrnOptions): number[] {
-  return [Math.floor(o.size / 2), Math.floor((o.size - 1) / 2), o.k, o.alphaMode === 'mean' ? o.alpha / o.size : o.alpha, o.beta];
+  const { lo, hi, alpha } = lrnWindow(o);
+  return [lo, hi, o.k, alpha, o.beta];
 }
 
 /**

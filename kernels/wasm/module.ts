@@ -8,7 +8,6 @@
 export interface GemmModule {
   gemm(M: number, N: number, K: number, a: number, rsA: number, csA: number, b: number, rsB: number, csB: number,
     c: number, ldc: number, accumulate: number, scratch: number): void;
-  gemv(M: number, K: number, x: number, w: number, y: number): void;
   /** gemv.as: y[o] += x·w[o] for one row of x, streaming w (see its header) */
   gemvStream(M: number, K: number, x: number, w: number, y: number): void;
   /** gemv.as: y[n·ldy + o] += x[n]·w[o] for N rows of x (2 to 4 pay: more read w once per 4 rows) */

@@ -42,7 +42,17 @@ export interface FastPath {
 let state: FastPath | null = null;
 
 const WASM_FILES: Record<SimdBuild, string> = { relaxed: './gemm-relaxed.wasm', 'mul+add': './gemm.wasm' };
-const readWasm = (simd: SimdBuild) => fileBytes(WASM_FILES[simd]);
+const wasmBytes = new Map<SimdBuild, Promise<Uint8Array<ArrayBuffer>>>();
+/** a build's bytes, read (or, in a browser, fetched) once: pickBuild and open both need the relaxed build's */
+function readWasm(simd: SimdBuild): Promise<Uint8Array<ArrayBuffer>> {
+  let bytes = wasmBytes.get(simd);
+  if (!bytes) {
+    bytes = fileBytes(WASM_FILES[simd]);
+    wasmBytes.set(simd, bytes);
+    bytes.catch(() => wasmBytes.delete(simd)); // a failed read is tried again next time
+  }
+  return bytes;
+}
 
 let relaxedAccepted: boolean | undefined;
 
@@ -96,7 +106,6 @@ function warmUp(fp: FastPath): void {
   for (let i = 0; i < 200; i++) {
     m.gemm(64, 64, 64, a, 64, 1, b, 64, 1, c, 64, 0, fp.scratch[0]);
     m.im2col(a, 4, 8, 8, 3, 0, 8, col, 64, fp.scratch[0]);
-    m.gemv(63, 61, a, b, c);
     m.gemvStream(61, 63, a, b, c);
     m.gemvBatch(3 + (i & 1), 13, 63, a, b, c, 13);
     m.batchPlanes(a, 4, 4, 13, 0, 4, b);

@@ -24,7 +24,7 @@ export type Call = [(typeof CALL_NAMES)[number], ...number[]];
 // Atomics.wait: it spins the same, then awaits Atomics.waitAsync (Chromium, Safari; where it
 // is missing, a zero-delay timer), which returns to its event loop as a slice does.
 
-const CALL_NAMES = ['gemm', 'gemv', 'gemvStream', 'gemvBatch', 'im2col', 'col2imAdd', 'batchPlanes', 'unbatchPlanes', 'flipFilters', 'winogradPad', 'winogradInput',
+const CALL_NAMES = ['gemm', 'gemvStream', 'gemvBatch', 'im2col', 'col2imAdd', 'batchPlanes', 'unbatchPlanes', 'flipFilters', 'winogradPad', 'winogradInput',
   'winogradOutput', 'winogradWeights', 'winogradInputQuad', 'winogradOutputQuad', 'winogradGradQuad', 'winogradGradInput', 'winogradGradWeights',
   'winograd4Input', 'winograd4Output', 'winograd4Weights', 'lrnForward', 'lrnBackward'] as const;
 const CALL_INDEX = new Map<string, number>(CALL_NAMES.map((n, i) => [n, i]));
