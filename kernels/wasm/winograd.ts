@@ -79,6 +79,18 @@ function quadTiles(d: Conv2dDims): number {
   return Math.ceil(d.N / 4) * 4 * th * tw;
 }
 
+/** the multiply-adds that a Winograd convolution saves against a direct one: 9 per output against α² = (m + 2)² per tile of m × m */
+function saving(d: Conv2dDims, tile: WinogradTile, tiles: number): number {
+  return (9 * d.N * d.H * d.W) / ((tile + 2) ** 2 * tiles);
+}
+
+/** the tiles F(2×2, 3×3) runs for `d`: four images to the lanes in the quad layout, else the row layout's, th × twp an image */
+function f2Tiles(fp: FastPath, d: Conv2dDims): number {
+  if (quadLayout(fp, d)) return quadTiles(d);
+  const { th, twp } = winogradTiles(d.H, d.W);
+  return d.N * th * twp;
+}
+
 /**
  * Whether Winograd pays under 'auto' over `tiles` tiles (lanes included): at least
  * WINOGRAD_MIN_CHANNELS channels in and out, 2.25× fewer multiply-adds that still save 1.5×
@@ -86,8 +98,7 @@ function quadTiles(d: Conv2dDims): number {
  * pay for the filters' transform.
  */
 function winogradPays(d: Conv2dDims, tiles: number): boolean {
-  const saving = (2.25 * d.N * d.H * d.W) / (4 * tiles);
-  return d.Cin >= WINOGRAD_MIN_CHANNELS && d.Cout >= WINOGRAD_MIN_CHANNELS && saving >= 1.5 && tiles >= WINOGRAD_MIN_TILES;
+  return d.Cin >= WINOGRAD_MIN_CHANNELS && d.Cout >= WINOGRAD_MIN_CHANNELS && saving(d, 2, tiles) >= 1.5 && tiles >= WINOGRAD_MIN_TILES;
 }
 
 /**
@@ -103,13 +114,7 @@ function winogradPays(d: Conv2dDims, tiles: number): boolean {
 export function useWinograd(fp: FastPath, d: Conv2dDims): boolean {
   if (d.K !== 3 || fp.conv3x3 === 'im2col') return false;
   if (fp.conv3x3 === 'winograd') return true;
-  const { th, twp } = winogradTiles(d.H, d.W);
-  return winogradPays(d, quadLayout(fp, d) ? quadTiles(d) : d.N * th * twp);
-}
-
-/** the multiply-adds that a Winograd convolution saves against a direct one: 9 per output against α² = (m + 2)² per tile of m × m */
-function saving(d: Conv2dDims, tile: WinogradTile, tiles: number): number {
-  return (9 * d.N * d.H * d.W) / ((tile + 2) ** 2 * tiles);
+  return winogradPays(d, f2Tiles(fp, d));
 }
 
 /**
@@ -123,9 +128,8 @@ function saving(d: Conv2dDims, tile: WinogradTile, tiles: number): number {
 function tileFor(fp: FastPath, d: Conv2dDims, reduction: number): WinogradTile {
   if (fp.winogradTile !== 'auto') return fp.winogradTile;
   if (reduction > WINOGRAD4_MAX_CHANNELS) return 2;
-  const two = winogradTiles(d.H, d.W), four = winogradTiles(d.H, d.W, 4);
-  const saving2 = saving(d, 2, quadLayout(fp, d) ? quadTiles(d) : d.N * two.th * two.twp);
-  return saving(d, 4, d.N * four.th * four.twp) > saving2 ? 4 : 2;
+  const four = winogradTiles(d.H, d.W, 4);
+  return saving(d, 4, d.N * four.th * four.twp) > saving(d, 2, f2Tiles(fp, d)) ? 4 : 2;
 }
 
 /**
